@@ -1,0 +1,95 @@
+//! What a caller asks for, and the checks that turn a bad request into an
+//! error naming the field and the value.
+
+use crate::error::Error;
+use crate::model::GRANULE;
+
+/// Largest accepted `dedup_ratio`: one distinct unit per dedup window.
+pub const MAX_DEDUP_RATIO: f64 = crate::model::dedup::WINDOW_UNITS as f64;
+/// Largest accepted `compress_ratio`. Every granule keeps at least
+/// [`MIN_RANDOM_BYTES`](crate::model::compress::MIN_RANDOM_BYTES) random bytes, and
+/// compressors disagree with each other above this.
+pub const MAX_COMPRESS_RATIO: f64 = 32.0;
+/// Default and smallest dedup unit, in bytes (one granule).
+pub const DEFAULT_DEDUP_UNIT: u32 = GRANULE as u32;
+/// Largest accepted dedup unit, in bytes (64 MiB).
+pub const MAX_DEDUP_UNIT: u32 = 64 << 20;
+/// Largest accepted thread count.
+pub const MAX_THREADS: usize = 4096;
+
+/// What to generate. Every byte is a pure function of
+/// `(seed, size, dedup_ratio, compress_ratio, dedup_unit, offset)`; `threads`
+/// changes only the speed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Logical size of the stream in bytes; 0 means endless (up to 2^64 - 1).
+    pub size: u64,
+    /// Total dedup units / distinct dedup units, `1.0..=1024.0`.
+    pub dedup_ratio: f64,
+    /// Input bytes / compressed bytes for LZ-family compressors, `1.0..=32.0`.
+    pub compress_ratio: f64,
+    /// Dedup unit in bytes: a multiple of 4096, at most 64 MiB.
+    pub dedup_unit: u32,
+    /// Seed of the stream; `None` draws a fresh one per generator, readable back
+    /// with [`Generator::seed`](crate::Generator::seed) so a run can be repeated.
+    pub seed: Option<u64>,
+    /// Worker threads for large fills; 0 means every CPU this process may run on.
+    pub threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            size: 0,
+            dedup_ratio: 1.0,
+            compress_ratio: 1.0,
+            dedup_unit: DEFAULT_DEDUP_UNIT,
+            seed: None,
+            threads: 0,
+        }
+    }
+}
+
+fn invalid(field: &'static str, value: impl ToString, expected: &'static str) -> Error {
+    Error::InvalidConfig { field, value: value.to_string(), expected }
+}
+
+fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) -> Result<(), Error> {
+    if v.is_nan() {
+        return Err(invalid(field, "NaN", expected));
+    }
+    if !(1.0..=max).contains(&v) {
+        return Err(invalid(field, v, expected));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// A config for `size` bytes with every other field at its default.
+    pub fn with_size(size: u64) -> Self {
+        Config { size, ..Config::default() }
+    }
+
+    /// Checks every field; the error names the first bad field and its value.
+    pub fn validate(&self) -> Result<(), Error> {
+        check_ratio("dedup_ratio", self.dedup_ratio, MAX_DEDUP_RATIO, "must be a number from 1.0 to 1024.0")?;
+        check_ratio(
+            "compress_ratio",
+            self.compress_ratio,
+            MAX_COMPRESS_RATIO,
+            "must be a number from 1.0 to 32.0",
+        )?;
+        let unit = self.dedup_unit;
+        if unit == 0 || unit % DEFAULT_DEDUP_UNIT != 0 || unit > MAX_DEDUP_UNIT {
+            return Err(invalid(
+                "dedup_unit",
+                unit,
+                "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)",
+            ));
+        }
+        if self.threads > MAX_THREADS {
+            return Err(invalid("threads", self.threads, "must be from 0 (all CPUs) to 4096"));
+        }
+        Ok(())
+    }
+}

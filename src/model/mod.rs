@@ -1,0 +1,280 @@
+//! The content model: every byte as a pure function of (seed, config, offset).
+//!
+//! Nothing here knows about threads, streams or C. The stream is cut into
+//! 4 KiB *granules*; granules are grouped into dedup units; the dedup map
+//! ([`dedup`]) names each unit's content id; a granule's bytes are a function of
+//! (content id, granule index in the unit) alone: random bytes from lanes of
+//! xoshiro256++ ([`lanes`]) laid out with copies ([`compress`]).
+
+pub mod compress;
+pub mod dedup;
+pub mod hash;
+pub mod lanes;
+
+use compress::Layout;
+use dedup::DedupMap;
+use hash::{mix64, SplitMix};
+use lanes::{LaneState, LANES, STEP_BYTES};
+
+/// Bytes in a granule, the unit of content.
+pub const GRANULE: usize = 4096;
+const G64: u64 = GRANULE as u64;
+
+/// One granule's bytes.
+pub type Granule = [u8; GRANULE];
+
+/// Per-seed keys, drawn once when a model is built.
+#[derive(Clone, Debug)]
+struct Keys {
+    lane: [[u64; LANES]; 4],
+    layout: u64,
+}
+
+impl Keys {
+    fn new(seed: u64) -> Keys {
+        let mut sm = SplitMix(seed);
+        let mut lane = [[0u64; LANES]; 4];
+        for word in lane.iter_mut() {
+            for k in word.iter_mut() {
+                *k = sm.next_u64();
+            }
+        }
+        Keys { lane, layout: sm.next_u64() }
+    }
+}
+
+/// Which build of the granule writer runs; chosen once from the CPU's features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// Plain code; the compiler's baseline vector width.
+    Portable,
+    /// x86-64 with AVX2.
+    Avx2,
+    /// x86-64 with AVX-512 F/VL/DQ (native 64-bit rotates and multiplies).
+    Avx512,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU runs.
+    pub fn detect() -> Kernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+            {
+                return Kernel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Kernel::Avx2;
+            }
+        }
+        Kernel::Portable
+    }
+}
+
+/// A pure description of a stream's bytes.
+#[derive(Clone, Debug)]
+pub struct Model {
+    unit_granules: u64,
+    dedup: DedupMap,
+    layout: Layout,
+    keys: Keys,
+    kernel: Kernel,
+}
+
+impl Model {
+    /// The model for a validated config and a seed.
+    pub fn new(cfg: &crate::Config, seed: u64) -> Model {
+        let unit = u64::from(cfg.dedup_unit);
+        let total_units = cfg.size.div_ceil(unit);
+        let keys = Keys::new(seed);
+        Model {
+            unit_granules: unit / G64,
+            dedup: DedupMap::new(cfg.dedup_ratio, total_units, mix64(keys.layout ^ 0xD3D0_D3D0)),
+            layout: Layout::for_ratio(cfg.compress_ratio),
+            keys,
+            kernel: Kernel::detect(),
+        }
+    }
+
+    /// The same model, forced onto `kernel` (tests compare kernels).
+    pub fn with_kernel(mut self, kernel: Kernel) -> Model {
+        self.kernel = kernel;
+        self
+    }
+
+    /// The kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// The granule layout in use.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The starting state of every lane for granule `g` of content `cid`.
+    /// Distinct `(cid, g)` give distinct states: words 0 and 1 are bijections
+    /// of `cid` and `g` under per-lane keys.
+    #[inline(always)]
+    pub fn lane_state(&self, cid: u64, g: u64) -> LaneState {
+        let k = &self.keys.lane;
+        let mut s = [[0u64; LANES]; 4];
+        for j in 0..LANES {
+            let a = mix64(cid ^ k[0][j]);
+            let b = mix64(g ^ k[1][j]);
+            s[0][j] = a;
+            s[1][j] = b;
+            s[2][j] = mix64(a.wrapping_add(b) ^ k[2][j]);
+            s[3][j] = mix64(a ^ b.rotate_left(29) ^ k[3][j]);
+        }
+        s
+    }
+
+    /// Writes granule `g` of content `cid`.
+    #[inline(always)]
+    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule) {
+        let layout = self.layout;
+        let prefix = layout.prefix as usize;
+        let steps = prefix.div_ceil(STEP_BYTES);
+        let mut state = self.lane_state(cid, g);
+        lanes::generate(&mut state, &mut out[..steps * STEP_BYTES]);
+        if layout.copies == 0 {
+            return;
+        }
+        let mut rng = SplitMix(mix64(cid ^ self.keys.layout) ^ mix64(g.wrapping_add(self.keys.layout)));
+        let copies = layout.copies as usize;
+        // Gap lengths 1..=copies in a per-granule random order (Fisher-Yates).
+        let mut gaps = [0u8; compress::MAX_COPIES];
+        for (i, gap) in gaps[..copies].iter_mut().enumerate() {
+            *gap = (i + 1) as u8;
+        }
+        for i in (1..copies).rev() {
+            gaps.swap(i, rng.below_or_eq(i as u64) as usize);
+        }
+        let len = layout.copy_len as usize;
+        let segments = u64::from(layout.segments());
+        let mut dst = prefix;
+        for &gap in &gaps[..copies] {
+            let gap = gap as usize;
+            for piece in out[dst..dst + gap].chunks_mut(8) {
+                piece.copy_from_slice(&rng.next_u64().to_le_bytes()[..piece.len()]);
+            }
+            let v = rng.next_u64();
+            dst += gap;
+            if segments > 0 {
+                let src = (((u128::from(v) * u128::from(segments)) >> 64) as usize) * len;
+                out.copy_within(src..src + len, dst);
+            } else {
+                // Ratios near the maximum: the prefix is shorter than a copy, so
+                // copies repeat the granule's first `len` bytes; one that overlaps
+                // itself repeats with period `dst`.
+                for k in 0..len {
+                    out[dst + k] = out[k];
+                }
+            }
+            dst += len;
+        }
+    }
+
+    /// Writes granule `g` of content `cid` with the chosen kernel.
+    #[inline]
+    pub fn granule(&self, cid: u64, g: u64, out: &mut Granule) {
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx512` is only chosen by `Kernel::detect` after
+            // the CPU reported avx512f, avx512vl and avx512dq, or forced by tests
+            // that first check the same features.
+            Kernel::Avx512 => unsafe { granule_avx512(self, cid, g, out) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, `Kernel::Avx2` requires that the CPU reported avx2.
+            Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
+            _ => self.granule_body(cid, g, out),
+        }
+    }
+
+    /// Content id of dedup unit `unit`.
+    #[inline]
+    pub fn content_id(&self, unit: u64) -> u64 {
+        self.dedup.content_id(unit)
+    }
+
+    /// Calls `f(cid, g, skip, pos, n)` for each granule that
+    /// `[offset, offset + len)` touches: granule `g` of content `cid`, whose bytes
+    /// `skip..skip + n` land at `pos..pos + n` of the caller's buffer. Stops when
+    /// `f` returns false.
+    #[inline(always)]
+    fn for_each_granule(&self, offset: u64, len: usize, mut f: impl FnMut(u64, u64, usize, usize, usize) -> bool) {
+        if len == 0 {
+            return;
+        }
+        let gidx = offset / G64;
+        let mut skip = (offset % G64) as usize;
+        let mut unit = gidx / self.unit_granules;
+        let mut g = gidx % self.unit_granules;
+        let mut cid = self.dedup.content_id(unit);
+        let mut pos = 0usize;
+        while pos < len {
+            let n = (GRANULE - skip).min(len - pos);
+            if !f(cid, g, skip, pos, n) {
+                return;
+            }
+            pos += n;
+            skip = 0;
+            g += 1;
+            if g == self.unit_granules && pos < len {
+                g = 0;
+                unit += 1;
+                cid = self.dedup.content_id(unit);
+            }
+        }
+    }
+
+    /// Fills `buf` with the bytes at `[offset, offset + buf.len())`. The caller
+    /// has checked that the range is inside the stream.
+    pub fn fill(&self, offset: u64, buf: &mut [u8]) {
+        self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+            let dst = &mut buf[pos..pos + n];
+            if let Ok(whole) = <&mut Granule>::try_from(&mut *dst) {
+                self.granule(cid, g, whole);
+            } else {
+                let mut tmp = [0u8; GRANULE];
+                self.granule(cid, g, &mut tmp);
+                dst.copy_from_slice(&tmp[skip..skip + n]);
+            }
+            true
+        });
+    }
+
+    /// The first byte of `buf` that differs from the stream at `offset`, as
+    /// `(stream offset, expected, actual)`.
+    pub fn first_mismatch(&self, offset: u64, buf: &[u8]) -> Option<(u64, u8, u8)> {
+        let mut found = None;
+        let mut tmp = [0u8; GRANULE];
+        self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+            self.granule(cid, g, &mut tmp);
+            let want = &tmp[skip..skip + n];
+            let got = &buf[pos..pos + n];
+            if want == got {
+                return true;
+            }
+            let k = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
+            found = Some((offset + (pos + k) as u64, want[k], got[k]));
+            false
+        });
+        found
+    }
+}
+
+macro_rules! kernel_entry {
+    ($name:ident, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(m: &Model, cid: u64, g: u64, out: &mut Granule) {
+            m.granule_body(cid, g, out)
+        }
+    };
+}
+kernel_entry!(granule_avx2, "avx2");
+kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2");
