@@ -59,7 +59,9 @@ fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) ->
         return Err(invalid(field, "NaN", expected));
     }
     if !(1.0..=max).contains(&v) {
-        return Err(invalid(field, v, expected));
+        // Plain digits for ordinary values, exponent form for huge or tiny ones.
+        let shown = if v.is_finite() && v != 0.0 && !(1e-4..1e16).contains(&v.abs()) { format!("{v:e}") } else { v.to_string() };
+        return Err(invalid(field, shown, expected));
     }
     Ok(())
 }

@@ -1,0 +1,192 @@
+//! Same seed + config = same bytes, whatever the thread count, call sizes,
+//! call order or kernel; streaming equals random access.
+
+use dgen::model::{Kernel, Model};
+use dgen::{Config, Generator};
+
+fn cfg(threads: usize) -> Config {
+    Config {
+        size: 96 << 20,
+        dedup_ratio: 2.5,
+        compress_ratio: 3.0,
+        dedup_unit: 8192,
+        seed: Some(0xDEC0DE),
+        threads,
+    }
+}
+
+fn reference() -> Vec<u8> {
+    let g = Generator::new(cfg(1)).unwrap();
+    let mut buf = vec![0u8; g.size() as usize];
+    // One serial pass, granule by granule, as the base truth.
+    for (i, chunk) in buf.chunks_mut(4096).enumerate() {
+        g.fill_at(i as u64 * 4096, chunk).unwrap();
+    }
+    buf
+}
+
+#[test]
+fn any_thread_count_and_call_mix_gives_the_same_stream() {
+    let want = reference();
+    // Call sizes from 1 byte to 64 MiB, mostly unaligned.
+    let sizes = [1usize, 7, 4095, 4096, 4097, 12_345, 65_536, 1 << 20, 3 << 20 | 5, 64 << 20];
+    for threads in [1usize, 2, 3, 8] {
+        let mut g = Generator::new(cfg(threads)).unwrap();
+        let mut got = vec![0u8; want.len()];
+        let mut pos = 0usize;
+        let mut k = threads;
+        while pos < got.len() {
+            let n = sizes[k % sizes.len()].min(got.len() - pos);
+            let written = g.fill(&mut got[pos..pos + n]).unwrap();
+            assert_eq!(written, n);
+            pos += n;
+            k += 3;
+        }
+        assert!(g.is_complete());
+        assert_eq!(g.fill(&mut [0u8; 16]).unwrap(), 0, "a finished stream gives 0 bytes");
+        assert!(got == want, "stream with {threads} threads differs from the reference");
+    }
+}
+
+#[test]
+fn fill_at_any_offset_equals_the_stream() {
+    let want = reference();
+    let g = Generator::new(cfg(2)).unwrap();
+    let mut state = 12345u64;
+    for _ in 0..300 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let off = (state >> 20) as usize % want.len();
+        let len = ((state >> 8) as usize % (3 << 20)).min(want.len() - off);
+        let mut buf = vec![0u8; len];
+        g.fill_at(off as u64, &mut buf).unwrap();
+        assert!(buf == want[off..off + len], "fill_at({off}, {len}) differs");
+    }
+}
+
+#[test]
+fn fill_at_is_consistent_across_threads_sharing_one_generator() {
+    let want = reference();
+    let g = Generator::new(cfg(2)).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4usize {
+            let g = &g;
+            let want = &want;
+            s.spawn(move || {
+                for i in (t..want.len() / 65536).step_by(4) {
+                    let mut buf = vec![0u8; 65536];
+                    g.fill_at((i * 65536) as u64, &mut buf).unwrap();
+                    assert!(buf == want[i * 65536..(i + 1) * 65536]);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn every_kernel_produces_the_same_bytes() {
+    let c = cfg(1);
+    let base = Model::new(&c, 99);
+    let mut kernels = vec![Kernel::Portable];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            kernels.push(Kernel::Avx2);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+        {
+            kernels.push(Kernel::Avx512);
+        }
+    }
+    let mut outputs = Vec::new();
+    for k in &kernels {
+        let m = base.clone().with_kernel(*k);
+        let mut buf = vec![0u8; 4 << 20];
+        m.fill(1 << 30, &mut buf);
+        outputs.push(buf);
+    }
+    for (k, out) in kernels.iter().zip(&outputs) {
+        assert!(out == &outputs[0], "{k:?} differs from the portable kernel");
+    }
+}
+
+/// Lane j of a granule is rand_xoshiro's Xoshiro256PlusPlus from the lane's
+/// state; its k-th output is word k * LANES + j.
+#[test]
+fn lanes_are_xoshiro256plusplus() {
+    use dgen::model::lanes::LANES;
+    use rand_xoshiro::rand_core::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    let c = Config { compress_ratio: 1.0, ..cfg(1) };
+    let m = Model::new(&c, 1234);
+    for (cid, g) in [(0u64, 0u64), (5, 1), (1 << 40, 3)] {
+        let mut out = [0u8; 4096];
+        m.granule(cid, g, &mut out);
+        let state = m.lane_state(cid, g);
+        for j in 0..LANES {
+            let mut seed = [0u8; 32];
+            for w in 0..4 {
+                seed[w * 8..w * 8 + 8].copy_from_slice(&state[w][j].to_le_bytes());
+            }
+            let mut rng = Xoshiro256PlusPlus::from_seed(seed);
+            for k in 0..4096 / 8 / LANES {
+                let at = (k * LANES + j) * 8;
+                let word = u64::from_le_bytes(out[at..at + 8].try_into().unwrap());
+                assert_eq!(word, rng.next_u64(), "cid {cid} granule {g} lane {j} step {k}");
+            }
+        }
+    }
+}
+
+#[test]
+fn seeds_change_the_data_and_unseeded_generators_differ() {
+    let mut a = vec![0u8; 1 << 20];
+    let mut b = vec![0u8; 1 << 20];
+    Generator::new(Config { seed: Some(1), ..cfg(1) }).unwrap().fill_at(0, &mut a).unwrap();
+    Generator::new(Config { seed: Some(2), ..cfg(1) }).unwrap().fill_at(0, &mut b).unwrap();
+    assert!(a != b);
+    let same = a.chunks(4096).zip(b.chunks(4096)).filter(|(x, y)| x == y).count();
+    assert_eq!(same, 0, "no granule is shared between seeds");
+
+    let g1 = Generator::new(Config { seed: None, ..cfg(1) }).unwrap();
+    let g2 = Generator::new(Config { seed: None, ..cfg(1) }).unwrap();
+    assert_ne!(g1.seed(), g2.seed());
+    g1.fill_at(0, &mut a).unwrap();
+    g2.fill_at(0, &mut b).unwrap();
+    assert!(a != b);
+    // The drawn seed repeats the run.
+    let g3 = Generator::new(Config { seed: Some(g1.seed()), ..cfg(1) }).unwrap();
+    g3.fill_at(0, &mut b).unwrap();
+    assert!(a == b);
+}
+
+#[test]
+fn huge_stream_is_cheap_to_create_and_fills_near_its_end() {
+    let c = Config { size: 1 << 63, dedup_ratio: 3.7, compress_ratio: 2.0, seed: Some(3), ..Config::default() };
+    let g = Generator::new(c).unwrap();
+    let mut buf = vec![0u8; 8 << 20];
+    g.fill_at(1 << 62, &mut buf).unwrap();
+    g.verify_at(1 << 62, &buf).unwrap();
+    let end = (1u64 << 63) - buf.len() as u64 - 123;
+    g.fill_at(end, &mut buf).unwrap();
+    assert!(buf.chunks(4096).all(|b| b.iter().any(|&x| x != 0)));
+    // Endless streams reach the last addressable byte.
+    let endless = Generator::new(Config { size: 0, seed: Some(3), ..Config::default() }).unwrap();
+    endless.fill_at(u64::MAX - 4096, &mut buf[..4096]).unwrap();
+}
+
+#[test]
+fn rewind_and_set_position_replay_the_stream() {
+    let mut g = Generator::new(cfg(1)).unwrap();
+    let mut a = vec![0u8; 100_000];
+    let mut b = vec![0u8; 100_000];
+    g.fill(&mut a).unwrap();
+    g.rewind();
+    g.fill(&mut b).unwrap();
+    assert!(a == b);
+    g.set_position(50_000).unwrap();
+    g.fill(&mut b[..10]).unwrap();
+    assert_eq!(&b[..10], &a[50_000..50_010]);
+    assert_eq!(g.position(), 50_010);
+}
