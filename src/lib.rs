@@ -42,6 +42,8 @@
 mod config;
 mod engine;
 mod error;
+/// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
+pub mod ffi;
 pub mod model;
 
 pub use config::{

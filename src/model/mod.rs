@@ -132,14 +132,14 @@ impl Model {
         s
     }
 
-    /// Writes granule `g` of content `cid`.
+    /// Writes granule `g` of content `cid`; `generate` runs the lanes.
     #[inline(always)]
-    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule) {
+    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl FnOnce(&mut LaneState, &mut [u8])) {
         let layout = self.layout;
         let prefix = layout.prefix as usize;
         let steps = prefix.div_ceil(STEP_BYTES);
         let mut state = self.lane_state(cid, g);
-        lanes::generate(&mut state, &mut out[..steps * STEP_BYTES]);
+        generate(&mut state, &mut out[..steps * STEP_BYTES]);
         if layout.copies == 0 {
             return;
         }
@@ -158,14 +158,27 @@ impl Model {
         let mut dst = prefix;
         for &gap in &gaps[..copies] {
             let gap = gap as usize;
-            for piece in out[dst..dst + gap].chunks_mut(8) {
-                piece.copy_from_slice(&rng.next_u64().to_le_bytes()[..piece.len()]);
+            // Gap bytes, written a whole word at a time: what passes the gap is
+            // overwritten by the copy that follows (copies are >= 8 bytes when
+            // there is more than one, see `Layout`), and the last word stays
+            // inside the granule because a copy always follows.
+            let mut k = 0;
+            while k < gap {
+                let at = dst + k;
+                if at + 8 <= GRANULE {
+                    out[at..at + 8].copy_from_slice(&rng.next_u64().to_le_bytes());
+                } else {
+                    let word = rng.next_u64().to_le_bytes();
+                    out[at..].copy_from_slice(&word[..GRANULE - at]);
+                }
+                k += 8;
             }
-            let v = rng.next_u64();
             dst += gap;
+            let v = rng.next_u64();
             if segments > 0 {
                 let src = (((u128::from(v) * u128::from(segments)) >> 64) as usize) * len;
-                out.copy_within(src..src + len, dst);
+                let (head, tail) = out.split_at_mut(dst);
+                copy_short(&mut tail[..len], &head[src..src + len]);
             } else {
                 // Ratios near the maximum: the prefix is shorter than a copy, so
                 // copies repeat the granule's first `len` bytes; one that overlaps
@@ -190,7 +203,7 @@ impl Model {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, `Kernel::Avx2` requires that the CPU reported avx2.
             Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
-            _ => self.granule_body(cid, g, out),
+            _ => self.granule_body(cid, g, out, lanes::generate),
         }
     }
 
@@ -267,14 +280,44 @@ impl Model {
     }
 }
 
+/// Copies up to a few hundred bytes with inline 32-byte moves instead of a
+/// call to memcpy, which costs more than the copy at these sizes.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = dst.len();
+    debug_assert_eq!(n, src.len());
+    if n < 32 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let mut k = 0;
+    while k + 32 <= n {
+        let block: [u8; 32] = src[k..k + 32].try_into().unwrap();
+        dst[k..k + 32].copy_from_slice(&block);
+        k += 32;
+    }
+    if k < n {
+        // The last, overlapping 32 bytes.
+        let block: [u8; 32] = src[n - 32..n].try_into().unwrap();
+        dst[n - 32..n].copy_from_slice(&block);
+    }
+}
+
 macro_rules! kernel_entry {
-    ($name:ident, $features:literal) => {
+    ($name:ident, $features:literal, $generate:path) => {
+        /// The granule writer compiled for these CPU features.
+        ///
+        /// # Safety
+        /// The CPU must support the features named in `target_feature`.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = $features)]
         unsafe fn $name(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-            m.granule_body(cid, g, out)
+            // SAFETY: this function's own contract: the CPU has these features,
+            // which include the one the lane generator needs.
+            m.granule_body(cid, g, out, |s, o| unsafe { $generate(s, o) })
         }
     };
 }
-kernel_entry!(granule_avx2, "avx2");
-kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2");
+kernel_entry!(granule_avx2, "avx2", lanes::generate_avx2);
+kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2", lanes::generate_avx512);
+

@@ -1,0 +1,677 @@
+//! The C ABI: one opaque handle, plain functions and status codes.
+//!
+//! Every exported function runs its body inside [`guard`], which catches any
+//! panic so that none unwinds into C: functions that return a status return
+//! `DGEN_STATUS_PANIC`, the others a harmless default, and the thread-local
+//! message says what happened. Every pointer is checked before use. The
+//! generated header `include/dgen.h` is built from this file, so the doc
+//! comments here are the C user's manual.
+
+// The C names are the Rust names, so the header and this file read alike.
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::config::{Config, DEFAULT_DEDUP_UNIT};
+use crate::engine::Generator;
+use crate::error::Error;
+
+/// A generator: a seekable, reproducible stream of synthetic bytes.
+///
+/// Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
+/// `dgen_verify_at`, `dgen_is_complete`, `dgen_seed` and `dgen_position` may be
+/// called from many threads at once on one generator. `dgen_fill` and
+/// `dgen_free` need it to themselves: no other call on the same generator may
+/// run while they do.
+pub struct dgen_generator {
+    inner: Generator,
+}
+
+/// What to generate. Fill it with `dgen_config_init` first, then change the
+/// fields you need: the defaults keep working if fields are added later.
+///
+/// Every byte of the stream is a pure function of `seed`, `size`,
+/// `dedup_ratio`, `compress_ratio`, `dedup_unit` and the byte's offset;
+/// `threads` changes only the speed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct dgen_config {
+    /// Logical size of the stream in bytes; 0 means endless (up to 2^64 - 1).
+    pub size: u64,
+    /// Total dedup units / distinct dedup units, from 1.0 to 1024.0.
+    pub dedup_ratio: f64,
+    /// Input bytes / compressed bytes for LZ-family compressors (zstd, lz4,
+    /// gzip), from 1.0 to 32.0.
+    pub compress_ratio: f64,
+    /// Dedup unit in bytes: a multiple of 4096, at most 67108864 (64 MiB).
+    pub dedup_unit: u32,
+    /// Seed of the stream, used when `has_seed` is true.
+    pub seed: u64,
+    /// False draws a fresh random seed per generator; `dgen_seed` reads it back
+    /// so the run can be repeated.
+    pub has_seed: bool,
+    /// Worker threads for large fills; 0 means every CPU this process may run
+    /// on; at most 4096.
+    pub threads: u32,
+}
+
+/// The result of every fallible call. `DGEN_STATUS_OK` is 0; for any other
+/// value `dgen_last_error` says in words what was wrong, naming the field or
+/// argument and its value.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum dgen_status {
+    /// Success.
+    Ok = 0,
+    /// A pointer argument that must not be NULL was NULL.
+    NullPointer = 1,
+    /// `dedup_ratio` is NaN, infinite, below 1.0 or above 1024.0.
+    InvalidDedupRatio = 2,
+    /// `compress_ratio` is NaN, infinite, below 1.0 or above 32.0.
+    InvalidCompressRatio = 3,
+    /// `dedup_unit` is 0, not a multiple of 4096, or above 64 MiB.
+    InvalidDedupUnit = 4,
+    /// `threads` is above 4096.
+    InvalidThreads = 5,
+    /// Another config field holds a value the generator cannot use.
+    InvalidConfig = 6,
+    /// The range passes the end of a sized stream, `offset + len` passes
+    /// 2^64 - 1, or a buffer is larger than any object can be.
+    OutOfRange = 7,
+    /// `dgen_verify_at` found a byte that differs from the stream.
+    Mismatch = 8,
+    /// The worker threads could not be started.
+    ThreadPool = 9,
+    /// An internal error was caught at the library boundary; the message says
+    /// where. Please report it.
+    Panic = 10,
+}
+
+/// A `dgen_status` as C passes it in: any `int`-sized value, including ones
+/// that name no status. Rust may not hold an enum with an undefined value, so
+/// `dgen_status_str` takes this instead; cbindgen.toml renames it to
+/// `dgen_status` in the header, which has the same size and passing convention.
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct dgen_status_arg(pub std::ffi::c_uint);
+
+const ALL_STATUSES: [dgen_status; 11] = [
+    dgen_status::Ok,
+    dgen_status::NullPointer,
+    dgen_status::InvalidDedupRatio,
+    dgen_status::InvalidCompressRatio,
+    dgen_status::InvalidDedupUnit,
+    dgen_status::InvalidThreads,
+    dgen_status::InvalidConfig,
+    dgen_status::OutOfRange,
+    dgen_status::Mismatch,
+    dgen_status::ThreadPool,
+    dgen_status::Panic,
+];
+
+impl dgen_status {
+    /// The status a Rust error maps to.
+    pub fn from_error(e: &Error) -> dgen_status {
+        match e {
+            Error::InvalidConfig { field, .. } => match *field {
+                "dedup_ratio" => dgen_status::InvalidDedupRatio,
+                "compress_ratio" => dgen_status::InvalidCompressRatio,
+                "dedup_unit" => dgen_status::InvalidDedupUnit,
+                "threads" => dgen_status::InvalidThreads,
+                _ => dgen_status::InvalidConfig,
+            },
+            Error::OutOfRange { .. } => dgen_status::OutOfRange,
+            Error::Mismatch { .. } => dgen_status::Mismatch,
+            Error::ThreadPool(_) => dgen_status::ThreadPool,
+        }
+    }
+
+    /// The status with this number, if there is one.
+    pub fn from_code(code: u32) -> Option<dgen_status> {
+        ALL_STATUSES.get(code as usize).copied()
+    }
+
+    /// The static, NUL-terminated name `dgen_status_str` returns.
+    fn text(self) -> &'static [u8] {
+        match self {
+            dgen_status::Ok => b"DGEN_STATUS_OK: success\0",
+            dgen_status::NullPointer => b"DGEN_STATUS_NULL_POINTER: a required pointer was NULL\0",
+            dgen_status::InvalidDedupRatio => {
+                b"DGEN_STATUS_INVALID_DEDUP_RATIO: dedup_ratio must be a number from 1.0 to 1024.0\0"
+            }
+            dgen_status::InvalidCompressRatio => {
+                b"DGEN_STATUS_INVALID_COMPRESS_RATIO: compress_ratio must be a number from 1.0 to 32.0\0"
+            }
+            dgen_status::InvalidDedupUnit => {
+                b"DGEN_STATUS_INVALID_DEDUP_UNIT: dedup_unit must be a multiple of 4096 from 4096 to 67108864\0"
+            }
+            dgen_status::InvalidThreads => {
+                b"DGEN_STATUS_INVALID_THREADS: threads must be from 0 (all CPUs) to 4096\0"
+            }
+            dgen_status::InvalidConfig => b"DGEN_STATUS_INVALID_CONFIG: a config field is invalid\0",
+            dgen_status::OutOfRange => b"DGEN_STATUS_OUT_OF_RANGE: range outside the stream\0",
+            dgen_status::Mismatch => b"DGEN_STATUS_MISMATCH: data differs from the stream\0",
+            dgen_status::ThreadPool => b"DGEN_STATUS_THREAD_POOL: cannot start worker threads\0",
+            dgen_status::Panic => b"DGEN_STATUS_PANIC: internal error caught at the library boundary\0",
+        }
+    }
+}
+
+thread_local! {
+    /// The message of the last failed call on this thread; empty when the last
+    /// call succeeded.
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_error(msg: String) {
+    // A message never holds NUL in practice; should one appear, cut it there
+    // rather than lose the whole message.
+    let bytes: Vec<u8> = msg.into_bytes().into_iter().take_while(|&b| b != 0).collect();
+    let text = CString::new(bytes).unwrap_or_default();
+    // try_with: during thread teardown the slot may be gone; losing the
+    // message then is better than a panic.
+    let _ = LAST_ERROR.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            *m = text;
+        }
+    });
+}
+
+fn clear_error() {
+    let _ = LAST_ERROR.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if !m.as_bytes().is_empty() {
+                *m = CString::default();
+            }
+        }
+    });
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
+    }
+}
+
+/// Runs the body of the exported function `name`: clears the thread's message,
+/// and turns a panic into `on_panic` plus a message, so that no panic unwinds
+/// into C. Every `extern "C"` function in this file goes through here.
+fn guard<R>(name: &str, on_panic: R, body: impl FnOnce() -> R) -> R {
+    clear_error();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(r) => r,
+        Err(payload) => {
+            // Formatting the payload could itself panic (a Display impl); that
+            // one is caught too and leaves a fixed message.
+            let msg = catch_unwind(AssertUnwindSafe(|| {
+                format!("{name}: internal error: {}", panic_text(&*payload))
+            }))
+            .unwrap_or_else(|_| format!("{name}: internal error"));
+            set_error(msg);
+            on_panic
+        }
+    }
+}
+
+/// Status and message for a Rust error.
+fn fail(e: Error) -> dgen_status {
+    let status = dgen_status::from_error(&e);
+    set_error(e.to_string());
+    status
+}
+
+/// Status and message for a NULL argument.
+fn null(func: &str, arg: &str) -> dgen_status {
+    set_error(format!("{func}: {arg} must not be NULL"));
+    dgen_status::NullPointer
+}
+
+/// A slice may not be larger than `isize::MAX` bytes; a longer `len` cannot
+/// describe a real buffer.
+fn check_len(func: &str, len: usize) -> Result<(), dgen_status> {
+    if len > isize::MAX as usize {
+        set_error(format!("{func}: len {len} is larger than any buffer can be"));
+        return Err(dgen_status::OutOfRange);
+    }
+    Ok(())
+}
+
+/// Sets `*cfg` to the defaults: size 0 (endless), dedup_ratio 1.0,
+/// compress_ratio 1.0, dedup_unit 4096, no seed (a fresh one per generator),
+/// threads 0 (every CPU). Does nothing when `cfg` is NULL.
+///
+/// # Safety
+/// `cfg` is NULL or points to writable memory for one `dgen_config`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
+    guard("dgen_config_init", (), || {
+        if cfg.is_null() {
+            null("dgen_config_init", "cfg");
+            return;
+        }
+        let d = Config::default();
+        let value = dgen_config {
+            size: d.size,
+            dedup_ratio: d.dedup_ratio,
+            compress_ratio: d.compress_ratio,
+            dedup_unit: DEFAULT_DEDUP_UNIT,
+            seed: 0,
+            has_seed: false,
+            threads: 0,
+        };
+        // SAFETY: the caller guarantees `cfg` points to writable memory for a
+        // `dgen_config`; `write` does not read or drop the old contents, which
+        // may be uninitialized.
+        unsafe { cfg.write(value) };
+    })
+}
+
+/// Reads a `dgen_config` from C without trusting its `bool` byte: C code may
+/// leave any value there (a `memset`, a union), and Rust may only hold 0 or 1
+/// in a `bool`.
+///
+/// # Safety
+/// `cfg` points to readable memory for one `dgen_config`.
+unsafe fn read_config(cfg: *const dgen_config) -> Config {
+    // SAFETY: the caller guarantees `cfg` is valid for reads. Each field is
+    // read through a raw place, so no reference to the struct (and so to the
+    // possibly invalid bool) is made; the bool is read as the byte it is.
+    unsafe {
+        let has_seed = std::ptr::addr_of!((*cfg).has_seed).cast::<u8>().read() != 0;
+        let seed = std::ptr::addr_of!((*cfg).seed).read();
+        Config {
+            size: std::ptr::addr_of!((*cfg).size).read(),
+            dedup_ratio: std::ptr::addr_of!((*cfg).dedup_ratio).read(),
+            compress_ratio: std::ptr::addr_of!((*cfg).compress_ratio).read(),
+            dedup_unit: std::ptr::addr_of!((*cfg).dedup_unit).read(),
+            seed: has_seed.then_some(seed),
+            threads: std::ptr::addr_of!((*cfg).threads).read() as usize,
+        }
+    }
+}
+
+/// Validates `*cfg` and creates a generator, stored in `*out`.
+///
+/// Cost and memory do not depend on `cfg->size`: a generator for 2^63 bytes is
+/// as cheap as one for 4 KiB, and no thread starts before the first large
+/// fill. On failure `*out` is set to NULL (when `out` is not NULL) and the
+/// status names the first bad field: `DGEN_STATUS_INVALID_DEDUP_RATIO`,
+/// `DGEN_STATUS_INVALID_COMPRESS_RATIO`, `DGEN_STATUS_INVALID_DEDUP_UNIT`,
+/// `DGEN_STATUS_INVALID_THREADS`, or `DGEN_STATUS_NULL_POINTER`.
+///
+/// # Safety
+/// `cfg` is NULL or points to a readable `dgen_config`; `out` is NULL or
+/// points to writable memory for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dgen_generator) -> dgen_status {
+    guard("dgen_create", dgen_status::Panic, || {
+        if out.is_null() {
+            return null("dgen_create", "out");
+        }
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(std::ptr::null_mut()) };
+        if cfg.is_null() {
+            return null("dgen_create", "cfg");
+        }
+        // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
+        let config = unsafe { read_config(cfg) };
+        match Generator::new(config) {
+            Ok(inner) => {
+                let raw = Box::into_raw(Box::new(dgen_generator { inner }));
+                // SAFETY: as above; ownership of the box passes to the caller,
+                // who gives it back through `dgen_free`.
+                unsafe { out.write(raw) };
+                dgen_status::Ok
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Continues the stream: writes the next bytes into `buf` and their count into
+/// `*written`.
+///
+/// `*written` is `len`, except for the short last fill of a sized stream, and 0
+/// once the stream is complete (`dgen_is_complete` is then true). Filling a
+/// stream with any mix of lengths gives the same bytes as `dgen_fill_at` at the
+/// same offsets. `buf` may be NULL only when `len` is 0. On failure `*written`
+/// is 0 and the position does not move.
+///
+/// Not thread-safe on one generator: while `dgen_fill` runs, no other call may
+/// use the same `gen`. Threads that share a generator use `dgen_fill_at`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for writes of `len` bytes; `written` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_fill(
+    gen: *mut dgen_generator,
+    buf: *mut c_void,
+    len: usize,
+    written: *mut usize,
+) -> dgen_status {
+    guard("dgen_fill", dgen_status::Panic, || {
+        if written.is_null() {
+            return null("dgen_fill", "written");
+        }
+        // SAFETY: `written` is not NULL and the caller guarantees it is writable.
+        unsafe { written.write(0) };
+        if gen.is_null() {
+            return null("dgen_fill", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_fill", "buf");
+        }
+        if let Err(s) = check_len("dgen_fill", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator and the caller promises no other
+        // call uses it meanwhile, so this is the only reference.
+        let gen = unsafe { &mut (*gen).inner };
+        // SAFETY: `buf` is valid for `len` writable bytes (or `len` is 0 and a
+        // dangling pointer is used), `len` fits in isize, and nothing else
+        // accesses the buffer during the call.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill(buf) {
+            Ok(n) => {
+                // SAFETY: as above.
+                unsafe { written.write(n) };
+                dgen_status::Ok
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// A mutable byte slice from C's pointer and length; a dangling pointer stands
+/// in for NULL when `len` is 0.
+///
+/// # Safety
+/// `buf` is valid for writes of `len` bytes (any value when `len` is 0),
+/// `len <= isize::MAX`, and nothing else accesses the bytes during `'a`.
+unsafe fn bytes_mut<'a>(buf: *mut c_void, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }
+}
+
+/// As [`bytes_mut`], for reading.
+///
+/// # Safety
+/// `buf` is valid for reads of `len` bytes (any value when `len` is 0),
+/// `len <= isize::MAX`, and nothing writes the bytes during `'a`.
+unsafe fn bytes<'a>(buf: *const c_void, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
+}
+
+/// Writes the stream's bytes `[offset, offset + len)` into `buf`; the stream
+/// position does not move.
+///
+/// Safe to call from many threads at once on one generator. Fails with
+/// `DGEN_STATUS_OUT_OF_RANGE` when the range passes the end of a sized stream
+/// or `offset + len` passes 2^64 - 1. `buf` may be NULL only when `len` is 0.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for writes of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_fill_at(
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *mut c_void,
+    len: usize,
+) -> dgen_status {
+    guard("dgen_fill_at", dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_fill_at", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_fill_at", "buf");
+        }
+        if let Err(s) = check_len("dgen_fill_at", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made, which
+        // the generator allows from many threads (it is Sync).
+        let gen = unsafe { &(*gen).inner };
+        // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill_at(offset, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Checks that `buf` holds the stream's bytes `[offset, offset + len)`.
+///
+/// Returns `DGEN_STATUS_OK` when every byte matches, and
+/// `DGEN_STATUS_MISMATCH` when one differs: then `*mismatch_offset` (when not
+/// NULL) is the stream offset of the first wrong byte, and the message gives
+/// it with the expected and found values. `mismatch_offset` is written only on
+/// `DGEN_STATUS_MISMATCH` and may be NULL. Safe to call from many threads at
+/// once on one generator. Range errors are as for `dgen_fill_at`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for reads of `len` bytes; `mismatch_offset` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_verify_at(
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *const c_void,
+    len: usize,
+    mismatch_offset: *mut u64,
+) -> dgen_status {
+    guard("dgen_verify_at", dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_verify_at", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_verify_at", "buf");
+        }
+        if let Err(s) = check_len("dgen_verify_at", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        let gen = unsafe { &(*gen).inner };
+        // SAFETY: see `bytes`; the caller guarantees `buf`.
+        let buf = unsafe { bytes(buf, len) };
+        match gen.verify_at(offset, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => {
+                if let (Error::Mismatch { offset, .. }, false) = (&e, mismatch_offset.is_null()) {
+                    // SAFETY: not NULL, and the caller guarantees it is writable.
+                    unsafe { mismatch_offset.write(*offset) };
+                }
+                fail(e)
+            }
+        }
+    })
+}
+
+/// True when a sized stream has produced all its bytes through `dgen_fill`;
+/// never for an endless stream. False (and a message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
+    guard("dgen_is_complete", false, || {
+        if gen.is_null() {
+            null("dgen_is_complete", "gen");
+            return false;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.is_complete() }
+    })
+}
+
+/// The seed in use: the config's, or the one drawn when `has_seed` was false.
+/// A config with this seed and `has_seed` true repeats the stream. 0 (and a
+/// message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
+    guard("dgen_seed", 0, || {
+        if gen.is_null() {
+            null("dgen_seed", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.seed() }
+    })
+}
+
+/// The stream offset the next `dgen_fill` starts at. 0 (and a message) when
+/// `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
+    guard("dgen_position", 0, || {
+        if gen.is_null() {
+            null("dgen_position", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.position() }
+    })
+}
+
+/// Releases a generator and its worker threads. NULL is accepted and ignored.
+/// No other call may use `gen` during or after this one.
+///
+/// # Safety
+/// `gen` is NULL or a generator from `dgen_create` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
+    guard("dgen_free", (), || {
+        if !gen.is_null() {
+            // SAFETY: `gen` came from `Box::into_raw` in `dgen_create` and the
+            // caller hands it back exactly once.
+            drop(unsafe { Box::from_raw(gen) });
+        }
+    })
+}
+
+/// A static, NUL-terminated description of `status`, e.g.
+/// "DGEN_STATUS_OUT_OF_RANGE: range outside the stream". Never NULL; a value
+/// that names no status gives "unknown dgen_status". Does not change the
+/// message of `dgen_last_error`.
+#[no_mangle]
+pub extern "C" fn dgen_status_str(status: dgen_status_arg) -> *const c_char {
+    // Not `guard`: that would clear the thread's message, and this function is
+    // often called in the same expression as `dgen_last_error`.
+    catch_unwind(|| match dgen_status::from_code(status.0) {
+        Some(s) => s.text(),
+        None => b"unknown dgen_status\0".as_slice(),
+    })
+    .unwrap_or(b"unknown dgen_status\0".as_slice())
+    .as_ptr()
+    .cast()
+}
+
+/// The message of the last failed libdgen call on this thread, naming the
+/// field or argument and its value (e.g. "dedup_ratio must be a number from
+/// 1.0 to 1024.0, got 0.5"); "" when the last call succeeded. Never NULL.
+///
+/// The text stays valid until the next libdgen call on the same thread other
+/// than `dgen_last_error`, `dgen_status_str` and `dgen_version`; copy it to
+/// keep it.
+#[no_mangle]
+pub extern "C" fn dgen_last_error() -> *const c_char {
+    // Not `guard`: reading the message must not clear it.
+    catch_unwind(|| {
+        LAST_ERROR
+            .try_with(|m| match m.try_borrow() {
+                // The CString is only replaced by a later call on this thread,
+                // so the pointer outlives this borrow as documented.
+                Ok(m) => m.as_ptr(),
+                Err(_) => c"".as_ptr(),
+            })
+            .unwrap_or(c"".as_ptr())
+    })
+    .unwrap_or(c"".as_ptr())
+}
+
+/// The library version, e.g. "0.1.0": static and NUL-terminated. It equals
+/// `DGEN_VERSION_MAJOR.DGEN_VERSION_MINOR.DGEN_VERSION_PATCH` of the header the
+/// program was built with when the two match.
+#[no_mangle]
+pub extern "C" fn dgen_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last() -> String {
+        // SAFETY: dgen_last_error never returns NULL and its text is
+        // NUL-terminated.
+        unsafe { CStr::from_ptr(dgen_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let s = guard("dgen_test", dgen_status::Panic, || -> dgen_status { panic!("boom {}", 7) });
+        assert_eq!(s, dgen_status::Panic);
+        assert_eq!(last(), "dgen_test: internal error: boom 7");
+        let v = guard("dgen_test", 0u64, || -> u64 { panic!("static text") });
+        assert_eq!(v, 0);
+        assert_eq!(last(), "dgen_test: internal error: static text");
+    }
+
+    #[test]
+    fn a_successful_call_clears_the_message() {
+        set_error("old".into());
+        assert_eq!(last(), "old");
+        assert_eq!(guard("dgen_test", 1, || 2), 2);
+        assert_eq!(last(), "");
+    }
+
+    #[test]
+    fn every_error_maps_to_its_status() {
+        let inv = |field| Error::InvalidConfig { field, value: "x".into(), expected: "y" };
+        assert_eq!(dgen_status::from_error(&inv("dedup_ratio")), dgen_status::InvalidDedupRatio);
+        assert_eq!(dgen_status::from_error(&inv("compress_ratio")), dgen_status::InvalidCompressRatio);
+        assert_eq!(dgen_status::from_error(&inv("dedup_unit")), dgen_status::InvalidDedupUnit);
+        assert_eq!(dgen_status::from_error(&inv("threads")), dgen_status::InvalidThreads);
+        assert_eq!(dgen_status::from_error(&inv("size")), dgen_status::InvalidConfig);
+        assert_eq!(
+            dgen_status::from_error(&Error::OutOfRange { offset: 1, len: 2, size: 3 }),
+            dgen_status::OutOfRange
+        );
+        assert_eq!(
+            dgen_status::from_error(&Error::Mismatch { offset: 1, expected: 2, actual: 3 }),
+            dgen_status::Mismatch
+        );
+        assert_eq!(dgen_status::from_error(&Error::ThreadPool("no".into())), dgen_status::ThreadPool);
+    }
+
+    #[test]
+    fn status_numbers_are_their_positions() {
+        for (i, s) in ALL_STATUSES.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+            assert_eq!(dgen_status::from_code(i as u32), Some(*s));
+        }
+        assert_eq!(dgen_status::from_code(ALL_STATUSES.len() as u32), None);
+    }
+}
