@@ -81,6 +81,27 @@ pub struct Model {
     layout: Layout,
     keys: Keys,
     kernel: Kernel,
+    /// Eight orders of the gap lengths 1..=copies, shuffled per seed; each
+    /// granule draws one, so distances between copies vary within and across
+    /// granules without a shuffle per granule.
+    gap_orders: [[u8; compress::MAX_COPIES]; GAP_ORDERS],
+}
+
+const GAP_ORDERS: usize = 8;
+
+fn gap_orders(copies: usize, key: u64) -> [[u8; compress::MAX_COPIES]; GAP_ORDERS] {
+    let mut rng = SplitMix(key);
+    let mut orders = [[0u8; compress::MAX_COPIES]; GAP_ORDERS];
+    for order in orders.iter_mut() {
+        for (i, gap) in order[..copies].iter_mut().enumerate() {
+            *gap = (i + 1) as u8;
+        }
+        // Fisher-Yates.
+        for i in (1..copies).rev() {
+            order.swap(i, rng.below_or_eq(i as u64) as usize);
+        }
+    }
+    orders
 }
 
 impl Model {
@@ -89,10 +110,12 @@ impl Model {
         let unit = u64::from(cfg.dedup_unit);
         let total_units = cfg.size.div_ceil(unit);
         let keys = Keys::new(seed);
+        let layout = Layout::for_ratio(cfg.compress_ratio);
         Model {
+            gap_orders: gap_orders(layout.copies as usize, mix64(keys.layout ^ 0x6A95)),
             unit_granules: unit / G64,
             dedup: DedupMap::new(cfg.dedup_ratio, total_units, mix64(keys.layout ^ 0xD3D0_D3D0)),
-            layout: Layout::for_ratio(cfg.compress_ratio),
+            layout,
             keys,
             kernel: Kernel::detect(),
         }
@@ -145,18 +168,11 @@ impl Model {
         }
         let mut rng = SplitMix(mix64(cid ^ self.keys.layout) ^ mix64(g.wrapping_add(self.keys.layout)));
         let copies = layout.copies as usize;
-        // Gap lengths 1..=copies in a per-granule random order (Fisher-Yates).
-        let mut gaps = [0u8; compress::MAX_COPIES];
-        for (i, gap) in gaps[..copies].iter_mut().enumerate() {
-            *gap = (i + 1) as u8;
-        }
-        for i in (1..copies).rev() {
-            gaps.swap(i, rng.below_or_eq(i as u64) as usize);
-        }
+        let gaps = &self.gap_orders[(rng.next_u64() >> 61) as usize][..copies];
         let len = layout.copy_len as usize;
         let segments = u64::from(layout.segments());
         let mut dst = prefix;
-        for &gap in &gaps[..copies] {
+        for &gap in gaps {
             let gap = gap as usize;
             // Gap bytes, written a whole word at a time: what passes the gap is
             // overwritten by the copy that follows (copies are >= 8 bytes when
