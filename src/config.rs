@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::model::GRANULE;
+pub use crate::topology::NumaMode;
 
 /// Largest accepted `dedup_ratio`: one distinct unit per dedup window.
 pub const MAX_DEDUP_RATIO: f64 = crate::model::dedup::WINDOW_UNITS as f64;
@@ -33,8 +34,16 @@ pub struct Config {
     /// Seed of the stream; `None` draws a fresh one per generator, readable back
     /// with [`Generator::seed`](crate::Generator::seed) so a run can be repeated.
     pub seed: Option<u64>,
-    /// Worker threads for large fills; 0 means every CPU this process may run on.
+    /// Worker threads for large fills; 0 means every CPU this process may run
+    /// on (or every such CPU of `numa_node`). To leave CPUs for I/O threads, set
+    /// it lower, e.g. half of [`default_threads`](crate::default_threads).
     pub threads: usize,
+    /// Whether workers are pinned by NUMA node: `Auto` only on multi-node hosts.
+    pub numa_mode: NumaMode,
+    /// Keep the workers on this NUMA node's CPUs (pinned unless `numa_mode` is
+    /// `Off`). Pages of the caller's buffer that the workers touch first are
+    /// then placed on that node by the kernel's first-touch policy.
+    pub numa_node: Option<u32>,
 }
 
 impl Default for Config {
@@ -46,6 +55,8 @@ impl Default for Config {
             dedup_unit: DEFAULT_DEDUP_UNIT,
             seed: None,
             threads: 0,
+            numa_mode: NumaMode::Auto,
+            numa_node: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::{Kernel, Model, GRANULE};
+use crate::topology::{Placement, Topology};
 
 /// Fills at least this large are split across the worker threads.
 pub const PARALLEL_MIN: usize = 1 << 20;
@@ -25,6 +26,7 @@ pub struct Generator {
     model: Model,
     seed: u64,
     threads: usize,
+    placement: Placement,
     pos: u64,
     pool: OnceLock<Result<rayon::ThreadPool, String>>,
 }
@@ -68,12 +70,13 @@ impl Generator {
     pub fn new(config: Config) -> Result<Generator, Error> {
         config.validate()?;
         let seed = config.seed.unwrap_or_else(fresh_seed);
-        let threads = if config.threads == 0 { default_threads() } else { config.threads };
+        let placement = Topology::current().plan(config.threads, config.numa_mode, config.numa_node)?;
         Ok(Generator {
             model: Model::new(&config, seed),
             config,
             seed,
-            threads,
+            threads: placement.threads,
+            placement,
             pos: 0,
             pool: OnceLock::new(),
         })
@@ -97,6 +100,11 @@ impl Generator {
     /// Worker threads used for large fills.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Where the worker threads run: their count, NUMA node and pinned CPUs.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     /// The vector kernel this CPU runs.
@@ -166,9 +174,18 @@ impl Generator {
 
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {
         let pool = self.pool.get_or_init(|| {
+            let pinned = self.placement.pinned.clone();
             rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
                 .thread_name(|i| format!("dgen-{i}"))
+                .start_handler(move |i| {
+                    if let Some(&id) = pinned.get(i) {
+                        // Best effort: a CPU that cannot be used leaves the
+                        // thread where the scheduler put it; bytes never depend
+                        // on placement.
+                        core_affinity::set_for_current(core_affinity::CoreId { id });
+                    }
+                })
                 .build()
                 .map_err(|e| e.to_string())
         });

@@ -1,6 +1,6 @@
 //! The C ABI: one opaque handle, plain functions and status codes.
 //!
-//! Every exported function runs its body inside [`guard`], which catches any
+//! Every exported function runs its body inside `guard`, which catches any
 //! panic so that none unwinds into C: functions that return a status return
 //! `DGEN_STATUS_PANIC`, the others a harmless default, and the thread-local
 //! message says what happened. Every pointer is checked before use. The
@@ -18,6 +18,13 @@ use crate::config::{Config, DEFAULT_DEDUP_UNIT};
 use crate::engine::Generator;
 use crate::error::Error;
 
+// The header promises that dgen_fill_at and dgen_verify_at may run from many
+// threads on one handle; this stops compiling if Generator ever loses Sync.
+const _: fn() = || {
+    fn shared_across_threads<T: Sync>() {}
+    shared_across_threads::<Generator>();
+};
+
 /// A generator: a seekable, reproducible stream of synthetic bytes.
 ///
 /// Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
@@ -30,7 +37,8 @@ pub struct dgen_generator {
 }
 
 /// What to generate. Fill it with `dgen_config_init` first, then change the
-/// fields you need: the defaults keep working if fields are added later.
+/// fields you need, so that code written today gets the right defaults for
+/// fields a later version may add.
 ///
 /// Every byte of the stream is a pure function of `seed`, `size`,
 /// `dedup_ratio`, `compress_ratio`, `dedup_unit` and the byte's offset;
@@ -147,9 +155,7 @@ impl dgen_status {
             dgen_status::InvalidDedupUnit => {
                 b"DGEN_STATUS_INVALID_DEDUP_UNIT: dedup_unit must be a multiple of 4096 from 4096 to 67108864\0"
             }
-            dgen_status::InvalidThreads => {
-                b"DGEN_STATUS_INVALID_THREADS: threads must be from 0 (all CPUs) to 4096\0"
-            }
+            dgen_status::InvalidThreads => b"DGEN_STATUS_INVALID_THREADS: threads must be from 0 (all CPUs) to 4096\0",
             dgen_status::InvalidConfig => b"DGEN_STATUS_INVALID_CONFIG: a config field is invalid\0",
             dgen_status::OutOfRange => b"DGEN_STATUS_OUT_OF_RANGE: range outside the stream\0",
             dgen_status::Mismatch => b"DGEN_STATUS_MISMATCH: data differs from the stream\0",
@@ -199,21 +205,33 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
     }
 }
 
-/// Runs the body of the exported function `name`: clears the thread's message,
-/// and turns a panic into `on_panic` plus a message, so that no panic unwinds
-/// into C. Every `extern "C"` function in this file goes through here.
-fn guard<R>(name: &str, on_panic: R, body: impl FnOnce() -> R) -> R {
-    clear_error();
+/// What an exported function does with the thread's message before its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Message {
+    /// Clear it: the function reports its own outcome.
+    Reset,
+    /// Leave it: the function only reads static data or the message itself,
+    /// so it can sit in the same expression as `dgen_last_error`.
+    Keep,
+}
+
+/// Runs the body of the exported function `name` and turns a panic into
+/// `on_panic` plus a message, so that no panic unwinds into C. Every
+/// `extern "C"` function in this file goes through here.
+fn guard<R>(name: &str, message: Message, on_panic: R, body: impl FnOnce() -> R) -> R {
+    if message == Message::Reset {
+        clear_error();
+    }
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(payload) => {
             // Formatting the payload could itself panic (a Display impl); that
             // one is caught too and leaves a fixed message.
-            let msg = catch_unwind(AssertUnwindSafe(|| {
-                format!("{name}: internal error: {}", panic_text(&*payload))
-            }))
-            .unwrap_or_else(|_| format!("{name}: internal error"));
+            let msg = catch_unwind(AssertUnwindSafe(|| format!("{name}: internal error: {}", panic_text(&*payload))))
+                .unwrap_or_else(|_| format!("{name}: internal error"));
             set_error(msg);
+            // So could dropping the payload.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             on_panic
         }
     }
@@ -250,7 +268,7 @@ fn check_len(func: &str, len: usize) -> Result<(), dgen_status> {
 /// `cfg` is NULL or points to writable memory for one `dgen_config`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
-    guard("dgen_config_init", (), || {
+    guard("dgen_config_init", Message::Reset, (), || {
         if cfg.is_null() {
             null("dgen_config_init", "cfg");
             return;
@@ -292,6 +310,7 @@ unsafe fn read_config(cfg: *const dgen_config) -> Config {
             dedup_unit: std::ptr::addr_of!((*cfg).dedup_unit).read(),
             seed: has_seed.then_some(seed),
             threads: std::ptr::addr_of!((*cfg).threads).read() as usize,
+            ..Config::default()
         }
     }
 }
@@ -310,7 +329,7 @@ unsafe fn read_config(cfg: *const dgen_config) -> Config {
 /// points to writable memory for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dgen_generator) -> dgen_status {
-    guard("dgen_create", dgen_status::Panic, || {
+    guard("dgen_create", Message::Reset, dgen_status::Panic, || {
         if out.is_null() {
             return null("dgen_create", "out");
         }
@@ -356,7 +375,7 @@ pub unsafe extern "C" fn dgen_fill(
     len: usize,
     written: *mut usize,
 ) -> dgen_status {
-    guard("dgen_fill", dgen_status::Panic, || {
+    guard("dgen_fill", Message::Reset, dgen_status::Panic, || {
         if written.is_null() {
             return null("dgen_fill", "written");
         }
@@ -433,7 +452,7 @@ pub unsafe extern "C" fn dgen_fill_at(
     buf: *mut c_void,
     len: usize,
 ) -> dgen_status {
-    guard("dgen_fill_at", dgen_status::Panic, || {
+    guard("dgen_fill_at", Message::Reset, dgen_status::Panic, || {
         if gen.is_null() {
             return null("dgen_fill_at", "gen");
         }
@@ -475,7 +494,7 @@ pub unsafe extern "C" fn dgen_verify_at(
     len: usize,
     mismatch_offset: *mut u64,
 ) -> dgen_status {
-    guard("dgen_verify_at", dgen_status::Panic, || {
+    guard("dgen_verify_at", Message::Reset, dgen_status::Panic, || {
         if gen.is_null() {
             return null("dgen_verify_at", "gen");
         }
@@ -509,7 +528,7 @@ pub unsafe extern "C" fn dgen_verify_at(
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
-    guard("dgen_is_complete", false, || {
+    guard("dgen_is_complete", Message::Reset, false, || {
         if gen.is_null() {
             null("dgen_is_complete", "gen");
             return false;
@@ -527,7 +546,7 @@ pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
-    guard("dgen_seed", 0, || {
+    guard("dgen_seed", Message::Reset, 0, || {
         if gen.is_null() {
             null("dgen_seed", "gen");
             return 0;
@@ -544,7 +563,7 @@ pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
-    guard("dgen_position", 0, || {
+    guard("dgen_position", Message::Reset, 0, || {
         if gen.is_null() {
             null("dgen_position", "gen");
             return 0;
@@ -561,7 +580,7 @@ pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
 /// `gen` is NULL or a generator from `dgen_create` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
-    guard("dgen_free", (), || {
+    guard("dgen_free", Message::Reset, (), || {
         if !gen.is_null() {
             // SAFETY: `gen` came from `Box::into_raw` in `dgen_create` and the
             // caller hands it back exactly once.
@@ -576,13 +595,11 @@ pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
 /// message of `dgen_last_error`.
 #[no_mangle]
 pub extern "C" fn dgen_status_str(status: dgen_status_arg) -> *const c_char {
-    // Not `guard`: that would clear the thread's message, and this function is
-    // often called in the same expression as `dgen_last_error`.
-    catch_unwind(|| match dgen_status::from_code(status.0) {
+    const UNKNOWN: &[u8] = b"unknown dgen_status\0";
+    guard("dgen_status_str", Message::Keep, UNKNOWN, || match dgen_status::from_code(status.0) {
         Some(s) => s.text(),
-        None => b"unknown dgen_status\0".as_slice(),
+        None => UNKNOWN,
     })
-    .unwrap_or(b"unknown dgen_status\0".as_slice())
     .as_ptr()
     .cast()
 }
@@ -596,8 +613,7 @@ pub extern "C" fn dgen_status_str(status: dgen_status_arg) -> *const c_char {
 /// keep it.
 #[no_mangle]
 pub extern "C" fn dgen_last_error() -> *const c_char {
-    // Not `guard`: reading the message must not clear it.
-    catch_unwind(|| {
+    guard("dgen_last_error", Message::Keep, c"".as_ptr(), || {
         LAST_ERROR
             .try_with(|m| match m.try_borrow() {
                 // The CString is only replaced by a later call on this thread,
@@ -607,7 +623,6 @@ pub extern "C" fn dgen_last_error() -> *const c_char {
             })
             .unwrap_or(c"".as_ptr())
     })
-    .unwrap_or(c"".as_ptr())
 }
 
 /// The library version, e.g. "0.1.0": static and NUL-terminated. It equals
@@ -615,7 +630,8 @@ pub extern "C" fn dgen_last_error() -> *const c_char {
 /// program was built with when the two match.
 #[no_mangle]
 pub extern "C" fn dgen_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    guard("dgen_version", Message::Keep, VERSION, || VERSION).as_ptr().cast()
 }
 
 #[cfg(test)]
@@ -631,10 +647,10 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_a_status_and_a_message() {
-        let s = guard("dgen_test", dgen_status::Panic, || -> dgen_status { panic!("boom {}", 7) });
+        let s = guard("dgen_test", Message::Reset, dgen_status::Panic, || -> dgen_status { panic!("boom {}", 7) });
         assert_eq!(s, dgen_status::Panic);
         assert_eq!(last(), "dgen_test: internal error: boom 7");
-        let v = guard("dgen_test", 0u64, || -> u64 { panic!("static text") });
+        let v = guard("dgen_test", Message::Reset, 0u64, || -> u64 { panic!("static text") });
         assert_eq!(v, 0);
         assert_eq!(last(), "dgen_test: internal error: static text");
     }
@@ -643,8 +659,20 @@ mod tests {
     fn a_successful_call_clears_the_message() {
         set_error("old".into());
         assert_eq!(last(), "old");
-        assert_eq!(guard("dgen_test", 1, || 2), 2);
+        assert_eq!(guard("dgen_test", Message::Reset, 1, || 2), 2);
         assert_eq!(last(), "");
+    }
+
+    #[test]
+    fn reading_functions_keep_the_message() {
+        set_error("kept".into());
+        assert_eq!(guard("dgen_test", Message::Keep, 1, || 2), 2);
+        let _ = dgen_status_str(dgen_status_arg(3));
+        let _ = dgen_version();
+        assert_eq!(last(), "kept");
+        // A panic in a Keep function still reports itself.
+        assert_eq!(guard("dgen_test", Message::Keep, 0, || -> i32 { panic!("late") }), 0);
+        assert_eq!(last(), "dgen_test: internal error: late");
     }
 
     #[test]
@@ -655,10 +683,7 @@ mod tests {
         assert_eq!(dgen_status::from_error(&inv("dedup_unit")), dgen_status::InvalidDedupUnit);
         assert_eq!(dgen_status::from_error(&inv("threads")), dgen_status::InvalidThreads);
         assert_eq!(dgen_status::from_error(&inv("size")), dgen_status::InvalidConfig);
-        assert_eq!(
-            dgen_status::from_error(&Error::OutOfRange { offset: 1, len: 2, size: 3 }),
-            dgen_status::OutOfRange
-        );
+        assert_eq!(dgen_status::from_error(&Error::OutOfRange { offset: 1, len: 2, size: 3 }), dgen_status::OutOfRange);
         assert_eq!(
             dgen_status::from_error(&Error::Mismatch { offset: 1, expected: 2, actual: 3 }),
             dgen_status::Mismatch

@@ -45,12 +45,14 @@ mod error;
 /// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
 pub mod ffi;
 pub mod model;
+pub mod topology;
 
 pub use config::{
     Config, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT, MAX_THREADS,
 };
 pub use engine::{default_threads, Generator, PARALLEL_MIN};
 pub use error::Error;
+pub use topology::{NumaMode, Placement, Topology};
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
 

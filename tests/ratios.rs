@@ -13,7 +13,7 @@ use dgen::Config;
 const MIB: usize = 1 << 20;
 
 fn cfg(size: usize, dedup: f64, compress: f64, unit: u32, seed: u64) -> Config {
-    Config { size: size as u64, dedup_ratio: dedup, compress_ratio: compress, dedup_unit: unit, seed: Some(seed), threads: 0 }
+    Config { size: size as u64, dedup_ratio: dedup, compress_ratio: compress, dedup_unit: unit, seed: Some(seed), threads: 0, ..Config::default() }
 }
 
 fn assert_within(what: &str, got: f64, want: f64, tolerance: f64) {

@@ -12,6 +12,7 @@ fn cfg(threads: usize) -> Config {
         dedup_unit: 8192,
         seed: Some(0xDEC0DE),
         threads,
+        ..Config::default()
     }
 }
 

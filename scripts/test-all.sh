@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test suite of libdgen: Rust (library and CLI), C/C++ (ctest,
+# sanitizers, valgrind, install/consumer checks), Go and fio. Installs what a
+# fresh Debian machine lacks. Every suite runs even when an earlier one fails;
+# the exit status is non-zero when any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+if ! command -v cargo >/dev/null; then
+    # Debian's cargo may be older than rust-version in Cargo.toml; rustup's
+    # toolchain is preferred where it can be installed.
+    need_apt+=(cargo rustc)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "+ apt-get install ${need_apt[*]}"
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+passed=0
+failed=0
+failures=()
+suite() {
+    local name=$1
+    shift
+    echo
+    echo "=== suite: $name: $*"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== suite: $name: ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "=== suite: $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+suite rust cargo test --workspace --release
+for s in c go fio; do
+    if [ -f "scripts/test-$s.sh" ]; then
+        suite "$s" bash "scripts/test-$s.sh"
+    fi
+done
+
+echo
+if [ $failed -gt 0 ]; then echo "failed suites: ${failures[*]}"; fi
+echo "suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]
