@@ -39,6 +39,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod bench;
 mod config;
 mod engine;
 mod error;

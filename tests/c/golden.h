@@ -1,0 +1,16 @@
+/* The cross-language golden value, asserted by the Rust, C, C++, Go and fio
+ * tests alike: config {size = 1 GiB, dedup_ratio 2.5, compress_ratio 3.0,
+ * dedup_unit 8192, seed 42} gives a stream whose first 16 MiB hash to this
+ * SHA-256. It changes only when the content model does. */
+#ifndef DGEN_TEST_GOLDEN_H
+#define DGEN_TEST_GOLDEN_H
+
+#define DGEN_GOLDEN_SIZE 1073741824ull
+#define DGEN_GOLDEN_DEDUP_RATIO 2.5
+#define DGEN_GOLDEN_COMPRESS_RATIO 3.0
+#define DGEN_GOLDEN_DEDUP_UNIT 8192u
+#define DGEN_GOLDEN_SEED 42u
+#define DGEN_GOLDEN_PREFIX_BYTES ((size_t)16 << 20)
+#define DGEN_GOLDEN_SHA256 "968a24bbbd71369c7e5ff52073442b7d5a8250cbfa862687e27b4f65638d7fdb"
+
+#endif

@@ -1,0 +1,624 @@
+/* The C ABI as a C program uses it. Each case is one ctest test:
+ *   test_dgen CASE     runs one case
+ *   test_dgen          runs them all
+ * A case fails on the first unmet check and prints where and why. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "dgen.h"
+#include "golden.h"
+#include "sha256.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failed;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
+            failed = 1;                                                                  \
+            return;                                                                      \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_STATUS(call, want)                                                          \
+    do {                                                                                  \
+        dgen_status got_ = (call);                                                        \
+        if (got_ != (want)) {                                                             \
+            fprintf(stderr, "%s:%d: %s\n  returned %s\n  expected %s\n  message: %s\n",    \
+                    __FILE__, __LINE__, #call, dgen_status_str(got_), dgen_status_str(want), \
+                    dgen_last_error());                                                   \
+            failed = 1;                                                                   \
+            return;                                                                       \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_MESSAGE(want)                                                               \
+    do {                                                                                  \
+        const char *got_ = dgen_last_error();                                             \
+        if (strcmp(got_, (want)) != 0) {                                                  \
+            fprintf(stderr, "%s:%d: message\n  got      \"%s\"\n  expected \"%s\"\n",     \
+                    __FILE__, __LINE__, got_, (want));                                    \
+            failed = 1;                                                                   \
+            return;                                                                       \
+        }                                                                                 \
+    } while (0)
+
+static dgen_config base_config(void) {
+    dgen_config cfg;
+    dgen_config_init(&cfg);
+    return cfg;
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n);
+    if (p == NULL) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", n);
+        exit(2);
+    }
+    return p;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_defaults(void) {
+    dgen_config cfg;
+    char want[64];
+    memset(&cfg, 0xAB, sizeof cfg);
+    dgen_config_init(&cfg);
+    CHECK(cfg.size == 0);
+    CHECK(cfg.dedup_ratio == 1.0);
+    CHECK(cfg.compress_ratio == 1.0);
+    CHECK(cfg.dedup_unit == 4096);
+    CHECK(!cfg.has_seed);
+    CHECK(cfg.threads == 0);
+    dgen_config_init(NULL);
+    CHECK_MESSAGE("dgen_config_init: cfg must not be NULL");
+
+    snprintf(want, sizeof want, "%d.%d.%d", DGEN_VERSION_MAJOR, DGEN_VERSION_MINOR, DGEN_VERSION_PATCH);
+    CHECK(strcmp(dgen_version(), want) == 0);
+    CHECK(strcmp(dgen_version(), DGEN_VERSION) == 0);
+}
+
+static void test_sha256_vectors(void) {
+    /* FIPS 180-4 examples, so the golden test below checks libdgen and not
+     * this test's hash. */
+    sha256_ctx c;
+    char hex[65];
+    static char million[1000000];
+    sha256_init(&c);
+    sha256_final_hex(&c, hex);
+    CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    sha256_init(&c);
+    sha256_update(&c, "abc", 3);
+    sha256_final_hex(&c, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    sha256_init(&c);
+    sha256_update(&c, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+    sha256_final_hex(&c, hex);
+    CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+    memset(million, 'a', sizeof million);
+    sha256_init(&c);
+    sha256_update(&c, million, 333333);
+    sha256_update(&c, million, sizeof million - 333333);
+    sha256_final_hex(&c, hex);
+    CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+}
+
+static void test_golden(void) {
+    /* The cross-language golden stream: 16 MiB of a 1 GiB stream. */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    sha256_ctx c;
+    char hex[65];
+    size_t chunk = 1000003; /* odd on purpose: the bytes do not depend on call sizes */
+    size_t left = DGEN_GOLDEN_PREFIX_BYTES;
+    unsigned char *buf = xmalloc(chunk);
+    cfg.size = DGEN_GOLDEN_SIZE;
+    cfg.dedup_ratio = DGEN_GOLDEN_DEDUP_RATIO;
+    cfg.compress_ratio = DGEN_GOLDEN_COMPRESS_RATIO;
+    cfg.dedup_unit = DGEN_GOLDEN_DEDUP_UNIT;
+    cfg.seed = DGEN_GOLDEN_SEED;
+    cfg.has_seed = true;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    sha256_init(&c);
+    while (left > 0) {
+        size_t want = left < chunk ? left : chunk;
+        size_t written = 0;
+        CHECK_STATUS(dgen_fill(gen, buf, want, &written), DGEN_STATUS_OK);
+        CHECK(written == want);
+        sha256_update(&c, buf, written);
+        left -= written;
+    }
+    sha256_final_hex(&c, hex);
+    dgen_free(gen);
+    free(buf);
+    if (strcmp(hex, DGEN_GOLDEN_SHA256) != 0) {
+        fprintf(stderr, "golden SHA-256 %s, expected %s\n", hex, DGEN_GOLDEN_SHA256);
+    }
+    CHECK(strcmp(hex, DGEN_GOLDEN_SHA256) == 0);
+}
+
+static void test_stream(void) {
+    /* Fill a sized stream to its end: full fills, one short one, then 0. */
+    const uint64_t size = 10 * 4096 + 123;
+    const size_t chunk = 3 * 4096;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    /* Room for a whole chunk past the end: the last call offers a full chunk
+     * and gets back a short count. */
+    unsigned char *stream = xmalloc((size_t)size + chunk);
+    unsigned char *direct = xmalloc((size_t)size);
+    uint64_t pos = 0;
+    size_t written = 1;
+    cfg.size = size;
+    cfg.dedup_ratio = 2.0;
+    cfg.compress_ratio = 2.0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK(strcmp(dgen_last_error(), "") == 0);
+    for (;;) {
+        CHECK(!dgen_is_complete(gen));
+        CHECK(dgen_position(gen) == pos);
+        CHECK_STATUS(dgen_fill(gen, stream + pos, chunk, &written), DGEN_STATUS_OK);
+        pos += written;
+        if (written < chunk) {
+            CHECK(written == size % chunk);
+            break;
+        }
+    }
+    CHECK(pos == size);
+    CHECK(dgen_is_complete(gen));
+    CHECK(dgen_position(gen) == size);
+    {
+        unsigned char more[4096];
+        written = 99;
+        CHECK_STATUS(dgen_fill(gen, more, sizeof more, &written), DGEN_STATUS_OK);
+        CHECK(written == 0);
+        CHECK(dgen_is_complete(gen));
+    }
+    /* The stream equals dgen_fill_at over the same offsets, and verifies. */
+    CHECK_STATUS(dgen_fill_at(gen, 0, direct, (size_t)size), DGEN_STATUS_OK);
+    CHECK(memcmp(stream, direct, (size_t)size) == 0);
+    CHECK_STATUS(dgen_verify_at(gen, 0, stream, (size_t)size, NULL), DGEN_STATUS_OK);
+    dgen_free(gen);
+    free(stream);
+    free(direct);
+}
+
+/* An endless generator is never complete. */
+static void test_endless(void) {
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char buf[8192];
+    size_t written = 0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill(gen, buf, sizeof buf, &written), DGEN_STATUS_OK);
+    CHECK(written == sizeof buf);
+    CHECK(!dgen_is_complete(gen));
+    CHECK(dgen_position(gen) == sizeof buf);
+    dgen_free(gen);
+}
+
+/* ---------------------------------------------------------------------- */
+
+#define THREADS 4
+#define SHARED_LEN ((size_t)12 << 20)
+
+struct worker {
+    const dgen_generator *gen;
+    unsigned char *buf;
+    uint64_t begin, end; /* this thread's bytes */
+    size_t piece;        /* call size, different per thread */
+    dgen_status status;
+};
+
+static void *fill_worker(void *arg) {
+    struct worker *w = arg;
+    uint64_t off;
+    w->status = DGEN_STATUS_OK;
+    for (off = w->begin; off < w->end && w->status == DGEN_STATUS_OK; off += w->piece) {
+        size_t len = (size_t)(w->end - off < w->piece ? w->end - off : w->piece);
+        w->status = dgen_fill_at(w->gen, off, w->buf + off, len);
+        if (w->status == DGEN_STATUS_OK) {
+            w->status = dgen_verify_at(w->gen, off, w->buf + off, len, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    /* Many threads on one handle with dgen_fill_at give the serial bytes. */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char *serial = xmalloc(SHARED_LEN);
+    unsigned char *parallel = xmalloc(SHARED_LEN);
+    pthread_t tid[THREADS];
+    struct worker w[THREADS];
+    int i;
+    cfg.size = SHARED_LEN;
+    cfg.dedup_ratio = 3.0;
+    cfg.compress_ratio = 2.5;
+    cfg.dedup_unit = 16384;
+    cfg.seed = 2024;
+    cfg.has_seed = true;
+    cfg.threads = 2;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, 0, serial, SHARED_LEN), DGEN_STATUS_OK);
+    memset(parallel, 0, SHARED_LEN);
+    for (i = 0; i < THREADS; i++) {
+        w[i].gen = gen;
+        w[i].buf = parallel;
+        w[i].begin = (uint64_t)i * (SHARED_LEN / THREADS);
+        w[i].end = (uint64_t)(i + 1) * (SHARED_LEN / THREADS);
+        w[i].piece = 4096 * (size_t)(i + 1) + 13 * (size_t)i; /* uneven, unaligned */
+        CHECK(pthread_create(&tid[i], NULL, fill_worker, &w[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(tid[i], NULL) == 0);
+        CHECK(w[i].status == DGEN_STATUS_OK);
+    }
+    CHECK(memcmp(serial, parallel, SHARED_LEN) == 0);
+    dgen_free(gen);
+    free(serial);
+    free(parallel);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_verify(void) {
+    /* A flipped bit is found at its exact stream offset; only the first
+     * wrong byte is reported. */
+    static const size_t flips[] = {0, 1, 4095, 4096, 65537, ((size_t)3 << 20) - 1};
+    const uint64_t base = 7777777;
+    const size_t len = (size_t)3 << 20;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char *buf = xmalloc(len);
+    size_t i;
+    cfg.compress_ratio = 4.0;
+    cfg.dedup_ratio = 1.5;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, base, buf, len), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_verify_at(gen, base, buf, len, NULL), DGEN_STATUS_OK);
+    for (i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        size_t at = flips[i];
+        unsigned char good = buf[at];
+        uint64_t found = 0;
+        char want[160];
+        buf[at] ^= 0x04;
+        if (at + 10 < len) {
+            buf[at + 10] ^= 0x80;
+        }
+        CHECK_STATUS(dgen_verify_at(gen, base, buf, len, &found), DGEN_STATUS_MISMATCH);
+        CHECK(found == base + at);
+        snprintf(want, sizeof want, "data mismatch at offset %llu: expected 0x%02x, found 0x%02x",
+                 (unsigned long long)(base + at), good, (unsigned)(good ^ 0x04));
+        CHECK_MESSAGE(want);
+        /* Verifying from inside the buffer finds the same stream offset. */
+        found = 0;
+        if (at >= 100) {
+            CHECK_STATUS(dgen_verify_at(gen, base + 100, buf + 100, len - 100, &found), DGEN_STATUS_MISMATCH);
+            CHECK(found == base + at);
+        }
+        buf[at] = good;
+        if (at + 10 < len) {
+            buf[at + 10] ^= 0x80;
+        }
+    }
+    CHECK_STATUS(dgen_verify_at(gen, base, buf, len, NULL), DGEN_STATUS_OK);
+    /* A buffer checked at the wrong offset is a mismatch, not a success. */
+    CHECK_STATUS(dgen_verify_at(gen, base + 1, buf, len - 1, NULL), DGEN_STATUS_MISMATCH);
+    dgen_free(gen);
+    free(buf);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_null_pointers(void) {
+    dgen_config cfg = base_config();
+    dgen_generator *gen = (dgen_generator *)&cfg; /* must be reset to NULL */
+    unsigned char buf[64];
+    size_t written = 5;
+    uint64_t at = 0;
+
+    CHECK_STATUS(dgen_create(NULL, &gen), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_create: cfg must not be NULL");
+    CHECK(gen == NULL);
+    CHECK_STATUS(dgen_create(&cfg, NULL), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_create: out must not be NULL");
+
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_MESSAGE("");
+
+    CHECK_STATUS(dgen_fill(NULL, buf, sizeof buf, &written), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill: gen must not be NULL");
+    CHECK(written == 0);
+    CHECK_STATUS(dgen_fill(gen, NULL, sizeof buf, &written), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill: buf must not be NULL");
+    CHECK_STATUS(dgen_fill(gen, buf, sizeof buf, NULL), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill: written must not be NULL");
+    CHECK(dgen_position(gen) == 0); /* refused calls do not move the stream */
+    /* NULL with length 0 is an empty buffer. */
+    CHECK_STATUS(dgen_fill(gen, NULL, 0, &written), DGEN_STATUS_OK);
+    CHECK(written == 0);
+
+    CHECK_STATUS(dgen_fill_at(NULL, 0, buf, sizeof buf), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill_at: gen must not be NULL");
+    CHECK_STATUS(dgen_fill_at(gen, 0, NULL, sizeof buf), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill_at: buf must not be NULL");
+    CHECK_STATUS(dgen_fill_at(gen, 0, NULL, 0), DGEN_STATUS_OK);
+
+    CHECK_STATUS(dgen_verify_at(NULL, 0, buf, sizeof buf, &at), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_verify_at: gen must not be NULL");
+    CHECK_STATUS(dgen_verify_at(gen, 0, NULL, sizeof buf, &at), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_verify_at: buf must not be NULL");
+
+    CHECK(!dgen_is_complete(NULL));
+    CHECK_MESSAGE("dgen_is_complete: gen must not be NULL");
+    CHECK(dgen_seed(NULL) == 0);
+    CHECK_MESSAGE("dgen_seed: gen must not be NULL");
+    CHECK(dgen_position(NULL) == 0);
+    CHECK_MESSAGE("dgen_position: gen must not be NULL");
+    dgen_free(NULL);
+    CHECK_MESSAGE("");
+    dgen_free(gen);
+}
+
+struct bad_case {
+    const char *what;
+    dgen_config cfg;
+    dgen_status status;
+    const char *message;
+};
+
+#define RATIO_RANGE "must be a number from 1.0 to 1024.0"
+#define CRATIO_RANGE "must be a number from 1.0 to 32.0"
+#define UNIT_RANGE "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)"
+#define THREADS_RANGE "must be from 0 (all CPUs) to 4096"
+
+static void test_bad_config(void) {
+    struct bad_case cases[17];
+    size_t n = 0, i;
+    dgen_config ok = base_config();
+
+#define BAD(field, value, st, msg)                          \
+    do {                                                    \
+        cases[n].what = #field " = " #value;                \
+        cases[n].cfg = ok;                                  \
+        cases[n].cfg.field = (value);                       \
+        cases[n].status = (st);                             \
+        cases[n].message = (msg);                           \
+        n++;                                                \
+    } while (0)
+
+    BAD(dedup_ratio, 0.5, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got 0.5");
+    BAD(dedup_ratio, 0.0, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got 0");
+    BAD(dedup_ratio, -2.0, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got -2");
+    BAD(dedup_ratio, NAN, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got NaN");
+    BAD(dedup_ratio, INFINITY, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got inf");
+    BAD(dedup_ratio, 1024.5, DGEN_STATUS_INVALID_DEDUP_RATIO, "dedup_ratio " RATIO_RANGE ", got 1024.5");
+    BAD(compress_ratio, 0.5, DGEN_STATUS_INVALID_COMPRESS_RATIO, "compress_ratio " CRATIO_RANGE ", got 0.5");
+    BAD(compress_ratio, NAN, DGEN_STATUS_INVALID_COMPRESS_RATIO, "compress_ratio " CRATIO_RANGE ", got NaN");
+    BAD(compress_ratio, -INFINITY, DGEN_STATUS_INVALID_COMPRESS_RATIO, "compress_ratio " CRATIO_RANGE ", got -inf");
+    BAD(compress_ratio, INFINITY, DGEN_STATUS_INVALID_COMPRESS_RATIO, "compress_ratio " CRATIO_RANGE ", got inf");
+    BAD(compress_ratio, 32.5, DGEN_STATUS_INVALID_COMPRESS_RATIO, "compress_ratio " CRATIO_RANGE ", got 32.5");
+    BAD(dedup_unit, 0, DGEN_STATUS_INVALID_DEDUP_UNIT, "dedup_unit " UNIT_RANGE ", got 0");
+    BAD(dedup_unit, 1000, DGEN_STATUS_INVALID_DEDUP_UNIT, "dedup_unit " UNIT_RANGE ", got 1000");
+    BAD(dedup_unit, 4097, DGEN_STATUS_INVALID_DEDUP_UNIT, "dedup_unit " UNIT_RANGE ", got 4097");
+    BAD(dedup_unit, 67112960u, DGEN_STATUS_INVALID_DEDUP_UNIT, "dedup_unit " UNIT_RANGE ", got 67112960");
+    BAD(threads, 4097u, DGEN_STATUS_INVALID_THREADS, "threads " THREADS_RANGE ", got 4097");
+    BAD(threads, 4294967295u, DGEN_STATUS_INVALID_THREADS, "threads " THREADS_RANGE ", got 4294967295");
+#undef BAD
+
+    for (i = 0; i < n; i++) {
+        dgen_generator *gen = (dgen_generator *)&ok;
+        dgen_status st = dgen_create(&cases[i].cfg, &gen);
+        const char *msg = dgen_last_error();
+        if (st != cases[i].status || strcmp(msg, cases[i].message) != 0 || gen != NULL) {
+            fprintf(stderr, "%s: got %s \"%s\"\n  expected %s \"%s\"\n", cases[i].what,
+                    dgen_status_str(st), msg, dgen_status_str(cases[i].status), cases[i].message);
+            failed = 1;
+        }
+        dgen_free(gen);
+    }
+    CHECK(!failed);
+
+    {
+        /* The limits themselves are accepted. */
+        dgen_generator *gen = NULL;
+        dgen_config edge = ok;
+        edge.dedup_ratio = 1024.0;
+        edge.compress_ratio = 32.0;
+        edge.dedup_unit = 64u << 20;
+        edge.threads = 4096;
+        CHECK_STATUS(dgen_create(&edge, &gen), DGEN_STATUS_OK);
+        dgen_free(gen);
+    }
+}
+
+static void test_out_of_range(void) {
+    dgen_config cfg = base_config();
+    dgen_generator *sized = NULL, *endless = NULL;
+    unsigned char buf[100];
+    char want[200];
+    uint64_t at = 123;
+    size_t written = 0;
+    cfg.size = 8192;
+    CHECK_STATUS(dgen_create(&cfg, &sized), DGEN_STATUS_OK);
+    cfg.size = 0;
+    CHECK_STATUS(dgen_create(&cfg, &endless), DGEN_STATUS_OK);
+
+    CHECK_STATUS(dgen_fill_at(sized, 8092, buf, sizeof buf), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(sized, 8093, buf, sizeof buf), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("range out of bounds: offset 8093 + length 100 passes the stream size 8192");
+    CHECK_STATUS(dgen_verify_at(sized, 9000, buf, sizeof buf, &at), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("range out of bounds: offset 9000 + length 100 passes the stream size 8192");
+    CHECK(at == 123); /* written only on a mismatch */
+
+    /* offset + len past 2^64 - 1 */
+    CHECK_STATUS(dgen_fill_at(endless, UINT64_MAX - 100, buf, sizeof buf), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(endless, UINT64_MAX - 99, buf, sizeof buf), DGEN_STATUS_OUT_OF_RANGE);
+    snprintf(want, sizeof want,
+             "range out of bounds: offset %llu + length 100 passes the 2^64-byte limit of an endless stream",
+             (unsigned long long)(UINT64_MAX - 99));
+    CHECK_MESSAGE(want);
+    CHECK_STATUS(dgen_fill_at(endless, UINT64_MAX, buf, 1), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_STATUS(dgen_verify_at(endless, UINT64_MAX, buf, 2, NULL), DGEN_STATUS_OUT_OF_RANGE);
+
+    /* A length no buffer can have is refused before the buffer is touched. */
+    CHECK_STATUS(dgen_fill_at(endless, 0, buf, SIZE_MAX), DGEN_STATUS_OUT_OF_RANGE);
+    snprintf(want, sizeof want, "dgen_fill_at: len %llu is larger than any buffer can be",
+             (unsigned long long)SIZE_MAX);
+    CHECK_MESSAGE(want);
+    CHECK_STATUS(dgen_fill(endless, buf, SIZE_MAX, &written), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK(written == 0);
+    CHECK_STATUS(dgen_verify_at(endless, 0, buf, SIZE_MAX, NULL), DGEN_STATUS_OUT_OF_RANGE);
+
+    dgen_free(sized);
+    dgen_free(endless);
+}
+
+static void test_huge(void) {
+    /* A 2^63-byte generator is as cheap as a small one, and its bytes near
+     * 2^62 are consistent however they are asked for. */
+    const uint64_t size = (uint64_t)1 << 63;
+    const uint64_t off = ((uint64_t)1 << 62) - 5000;
+    const size_t len = (size_t)3 << 20;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char *whole = xmalloc(len);
+    unsigned char part[7001];
+    unsigned char tail[16];
+    cfg.size = size;
+    cfg.dedup_ratio = 3.0;
+    cfg.compress_ratio = 2.0;
+    cfg.dedup_unit = 65536;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, off, whole, len), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, off + 4321, part, sizeof part), DGEN_STATUS_OK);
+    CHECK(memcmp(part, whole + 4321, sizeof part) == 0);
+    CHECK_STATUS(dgen_verify_at(gen, off, whole, len, NULL), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, size - sizeof tail, tail, sizeof tail), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, size - sizeof tail + 1, tail, sizeof tail), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK(!dgen_is_complete(gen));
+    dgen_free(gen);
+    free(whole);
+}
+
+static void test_status_str(void) {
+    static const char *const names[] = {
+        "DGEN_STATUS_OK", "DGEN_STATUS_NULL_POINTER", "DGEN_STATUS_INVALID_DEDUP_RATIO",
+        "DGEN_STATUS_INVALID_COMPRESS_RATIO", "DGEN_STATUS_INVALID_DEDUP_UNIT",
+        "DGEN_STATUS_INVALID_THREADS", "DGEN_STATUS_INVALID_CONFIG", "DGEN_STATUS_OUT_OF_RANGE",
+        "DGEN_STATUS_MISMATCH", "DGEN_STATUS_THREAD_POOL", "DGEN_STATUS_PANIC",
+    };
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    int i;
+    CHECK(DGEN_STATUS_OK == 0);
+    CHECK(DGEN_STATUS_PANIC == 10);
+    for (i = 0; i <= (int)DGEN_STATUS_PANIC; i++) {
+        const char *s = dgen_status_str((dgen_status)i);
+        size_t n = strlen(names[i]);
+        CHECK(strncmp(s, names[i], n) == 0 && s[n] == ':');
+    }
+    CHECK(strcmp(dgen_status_str((dgen_status)11), "unknown dgen_status") == 0);
+    CHECK(strcmp(dgen_status_str((dgen_status)1000), "unknown dgen_status") == 0);
+
+    /* dgen_status_str and dgen_version leave the last message alone, so they
+     * can sit in one printf with dgen_last_error. */
+    cfg.dedup_unit = 1000;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_DEDUP_UNIT);
+    (void)dgen_status_str(DGEN_STATUS_OK);
+    (void)dgen_version();
+    CHECK_MESSAGE("dedup_unit " UNIT_RANGE ", got 1000");
+}
+
+static void *other_thread_message(void *arg) {
+    *(int *)arg = strcmp(dgen_last_error(), "") == 0;
+    return NULL;
+}
+
+static void test_thread_local_message(void) {
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    pthread_t t;
+    int empty = 0;
+    cfg.threads = 5000;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_THREADS);
+    CHECK(pthread_create(&t, NULL, other_thread_message, &empty) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK(empty); /* the other thread has its own (empty) message */
+    CHECK_MESSAGE("threads " THREADS_RANGE ", got 5000");
+}
+
+static void test_seed(void) {
+    /* Without a seed one is drawn; reading it back repeats the stream. */
+    dgen_config cfg = base_config();
+    dgen_generator *a = NULL, *b = NULL, *again = NULL;
+    unsigned char x[10000], y[10000];
+    cfg.compress_ratio = 3.0;
+    CHECK_STATUS(dgen_create(&cfg, &a), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_create(&cfg, &b), DGEN_STATUS_OK);
+    CHECK(dgen_seed(a) != dgen_seed(b));
+    cfg.seed = dgen_seed(a);
+    cfg.has_seed = true;
+    CHECK_STATUS(dgen_create(&cfg, &again), DGEN_STATUS_OK);
+    CHECK(dgen_seed(again) == dgen_seed(a));
+    CHECK_STATUS(dgen_fill_at(a, 999, x, sizeof x), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(again, 999, y, sizeof y), DGEN_STATUS_OK);
+    CHECK(memcmp(x, y, sizeof x) == 0);
+    CHECK_STATUS(dgen_fill_at(b, 999, y, sizeof y), DGEN_STATUS_OK);
+    CHECK(memcmp(x, y, sizeof x) != 0);
+    dgen_free(a);
+    dgen_free(b);
+    dgen_free(again);
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct test_case {
+    const char *name;
+    void (*run)(void);
+};
+
+static const struct test_case cases[] = {
+    {"defaults", test_defaults},
+    {"sha256", test_sha256_vectors},
+    {"golden", test_golden},
+    {"stream", test_stream},
+    {"endless", test_endless},
+    {"threads", test_threads},
+    {"verify", test_verify},
+    {"null_pointers", test_null_pointers},
+    {"bad_config", test_bad_config},
+    {"out_of_range", test_out_of_range},
+    {"huge", test_huge},
+    {"status_str", test_status_str},
+    {"thread_local_message", test_thread_local_message},
+    {"seed", test_seed},
+};
+
+int main(int argc, char **argv) {
+    size_t i, ran = 0, bad = 0;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) {
+            continue;
+        }
+        failed = 0;
+        cases[i].run();
+        printf("%-22s %s\n", cases[i].name, failed ? "FAILED" : "ok");
+        ran++;
+        bad += failed ? 1 : 0;
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no test case named \"%s\"\n", argc > 1 ? argv[1] : "");
+        return 2;
+    }
+    return bad == 0 ? 0 : 1;
+}

@@ -1,0 +1,494 @@
+//! The C ABI called directly from Rust, as C would call it: every NULL
+//! argument, every bad config value and every impossible range gets its own
+//! status and a message naming the field or argument and the value; good
+//! calls give the same bytes as the Rust API.
+
+use std::ffi::{c_void, CStr};
+use std::ptr::{null, null_mut};
+
+use dgen::ffi::*;
+use sha2::{Digest, Sha256};
+
+const GOLDEN_16MIB: &str = "968a24bbbd71369c7e5ff52073442b7d5a8250cbfa862687e27b4f65638d7fdb";
+
+fn last_error() -> String {
+    // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.
+    unsafe { CStr::from_ptr(dgen_last_error()) }.to_str().unwrap().to_owned()
+}
+
+fn status_str(code: u32) -> String {
+    // SAFETY: dgen_status_str returns a static NUL-terminated string.
+    unsafe { CStr::from_ptr(dgen_status_str(dgen_status_arg(code))) }.to_str().unwrap().to_owned()
+}
+
+fn config() -> dgen_config {
+    let mut cfg = std::mem::MaybeUninit::<dgen_config>::uninit();
+    // SAFETY: dgen_config_init writes every field of the struct.
+    unsafe {
+        dgen_config_init(cfg.as_mut_ptr());
+        cfg.assume_init()
+    }
+}
+
+fn golden_config() -> dgen_config {
+    dgen_config {
+        size: 1 << 30,
+        dedup_ratio: 2.5,
+        compress_ratio: 3.0,
+        dedup_unit: 8192,
+        seed: 42,
+        has_seed: true,
+        ..config()
+    }
+}
+
+/// An owned generator for the tests, freed on drop.
+struct Gen(*mut dgen_generator);
+
+impl Gen {
+    fn new(cfg: &dgen_config) -> Gen {
+        let mut g = null_mut();
+        // SAFETY: both pointers are valid.
+        let s = unsafe { dgen_create(cfg, &mut g) };
+        assert_eq!(s, dgen_status::Ok, "{}", last_error());
+        assert!(!g.is_null());
+        Gen(g)
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> (dgen_status, usize) {
+        let mut n = usize::MAX;
+        // SAFETY: the generator is live and `buf` is valid for its length.
+        let s = unsafe { dgen_fill(self.0, buf.as_mut_ptr().cast(), buf.len(), &mut n) };
+        (s, n)
+    }
+
+    fn fill_at(&self, offset: u64, buf: &mut [u8]) -> dgen_status {
+        // SAFETY: the generator is live and `buf` is valid for its length.
+        unsafe { dgen_fill_at(self.0, offset, buf.as_mut_ptr().cast(), buf.len()) }
+    }
+
+    fn verify_at(&self, offset: u64, buf: &[u8]) -> (dgen_status, u64) {
+        let mut at = u64::MAX;
+        // SAFETY: the generator is live and `buf` is valid for its length.
+        let s = unsafe { dgen_verify_at(self.0, offset, buf.as_ptr().cast(), buf.len(), &mut at) };
+        (s, at)
+    }
+}
+
+// SAFETY: the handle is only shared for dgen_fill_at/dgen_verify_at, which the
+// C ABI allows from many threads at once.
+unsafe impl Send for Gen {}
+// SAFETY: as above.
+unsafe impl Sync for Gen {}
+
+impl Drop for Gen {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from dgen_create and is freed once.
+        unsafe { dgen_free(self.0) };
+    }
+}
+
+fn create_err(cfg: &dgen_config) -> (dgen_status, String) {
+    let mut g = std::ptr::dangling_mut::<dgen_generator>();
+    // SAFETY: both pointers are valid.
+    let s = unsafe { dgen_create(cfg, &mut g) };
+    assert!(g.is_null(), "a failed dgen_create must leave *out NULL");
+    (s, last_error())
+}
+
+#[test]
+fn config_init_gives_the_documented_defaults() {
+    let cfg = config();
+    assert_eq!(
+        cfg,
+        dgen_config {
+            size: 0,
+            dedup_ratio: 1.0,
+            compress_ratio: 1.0,
+            dedup_unit: 4096,
+            seed: 0,
+            has_seed: false,
+            threads: 0
+        }
+    );
+    // SAFETY: NULL is documented as accepted.
+    unsafe { dgen_config_init(null_mut()) };
+    assert_eq!(last_error(), "dgen_config_init: cfg must not be NULL");
+}
+
+#[test]
+fn each_null_pointer_is_refused_by_name() {
+    let cfg = config();
+    let mut g = null_mut();
+    // SAFETY: every pointer is either NULL or valid.
+    unsafe {
+        assert_eq!(dgen_create(null(), &mut g), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_create: cfg must not be NULL");
+        assert_eq!(dgen_create(&cfg, null_mut()), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_create: out must not be NULL");
+    }
+
+    let mut gen = Gen::new(&cfg);
+    let mut buf = [0u8; 64];
+    let mut n = 7usize;
+    // SAFETY: every pointer is either NULL or valid for the given length.
+    unsafe {
+        assert_eq!(dgen_fill(null_mut(), buf.as_mut_ptr().cast(), 64, &mut n), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill: gen must not be NULL");
+        assert_eq!(n, 0, "written is 0 on failure");
+        assert_eq!(dgen_fill(gen.0, null_mut(), 64, &mut n), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill: buf must not be NULL");
+        assert_eq!(dgen_fill(gen.0, buf.as_mut_ptr().cast(), 64, null_mut()), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill: written must not be NULL");
+        // A NULL buffer of length 0 is an empty buffer.
+        assert_eq!(dgen_fill(gen.0, null_mut(), 0, &mut n), dgen_status::Ok);
+        assert_eq!(n, 0);
+
+        assert_eq!(dgen_fill_at(null(), 0, buf.as_mut_ptr().cast(), 64), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill_at: gen must not be NULL");
+        assert_eq!(dgen_fill_at(gen.0, 0, null_mut(), 64), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill_at: buf must not be NULL");
+        assert_eq!(dgen_fill_at(gen.0, 0, null_mut(), 0), dgen_status::Ok);
+
+        let mut at = 0u64;
+        assert_eq!(dgen_verify_at(null(), 0, buf.as_ptr().cast(), 64, &mut at), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_verify_at: gen must not be NULL");
+        assert_eq!(dgen_verify_at(gen.0, 0, null(), 64, &mut at), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_verify_at: buf must not be NULL");
+
+        assert!(!dgen_is_complete(null()));
+        assert_eq!(last_error(), "dgen_is_complete: gen must not be NULL");
+        assert_eq!(dgen_seed(null()), 0);
+        assert_eq!(last_error(), "dgen_seed: gen must not be NULL");
+        assert_eq!(dgen_position(null()), 0);
+        assert_eq!(last_error(), "dgen_position: gen must not be NULL");
+        dgen_free(null_mut());
+    }
+    // The position did not move through any of the refused calls.
+    // SAFETY: the generator is live.
+    assert_eq!(unsafe { dgen_position(gen.0) }, 0);
+    assert_eq!(gen.fill(&mut buf), (dgen_status::Ok, 64));
+}
+
+#[test]
+fn each_bad_config_value_gets_its_status_and_message() {
+    let base = config();
+    let ratio = "must be a number from 1.0 to 1024.0";
+    let cratio = "must be a number from 1.0 to 32.0";
+    let unit = "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)";
+    let cases: Vec<(dgen_config, dgen_status, String)> = vec![
+        (
+            dgen_config { dedup_ratio: 0.5, ..base },
+            dgen_status::InvalidDedupRatio,
+            format!("dedup_ratio {ratio}, got 0.5"),
+        ),
+        (
+            dgen_config { dedup_ratio: f64::NAN, ..base },
+            dgen_status::InvalidDedupRatio,
+            format!("dedup_ratio {ratio}, got NaN"),
+        ),
+        (
+            dgen_config { dedup_ratio: f64::INFINITY, ..base },
+            dgen_status::InvalidDedupRatio,
+            format!("dedup_ratio {ratio}, got inf"),
+        ),
+        (
+            dgen_config { dedup_ratio: 1024.5, ..base },
+            dgen_status::InvalidDedupRatio,
+            format!("dedup_ratio {ratio}, got 1024.5"),
+        ),
+        (
+            dgen_config { compress_ratio: 0.5, ..base },
+            dgen_status::InvalidCompressRatio,
+            format!("compress_ratio {cratio}, got 0.5"),
+        ),
+        (
+            dgen_config { compress_ratio: f64::NAN, ..base },
+            dgen_status::InvalidCompressRatio,
+            format!("compress_ratio {cratio}, got NaN"),
+        ),
+        (
+            dgen_config { compress_ratio: f64::NEG_INFINITY, ..base },
+            dgen_status::InvalidCompressRatio,
+            format!("compress_ratio {cratio}, got -inf"),
+        ),
+        (
+            dgen_config { compress_ratio: 33.0, ..base },
+            dgen_status::InvalidCompressRatio,
+            format!("compress_ratio {cratio}, got 33"),
+        ),
+        (dgen_config { dedup_unit: 0, ..base }, dgen_status::InvalidDedupUnit, format!("dedup_unit {unit}, got 0")),
+        (
+            dgen_config { dedup_unit: 1000, ..base },
+            dgen_status::InvalidDedupUnit,
+            format!("dedup_unit {unit}, got 1000"),
+        ),
+        (
+            dgen_config { dedup_unit: 4097, ..base },
+            dgen_status::InvalidDedupUnit,
+            format!("dedup_unit {unit}, got 4097"),
+        ),
+        (
+            dgen_config { dedup_unit: (64 << 20) + 4096, ..base },
+            dgen_status::InvalidDedupUnit,
+            format!("dedup_unit {unit}, got 67112960"),
+        ),
+        (
+            dgen_config { threads: 4097, ..base },
+            dgen_status::InvalidThreads,
+            "threads must be from 0 (all CPUs) to 4096, got 4097".into(),
+        ),
+        (
+            dgen_config { threads: u32::MAX, ..base },
+            dgen_status::InvalidThreads,
+            "threads must be from 0 (all CPUs) to 4096, got 4294967295".into(),
+        ),
+    ];
+    for (cfg, status, message) in cases {
+        assert_eq!(create_err(&cfg), (status, message), "{cfg:?}");
+    }
+    // The edges themselves are accepted.
+    for cfg in [
+        dgen_config { dedup_ratio: 1024.0, compress_ratio: 32.0, dedup_unit: 64 << 20, threads: 4096, ..base },
+        dgen_config { dedup_ratio: 1.0, compress_ratio: 1.0, dedup_unit: 4096, threads: 1, ..base },
+    ] {
+        drop(Gen::new(&cfg));
+        assert_eq!(last_error(), "");
+    }
+}
+
+#[test]
+fn any_nonzero_has_seed_byte_means_true() {
+    // C code may leave any byte in a bool (memset, unions); it must not be
+    // undefined behaviour, and it reads as "true" as C would.
+    let mut cfg = dgen_config { seed: 1234, ..config() };
+    // SAFETY: writing one byte inside the struct, where the bool lives.
+    unsafe { std::ptr::addr_of_mut!(cfg.has_seed).cast::<u8>().write(0xA5) };
+    let mut g = null_mut();
+    // SAFETY: both pointers are valid.
+    assert_eq!(unsafe { dgen_create(&cfg, &mut g) }, dgen_status::Ok);
+    let gen = Gen(g);
+    // SAFETY: the generator is live.
+    assert_eq!(unsafe { dgen_seed(gen.0) }, 1234);
+}
+
+#[test]
+fn no_seed_draws_one_that_repeats_the_stream() {
+    let cfg = dgen_config { size: 1 << 20, compress_ratio: 2.0, ..config() };
+    let (a, b) = (Gen::new(&cfg), Gen::new(&cfg));
+    // SAFETY: the generators are live.
+    let (sa, sb) = unsafe { (dgen_seed(a.0), dgen_seed(b.0)) };
+    assert_ne!(sa, sb, "two unseeded generators draw different seeds");
+    let again = Gen::new(&dgen_config { seed: sa, has_seed: true, ..cfg });
+    let (mut x, mut y) = (vec![0u8; 100_000], vec![0u8; 100_000]);
+    assert_eq!(a.fill_at(12345, &mut x), dgen_status::Ok);
+    assert_eq!(again.fill_at(12345, &mut y), dgen_status::Ok);
+    assert_eq!(x, y);
+}
+
+#[test]
+fn streaming_ends_with_a_short_fill_then_zero() {
+    let size = 10 * 4096 + 123;
+    let mut gen = Gen::new(&dgen_config { size, seed: 9, has_seed: true, ..config() });
+    let mut stream = Vec::new();
+    let mut buf = vec![0u8; 3 * 4096];
+    loop {
+        // SAFETY: the generator is live.
+        assert!(!unsafe { dgen_is_complete(gen.0) });
+        let (s, n) = gen.fill(&mut buf);
+        assert_eq!(s, dgen_status::Ok);
+        stream.extend_from_slice(&buf[..n]);
+        if n < buf.len() {
+            assert_eq!(n as u64, size % buf.len() as u64, "the last fill is short");
+            break;
+        }
+    }
+    // SAFETY: the generator is live.
+    unsafe {
+        assert!(dgen_is_complete(gen.0));
+        assert_eq!(dgen_position(gen.0), size);
+    }
+    assert_eq!(gen.fill(&mut buf), (dgen_status::Ok, 0), "written is 0 after the end");
+    let mut direct = vec![0u8; size as usize];
+    assert_eq!(gen.fill_at(0, &mut direct), dgen_status::Ok);
+    assert_eq!(stream, direct, "the stream equals fill_at over the same offsets");
+}
+
+#[test]
+fn ranges_past_the_end_or_past_2_64_are_out_of_range() {
+    let gen = Gen::new(&dgen_config { size: 8192, ..config() });
+    let mut buf = [0u8; 100];
+    assert_eq!(gen.fill_at(8092, &mut buf), dgen_status::Ok);
+    assert_eq!(gen.fill_at(8093, &mut buf), dgen_status::OutOfRange);
+    assert_eq!(last_error(), "range out of bounds: offset 8093 + length 100 passes the stream size 8192");
+    assert_eq!(gen.verify_at(u64::MAX, &buf).0, dgen_status::OutOfRange);
+    assert_eq!(
+        last_error(),
+        format!("range out of bounds: offset {} + length 100 passes the stream size 8192", u64::MAX)
+    );
+
+    let endless = Gen::new(&config());
+    let off = u64::MAX - 100;
+    assert_eq!(endless.fill_at(off, &mut buf), dgen_status::Ok);
+    assert_eq!(endless.fill_at(off + 1, &mut buf), dgen_status::OutOfRange);
+    assert_eq!(
+        last_error(),
+        format!("range out of bounds: offset {} + length 100 passes the 2^64-byte limit of an endless stream", off + 1)
+    );
+    let (s, _) = endless.verify_at(off + 1, &buf);
+    assert_eq!(s, dgen_status::OutOfRange);
+
+    // A length no buffer can have is refused before anything is touched.
+    // SAFETY: the call returns before using the buffer, as the test asserts.
+    let s = unsafe { dgen_fill_at(endless.0, 0, buf.as_mut_ptr().cast::<c_void>(), usize::MAX) };
+    assert_eq!(s, dgen_status::OutOfRange);
+    assert_eq!(last_error(), format!("dgen_fill_at: len {} is larger than any buffer can be", usize::MAX));
+}
+
+#[test]
+fn a_huge_generator_fills_near_2_62() {
+    let gen = Gen::new(&dgen_config { size: 1 << 63, dedup_ratio: 3.0, compress_ratio: 2.0, ..config() });
+    let off = (1u64 << 62) - 5000;
+    let mut whole = vec![0u8; 3 << 20];
+    assert_eq!(gen.fill_at(off, &mut whole), dgen_status::Ok);
+    let mut part = vec![0u8; 7001];
+    assert_eq!(gen.fill_at(off + 4321, &mut part), dgen_status::Ok);
+    assert_eq!(part[..], whole[4321..4321 + 7001]);
+    assert_eq!(gen.verify_at(off, &whole).0, dgen_status::Ok);
+    let mut tail = [0u8; 16];
+    assert_eq!(gen.fill_at((1 << 63) - 16, &mut tail), dgen_status::Ok);
+    assert_eq!(gen.fill_at((1 << 63) - 15, &mut tail), dgen_status::OutOfRange);
+}
+
+#[test]
+fn verify_reports_the_exact_offset_of_the_first_wrong_byte() {
+    let gen = Gen::new(&dgen_config { compress_ratio: 4.0, seed: 3, has_seed: true, ..config() });
+    let base = 1_000_003u64;
+    let mut buf = vec![0u8; 3 << 20];
+    assert_eq!(gen.fill_at(base, &mut buf), dgen_status::Ok);
+    assert_eq!(gen.verify_at(base, &buf), (dgen_status::Ok, u64::MAX), "untouched on success");
+    for at in [0usize, 1, 4095, 4096, 1 << 20, (3 << 20) - 1] {
+        let mut bad = buf.clone();
+        bad[at] ^= 0x10;
+        if at + 100 < bad.len() {
+            bad[at + 100] ^= 1; // only the first wrong byte is reported
+        }
+        assert_eq!(gen.verify_at(base, &bad), (dgen_status::Mismatch, base + at as u64));
+        assert_eq!(
+            last_error(),
+            format!(
+                "data mismatch at offset {}: expected 0x{:02x}, found 0x{:02x}",
+                base + at as u64,
+                buf[at],
+                bad[at]
+            )
+        );
+        // The offset is optional.
+        // SAFETY: the generator is live and `bad` is valid for its length.
+        let s = unsafe { dgen_verify_at(gen.0, base, bad.as_ptr().cast(), bad.len(), null_mut()) };
+        assert_eq!(s, dgen_status::Mismatch);
+    }
+}
+
+#[test]
+fn fill_at_from_many_threads_equals_a_serial_fill() {
+    let cfg =
+        dgen_config { size: 16 << 20, dedup_ratio: 2.0, compress_ratio: 2.5, seed: 77, has_seed: true, ..config() };
+    let gen = Gen::new(&cfg);
+    let mut serial = vec![0u8; 16 << 20];
+    assert_eq!(gen.fill_at(0, &mut serial), dgen_status::Ok);
+    let mut parallel = vec![0u8; 16 << 20];
+    let chunk = 1 << 20;
+    std::thread::scope(|s| {
+        for (i, part) in parallel.chunks_mut(chunk).enumerate() {
+            let gen = &gen;
+            s.spawn(move || {
+                // Uneven pieces, so that threads run into each other's calls.
+                for (j, piece) in part.chunks_mut(4096 + 17).enumerate() {
+                    let off = (i * chunk + j * (4096 + 17)) as u64;
+                    assert_eq!(gen.fill_at(off, piece), dgen_status::Ok);
+                }
+            });
+        }
+    });
+    assert!(serial == parallel);
+}
+
+#[test]
+fn messages_are_per_thread_and_cleared_by_success() {
+    let (s, _) = create_err(&dgen_config { dedup_ratio: 0.5, ..config() });
+    assert_eq!(s, dgen_status::InvalidDedupRatio);
+    let other = std::thread::spawn(last_error).join().unwrap();
+    assert_eq!(other, "", "another thread does not see this thread's message");
+    // Status names and the version do not disturb the message.
+    assert!(status_str(2).starts_with("DGEN_STATUS_INVALID_DEDUP_RATIO"));
+    // SAFETY: dgen_version returns a static NUL-terminated string.
+    let _ = unsafe { CStr::from_ptr(dgen_version()) };
+    assert_eq!(last_error(), "dedup_ratio must be a number from 1.0 to 1024.0, got 0.5");
+    drop(Gen::new(&config()));
+    assert_eq!(last_error(), "");
+}
+
+#[test]
+fn every_status_has_a_name_and_unknown_ones_are_safe() {
+    let names = [
+        "DGEN_STATUS_OK",
+        "DGEN_STATUS_NULL_POINTER",
+        "DGEN_STATUS_INVALID_DEDUP_RATIO",
+        "DGEN_STATUS_INVALID_COMPRESS_RATIO",
+        "DGEN_STATUS_INVALID_DEDUP_UNIT",
+        "DGEN_STATUS_INVALID_THREADS",
+        "DGEN_STATUS_INVALID_CONFIG",
+        "DGEN_STATUS_OUT_OF_RANGE",
+        "DGEN_STATUS_MISMATCH",
+        "DGEN_STATUS_THREAD_POOL",
+        "DGEN_STATUS_PANIC",
+    ];
+    for (code, name) in names.iter().enumerate() {
+        let text = status_str(code as u32);
+        assert!(text.starts_with(&format!("{name}: ")), "{code}: {text}");
+    }
+    assert_eq!(status_str(11), "unknown dgen_status");
+    assert_eq!(status_str(u32::MAX), "unknown dgen_status");
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    // SAFETY: dgen_version returns a static NUL-terminated string.
+    let v = unsafe { CStr::from_ptr(dgen_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn golden_sha256_through_dgen_fill() {
+    let mut gen = Gen::new(&golden_config());
+    let mut hash = Sha256::new();
+    // Odd call sizes: the stream does not depend on them.
+    let mut buf = vec![0u8; 1_000_000];
+    let mut left = 16usize << 20;
+    while left > 0 {
+        let want = left.min(buf.len());
+        let (s, n) = gen.fill(&mut buf[..want]);
+        assert_eq!((s, n), (dgen_status::Ok, want));
+        hash.update(&buf[..n]);
+        left -= n;
+    }
+    let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, GOLDEN_16MIB);
+}
+
+#[test]
+fn config_layout_is_the_one_c_sees() {
+    // tests/c/header_c99.c asserts the same numbers from the C side.
+    use std::mem::{offset_of, size_of};
+    assert_eq!(size_of::<dgen_config>(), 48);
+    assert_eq!(offset_of!(dgen_config, size), 0);
+    assert_eq!(offset_of!(dgen_config, dedup_ratio), 8);
+    assert_eq!(offset_of!(dgen_config, compress_ratio), 16);
+    assert_eq!(offset_of!(dgen_config, dedup_unit), 24);
+    assert_eq!(offset_of!(dgen_config, seed), 32);
+    assert_eq!(offset_of!(dgen_config, has_seed), 40);
+    assert_eq!(offset_of!(dgen_config, threads), 44);
+    assert_eq!(size_of::<dgen_status>(), 4);
+    assert_eq!(size_of::<dgen_status_arg>(), size_of::<dgen_status>());
+}
