@@ -76,6 +76,24 @@ typedef enum dgen_status {
 } dgen_status;
 
 /**
+ * Values of `dgen_config.numa_mode`.
+ */
+typedef enum dgen_numa_mode {
+  /**
+   * Pin workers across NUMA nodes only on hosts with more than one node.
+   */
+  DGEN_NUMA_MODE_AUTO = 0,
+  /**
+   * Never pin; the operating system places the workers.
+   */
+  DGEN_NUMA_MODE_OFF = 1,
+  /**
+   * Pin workers to CPUs even on a single-node host.
+   */
+  DGEN_NUMA_MODE_FORCE = 2,
+} dgen_numa_mode;
+
+/**
  * A generator: a seekable, reproducible stream of synthetic bytes.
  *
  * Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
@@ -124,9 +142,21 @@ typedef struct dgen_config {
   bool has_seed;
   /**
    * Worker threads for large fills; 0 means every CPU this process may run
-   * on; at most 4096.
+   * on (or every such CPU of `numa_node`); at most 4096. To leave CPUs for
+   * I/O threads, ask for fewer, e.g. half of what `dgen_topology` reports.
    */
   uint32_t threads;
+  /**
+   * How workers are placed, a `dgen_numa_mode`: `DGEN_NUMA_MODE_AUTO` (pin
+   * across nodes only on multi-node hosts), `DGEN_NUMA_MODE_OFF` or
+   * `DGEN_NUMA_MODE_FORCE`.
+   */
+  uint32_t numa_mode;
+  /**
+   * Keep the workers on this NUMA node's CPUs; -1 for no node. Buffer pages
+   * the workers touch first are then placed on that node by the kernel.
+   */
+  int32_t numa_node;
 } dgen_config;
 
 #ifdef __cplusplus
@@ -251,6 +281,26 @@ uint64_t dgen_position(const struct dgen_generator *gen);
  * `gen` is NULL or a generator from `dgen_create` not yet freed.
  */
 void dgen_free(struct dgen_generator *gen);
+
+/**
+ * Describes this machine and where a generator built from `cfg` would run
+ * its workers, as JSON text: `{"source", "nodes": [{"node", "cpus"}],
+ * "allowed_cpus", "cores", "placement": {"threads", "numa_node", "pinned"}}`.
+ *
+ * Writes at most `len` bytes including the terminating NUL into `buf` and the
+ * size the whole text needs (with its NUL) into `*needed`. When `len` is too
+ * small nothing is written to `buf` and `DGEN_STATUS_OUT_OF_RANGE` is
+ * returned, so a caller can ask with `len` 0, allocate `*needed` and ask
+ * again. A bad `cfg` gives the same status and message as `dgen_create`.
+ *
+ * # Safety
+ * `cfg` is NULL or a readable `dgen_config`; `buf` is NULL (only with `len`
+ * 0) or writable for `len` bytes; `needed` is NULL or writable.
+ */
+enum dgen_status dgen_topology(const struct dgen_config *cfg,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
 
 /**
  * A static, NUL-terminated description of `status`, e.g.

@@ -3,7 +3,8 @@
 //! lock; large ones are cut at granule boundaries and spread over a rayon pool
 //! that is built once per generator, on its first large fill.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
@@ -29,6 +30,21 @@ pub struct Generator {
     placement: Placement,
     pos: u64,
     pool: OnceLock<Result<rayon::ThreadPool, String>>,
+    /// The pool's threads, joined when the generator is dropped so that no
+    /// library code still runs once `dgen_free` returns (a plugin may be
+    /// unloaded right after).
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        // Dropping the pool tells its threads to finish; then wait for them.
+        drop(self.pool.take());
+        let workers = std::mem::take(self.workers.get_mut().unwrap_or_else(|e| e.into_inner()));
+        for w in workers {
+            let _ = w.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Generator {
@@ -79,6 +95,7 @@ impl Generator {
             placement,
             pos: 0,
             pool: OnceLock::new(),
+            workers: Mutex::new(Vec::new()),
         })
     }
 
@@ -177,14 +194,19 @@ impl Generator {
             let pinned = self.placement.pinned.clone();
             rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
-                .thread_name(|i| format!("dgen-{i}"))
-                .start_handler(move |i| {
-                    if let Some(&id) = pinned.get(i) {
-                        // Best effort: a CPU that cannot be used leaves the
-                        // thread where the scheduler put it; bytes never depend
-                        // on placement.
-                        core_affinity::set_for_current(core_affinity::CoreId { id });
-                    }
+                .spawn_handler(|thread| {
+                    let cpu = pinned.get(thread.index()).copied();
+                    let handle = std::thread::Builder::new().name(format!("dgen-{}", thread.index())).spawn(move || {
+                        if let Some(id) = cpu {
+                            // Best effort: a CPU that cannot be used leaves the
+                            // thread where the scheduler put it; bytes never
+                            // depend on placement.
+                            core_affinity::set_for_current(core_affinity::CoreId { id });
+                        }
+                        thread.run()
+                    })?;
+                    self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                    Ok(())
                 })
                 .build()
                 .map_err(|e| e.to_string())

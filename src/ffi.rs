@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::config::{Config, DEFAULT_DEDUP_UNIT};
 use crate::engine::Generator;
 use crate::error::Error;
+use crate::topology::{NumaMode, Topology};
 
 // The header promises that dgen_fill_at and dgen_verify_at may run from many
 // threads on one handle; this stops compiling if Generator ever loses Sync.
@@ -61,8 +62,28 @@ pub struct dgen_config {
     /// so the run can be repeated.
     pub has_seed: bool,
     /// Worker threads for large fills; 0 means every CPU this process may run
-    /// on; at most 4096.
+    /// on (or every such CPU of `numa_node`); at most 4096. To leave CPUs for
+    /// I/O threads, ask for fewer, e.g. half of what `dgen_topology` reports.
     pub threads: u32,
+    /// How workers are placed, a `dgen_numa_mode`: `DGEN_NUMA_MODE_AUTO` (pin
+    /// across nodes only on multi-node hosts), `DGEN_NUMA_MODE_OFF` or
+    /// `DGEN_NUMA_MODE_FORCE`.
+    pub numa_mode: u32,
+    /// Keep the workers on this NUMA node's CPUs; -1 for no node. Buffer pages
+    /// the workers touch first are then placed on that node by the kernel.
+    pub numa_node: i32,
+}
+
+/// Values of `dgen_config.numa_mode`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum dgen_numa_mode {
+    /// Pin workers across NUMA nodes only on hosts with more than one node.
+    Auto = 0,
+    /// Never pin; the operating system places the workers.
+    Off = 1,
+    /// Pin workers to CPUs even on a single-node host.
+    Force = 2,
 }
 
 /// The result of every fallible call. `DGEN_STATUS_OK` is 0; for any other
@@ -282,6 +303,8 @@ pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
             seed: 0,
             has_seed: false,
             threads: 0,
+            numa_mode: dgen_numa_mode::Auto as u32,
+            numa_node: -1,
         };
         // SAFETY: the caller guarantees `cfg` points to writable memory for a
         // `dgen_config`; `write` does not read or drop the old contents, which
@@ -296,14 +319,14 @@ pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
 ///
 /// # Safety
 /// `cfg` points to readable memory for one `dgen_config`.
-unsafe fn read_config(cfg: *const dgen_config) -> Config {
+unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
     // SAFETY: the caller guarantees `cfg` is valid for reads. Each field is
     // read through a raw place, so no reference to the struct (and so to the
     // possibly invalid bool) is made; the bool is read as the byte it is.
-    unsafe {
+    let (config, numa_mode, numa_node) = unsafe {
         let has_seed = std::ptr::addr_of!((*cfg).has_seed).cast::<u8>().read() != 0;
         let seed = std::ptr::addr_of!((*cfg).seed).read();
-        Config {
+        let config = Config {
             size: std::ptr::addr_of!((*cfg).size).read(),
             dedup_ratio: std::ptr::addr_of!((*cfg).dedup_ratio).read(),
             compress_ratio: std::ptr::addr_of!((*cfg).compress_ratio).read(),
@@ -311,8 +334,33 @@ unsafe fn read_config(cfg: *const dgen_config) -> Config {
             seed: has_seed.then_some(seed),
             threads: std::ptr::addr_of!((*cfg).threads).read() as usize,
             ..Config::default()
+        };
+        (config, std::ptr::addr_of!((*cfg).numa_mode).read(), std::ptr::addr_of!((*cfg).numa_node).read())
+    };
+    let numa_mode = match numa_mode {
+        0 => NumaMode::Auto,
+        1 => NumaMode::Off,
+        2 => NumaMode::Force,
+        other => {
+            return Err(Error::InvalidConfig {
+                field: "numa_mode",
+                value: other.to_string(),
+                expected: "must be DGEN_NUMA_MODE_AUTO (0), DGEN_NUMA_MODE_OFF (1) or DGEN_NUMA_MODE_FORCE (2)",
+            })
         }
-    }
+    };
+    let numa_node = match numa_node {
+        -1 => None,
+        n if n >= 0 => Some(n as u32),
+        other => {
+            return Err(Error::InvalidConfig {
+                field: "numa_node",
+                value: other.to_string(),
+                expected: "must be -1 (none) or a NUMA node number",
+            })
+        }
+    };
+    Ok(Config { numa_mode, numa_node, ..config })
 }
 
 /// Validates `*cfg` and creates a generator, stored in `*out`.
@@ -339,7 +387,10 @@ pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dge
             return null("dgen_create", "cfg");
         }
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
-        let config = unsafe { read_config(cfg) };
+        let config = match unsafe { read_config(cfg) } {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
         match Generator::new(config) {
             Ok(inner) => {
                 let raw = Box::into_raw(Box::new(dgen_generator { inner }));
@@ -586,6 +637,62 @@ pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
             // caller hands it back exactly once.
             drop(unsafe { Box::from_raw(gen) });
         }
+    })
+}
+
+/// Describes this machine and where a generator built from `cfg` would run
+/// its workers, as JSON text: `{"source", "nodes": [{"node", "cpus"}],
+/// "allowed_cpus", "cores", "placement": {"threads", "numa_node", "pinned"}}`.
+///
+/// Writes at most `len` bytes including the terminating NUL into `buf` and the
+/// size the whole text needs (with its NUL) into `*needed`. When `len` is too
+/// small nothing is written to `buf` and `DGEN_STATUS_OUT_OF_RANGE` is
+/// returned, so a caller can ask with `len` 0, allocate `*needed` and ask
+/// again. A bad `cfg` gives the same status and message as `dgen_create`.
+///
+/// # Safety
+/// `cfg` is NULL or a readable `dgen_config`; `buf` is NULL (only with `len`
+/// 0) or writable for `len` bytes; `needed` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_topology(cfg: *const dgen_config, buf: *mut c_char, len: usize, needed: *mut usize) -> dgen_status {
+    guard("dgen_topology", Message::Reset, dgen_status::Panic, || {
+        if cfg.is_null() {
+            return null("dgen_topology", "cfg");
+        }
+        if needed.is_null() {
+            return null("dgen_topology", "needed");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_topology", "buf");
+        }
+        // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
+        let config = match unsafe { read_config(cfg) } {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = config.validate() {
+            return fail(e);
+        }
+        let topology = Topology::current();
+        let placement = match topology.plan(config.threads, config.numa_mode, config.numa_node) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        let text = topology.to_json(&placement);
+        let need = text.len() + 1;
+        // SAFETY: `needed` is not NULL and the caller guarantees it is writable.
+        unsafe { needed.write(need) };
+        if len < need {
+            set_error(format!("dgen_topology: buf holds {len} bytes, the text needs {need}"));
+            return dgen_status::OutOfRange;
+        }
+        // SAFETY: `buf` is writable for `len >= need` bytes (checked above);
+        // the text and its NUL fill exactly `need` of them.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
+        dgen_status::Ok
     })
 }
 

@@ -266,6 +266,32 @@ impl Topology {
     }
 }
 
+impl Topology {
+    /// The machine and a placement as JSON (what `dgen topology --json` and
+    /// `dgen_topology` print).
+    pub fn to_json(&self, placement: &Placement) -> String {
+        let list = |v: &[usize]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+        let nodes = self
+            .nodes()
+            .into_iter()
+            .map(|n| {
+                let cpus: Vec<usize> = self.cpus.iter().filter(|c| c.node == n).map(|c| c.id).collect();
+                format!("{{\"node\":{n},\"cpus\":[{}]}}", list(&cpus))
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let node = placement.node.map_or("null".to_string(), |n| n.to_string());
+        format!(
+            "{{\"source\":\"{}\",\"nodes\":[{nodes}],\"allowed_cpus\":[{}],\"cores\":{},\"placement\":{{\"threads\":{},\"numa_node\":{node},\"pinned\":[{}]}}}}",
+            self.source,
+            list(&self.allowed),
+            self.allowed_cores(),
+            placement.threads,
+            list(&placement.pinned)
+        )
+    }
+}
+
 /// Where a generator's worker threads run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {

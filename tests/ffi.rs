@@ -108,7 +108,9 @@ fn config_init_gives_the_documented_defaults() {
             dedup_unit: 4096,
             seed: 0,
             has_seed: false,
-            threads: 0
+            threads: 0,
+            numa_mode: dgen_numa_mode::Auto as u32,
+            numa_node: -1,
         }
     );
     // SAFETY: NULL is documented as accepted.
@@ -481,7 +483,7 @@ fn golden_sha256_through_dgen_fill() {
 fn config_layout_is_the_one_c_sees() {
     // tests/c/header_c99.c asserts the same numbers from the C side.
     use std::mem::{offset_of, size_of};
-    assert_eq!(size_of::<dgen_config>(), 48);
+    assert_eq!(size_of::<dgen_config>(), 56);
     assert_eq!(offset_of!(dgen_config, size), 0);
     assert_eq!(offset_of!(dgen_config, dedup_ratio), 8);
     assert_eq!(offset_of!(dgen_config, compress_ratio), 16);
@@ -489,6 +491,64 @@ fn config_layout_is_the_one_c_sees() {
     assert_eq!(offset_of!(dgen_config, seed), 32);
     assert_eq!(offset_of!(dgen_config, has_seed), 40);
     assert_eq!(offset_of!(dgen_config, threads), 44);
+    assert_eq!(offset_of!(dgen_config, numa_mode), 48);
+    assert_eq!(offset_of!(dgen_config, numa_node), 52);
     assert_eq!(size_of::<dgen_status>(), 4);
     assert_eq!(size_of::<dgen_status_arg>(), size_of::<dgen_status>());
+}
+
+#[test]
+fn numa_fields_default_and_bad_values_are_named() {
+    let c = config();
+    assert_eq!(c.numa_mode, dgen_numa_mode::Auto as u32);
+    assert_eq!(c.numa_node, -1);
+    for (cfg, field, value) in [
+        (dgen_config { numa_mode: 7, ..config() }, "numa_mode", "7"),
+        (dgen_config { numa_node: -2, ..config() }, "numa_node", "-2"),
+        (dgen_config { numa_node: 4000, ..config() }, "numa_node", "4000"),
+    ] {
+        let mut g = null_mut();
+        // SAFETY: both pointers are valid.
+        let s = unsafe { dgen_create(&cfg, &mut g) };
+        assert_eq!(s, dgen_status::InvalidConfig);
+        assert!(g.is_null());
+        let msg = last_error();
+        assert!(msg.starts_with(field) && msg.ends_with(&format!("got {value}")), "{msg}");
+    }
+    // Every mode works and gives the same bytes.
+    let mut want = vec![0u8; 2 << 20];
+    let mut got = vec![0u8; 2 << 20];
+    let base = Gen::new(&golden_config());
+    // SAFETY: live generator, buffer valid for its length.
+    assert_eq!(unsafe { dgen_fill_at(base.0, 0, want.as_mut_ptr().cast(), want.len()) }, dgen_status::Ok);
+    for mode in [dgen_numa_mode::Off, dgen_numa_mode::Force] {
+        let g = Gen::new(&dgen_config { numa_mode: mode as u32, numa_node: 0, threads: 2, ..golden_config() });
+        // SAFETY: as above.
+        assert_eq!(unsafe { dgen_fill_at(g.0, 0, got.as_mut_ptr().cast(), got.len()) }, dgen_status::Ok);
+        assert!(got == want);
+    }
+}
+
+#[test]
+fn topology_reports_json_and_sizes_the_buffer() {
+    let cfg = dgen_config { threads: 2, numa_mode: dgen_numa_mode::Force as u32, ..config() };
+    let mut needed = 0usize;
+    // SAFETY: NULL buf with len 0 is allowed; `needed` is writable.
+    let s = unsafe { dgen_topology(&cfg, null_mut(), 0, &mut needed) };
+    assert_eq!(s, dgen_status::OutOfRange);
+    assert!(needed > 10);
+    let mut buf = vec![0u8; needed];
+    // SAFETY: `buf` is writable for `needed` bytes.
+    let s = unsafe { dgen_topology(&cfg, buf.as_mut_ptr().cast(), buf.len(), &mut needed) };
+    assert_eq!(s, dgen_status::Ok, "{}", last_error());
+    let text = CStr::from_bytes_with_nul(&buf).unwrap().to_str().unwrap();
+    assert!(text.starts_with("{\"source\":") && text.contains("\"placement\":{\"threads\":2,"), "{text}");
+    assert_eq!(text.matches("\"pinned\":[").count(), 1);
+    // SAFETY: NULL cfg / needed are checked.
+    assert_eq!(unsafe { dgen_topology(null(), buf.as_mut_ptr().cast(), buf.len(), &mut needed) }, dgen_status::NullPointer);
+    assert_eq!(unsafe { dgen_topology(&cfg, buf.as_mut_ptr().cast(), buf.len(), null_mut()) }, dgen_status::NullPointer);
+    let bad = dgen_config { numa_node: 4000, ..config() };
+    // SAFETY: valid pointers.
+    assert_eq!(unsafe { dgen_topology(&bad, buf.as_mut_ptr().cast(), buf.len(), &mut needed) }, dgen_status::InvalidConfig);
+    assert!(last_error().starts_with("numa_node"));
 }

@@ -96,6 +96,10 @@ public:
     Config &random_seed() noexcept { c_.seed = 0; c_.has_seed = false; return *this; }
     /// Worker threads for large fills; 0 means every CPU.
     Config &threads(uint32_t v) noexcept { c_.threads = v; return *this; }
+    /// How workers are placed: DGEN_NUMA_MODE_AUTO, _OFF or _FORCE.
+    Config &numa_mode(dgen_numa_mode v) noexcept { c_.numa_mode = static_cast<uint32_t>(v); return *this; }
+    /// Keeps the workers on this NUMA node; -1 for none.
+    Config &numa_node(int32_t v) noexcept { c_.numa_node = v; return *this; }
 
     /// The C struct, for dgen_create or for reading fields back.
     const dgen_config &c_config() const noexcept { return c_; }
@@ -104,6 +108,18 @@ public:
 private:
     dgen_config c_;
 };
+
+/// This machine's NUMA nodes and CPUs, and where a generator built from `cfg`
+/// would run its workers, as JSON text (see dgen_topology). Throws dgen::Error.
+inline std::string topology(const Config &cfg = Config()) {
+    size_t needed = 0;
+    dgen_status st = dgen_topology(&cfg.c_config(), nullptr, 0, &needed);
+    if (st != DGEN_STATUS_OK && st != DGEN_STATUS_OUT_OF_RANGE) detail::check(st);
+    std::string text(needed, '\0');
+    detail::check(dgen_topology(&cfg.c_config(), &text[0], text.size(), &needed));
+    text.resize(needed - 1);
+    return text;
+}
 
 /// Owns one dgen_generator: created in the constructor, freed in the
 /// destructor. Move-only; a moved-from Generator holds no handle, and its

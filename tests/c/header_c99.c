@@ -15,7 +15,7 @@
     } while (0)
 
 int main(void) {
-    EXPECT(sizeof(dgen_config) == 48);
+    EXPECT(sizeof(dgen_config) == 56);
     EXPECT(offsetof(dgen_config, size) == 0);
     EXPECT(offsetof(dgen_config, dedup_ratio) == 8);
     EXPECT(offsetof(dgen_config, compress_ratio) == 16);
@@ -23,6 +23,8 @@ int main(void) {
     EXPECT(offsetof(dgen_config, seed) == 32);
     EXPECT(offsetof(dgen_config, has_seed) == 40);
     EXPECT(offsetof(dgen_config, threads) == 44);
+    EXPECT(offsetof(dgen_config, numa_mode) == 48);
+    EXPECT(offsetof(dgen_config, numa_node) == 52);
     EXPECT(sizeof(dgen_status) == 4);
     EXPECT(DGEN_STATUS_OK == 0 && DGEN_STATUS_NULL_POINTER == 1 && DGEN_STATUS_INVALID_DEDUP_RATIO == 2 &&
            DGEN_STATUS_INVALID_COMPRESS_RATIO == 3 && DGEN_STATUS_INVALID_DEDUP_UNIT == 4 &&

@@ -77,6 +77,8 @@ static void test_defaults(void) {
     CHECK(cfg.dedup_unit == 4096);
     CHECK(!cfg.has_seed);
     CHECK(cfg.threads == 0);
+    CHECK(cfg.numa_mode == DGEN_NUMA_MODE_AUTO);
+    CHECK(cfg.numa_node == -1);
     dgen_config_init(NULL);
     CHECK_MESSAGE("dgen_config_init: cfg must not be NULL");
 
@@ -382,7 +384,7 @@ struct bad_case {
 #define THREADS_RANGE "must be from 0 (all CPUs) to 4096"
 
 static void test_bad_config(void) {
-    struct bad_case cases[17];
+    struct bad_case cases[20];
     size_t n = 0, i;
     dgen_config ok = base_config();
 
@@ -413,6 +415,11 @@ static void test_bad_config(void) {
     BAD(dedup_unit, 67112960u, DGEN_STATUS_INVALID_DEDUP_UNIT, "dedup_unit " UNIT_RANGE ", got 67112960");
     BAD(threads, 4097u, DGEN_STATUS_INVALID_THREADS, "threads " THREADS_RANGE ", got 4097");
     BAD(threads, 4294967295u, DGEN_STATUS_INVALID_THREADS, "threads " THREADS_RANGE ", got 4294967295");
+    BAD(numa_mode, 3u, DGEN_STATUS_INVALID_CONFIG,
+        "numa_mode must be DGEN_NUMA_MODE_AUTO (0), DGEN_NUMA_MODE_OFF (1) or DGEN_NUMA_MODE_FORCE (2), got 3");
+    BAD(numa_node, -2, DGEN_STATUS_INVALID_CONFIG, "numa_node must be -1 (none) or a NUMA node number, got -2");
+    BAD(numa_node, 4000, DGEN_STATUS_INVALID_CONFIG,
+        "numa_node must be -1 (none) or a NUMA node of this machine (see `dgen topology`), got 4000");
 #undef BAD
 
     for (i = 0; i < n; i++) {
@@ -557,6 +564,24 @@ static void test_thread_local_message(void) {
     CHECK_MESSAGE("threads " THREADS_RANGE ", got 5000");
 }
 
+static void test_topology(void) {
+    dgen_config cfg;
+    size_t needed = 0;
+    char *text;
+    dgen_config_init(&cfg);
+    cfg.threads = 2;
+    cfg.numa_mode = DGEN_NUMA_MODE_FORCE;
+    CHECK_STATUS(dgen_topology(&cfg, NULL, 0, &needed), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK(needed > 10);
+    text = (char *)xmalloc(needed);
+    CHECK_STATUS(dgen_topology(&cfg, text, needed, &needed), DGEN_STATUS_OK);
+    CHECK(strlen(text) + 1 == needed);
+    CHECK(strncmp(text, "{\"source\":", 10) == 0);
+    CHECK(strstr(text, "\"placement\":{\"threads\":2,") != NULL);
+    free(text);
+    CHECK_STATUS(dgen_topology(NULL, NULL, 0, &needed), DGEN_STATUS_NULL_POINTER);
+}
+
 static void test_seed(void) {
     /* Without a seed one is drawn; reading it back repeats the stream. */
     dgen_config cfg = base_config();
@@ -602,6 +627,7 @@ static const struct test_case cases[] = {
     {"status_str", test_status_str},
     {"thread_local_message", test_thread_local_message},
     {"seed", test_seed},
+    {"topology", test_topology},
 };
 
 int main(int argc, char **argv) {

@@ -222,6 +222,19 @@ TEST(Generator, GoldenSha256) {
     EXPECT_STREQ(hex, DGEN_GOLDEN_SHA256);
 }
 
+TEST(Topology, ReportsPlacementAndKeepsTheBytes) {
+    std::string text = dgen::topology(dgen::Config().threads(3).numa_mode(DGEN_NUMA_MODE_FORCE));
+    EXPECT_EQ(text.rfind("{\"source\":", 0), 0u) << text;
+    EXPECT_NE(text.find("\"placement\":{\"threads\":3,"), std::string::npos) << text;
+    EXPECT_THROW(dgen::topology(dgen::Config().numa_node(4000)), dgen::Error);
+    dgen::Generator a(dgen::Config().seed(5).numa_mode(DGEN_NUMA_MODE_OFF));
+    dgen::Generator b(dgen::Config().seed(5).numa_node(0).threads(2));
+    std::vector<uint8_t> x(3 << 20), y(3 << 20);
+    a.fill_at(7, x);
+    b.fill_at(7, y);
+    EXPECT_EQ(x, y);
+}
+
 TEST(Library, VersionMatchesTheHeader) {
     EXPECT_EQ(dgen::version(), DGEN_VERSION);
     EXPECT_EQ(dgen::version(), std::to_string(DGEN_VERSION_MAJOR) + "." + std::to_string(DGEN_VERSION_MINOR) +
