@@ -232,7 +232,7 @@ impl Topology {
                     return Err(Error::InvalidConfig {
                         field: "numa_node",
                         value: n.to_string(),
-                        expected: "must be -1 (none) or a NUMA node of this machine (see `dgen topology`)",
+                        expected: "must be a NUMA node of this machine (see `dgen topology`)",
                     });
                 }
                 let cpus = self.node_cpus(n);

@@ -419,7 +419,7 @@ static void test_bad_config(void) {
         "numa_mode must be DGEN_NUMA_MODE_AUTO (0), DGEN_NUMA_MODE_OFF (1) or DGEN_NUMA_MODE_FORCE (2), got 3");
     BAD(numa_node, -2, DGEN_STATUS_INVALID_CONFIG, "numa_node must be -1 (none) or a NUMA node number, got -2");
     BAD(numa_node, 4000, DGEN_STATUS_INVALID_CONFIG,
-        "numa_node must be -1 (none) or a NUMA node of this machine (see `dgen topology`), got 4000");
+        "numa_node must be a NUMA node of this machine (see `dgen topology`), got 4000");
 #undef BAD
 
     for (i = 0; i < n; i++) {

@@ -1,0 +1,218 @@
+//! `dgen`: generate, verify, analyze and benchmark synthetic storage-test data
+//! with libdgen.
+//!
+//! Exit codes: 0 success; 1 verification mismatch or an I/O failure; 2 bad
+//! usage or input (an option's value, a missing file).
+
+mod analyze;
+mod data;
+mod size;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A failure the command reports in one line.
+pub struct Failure {
+    /// Exit code: 1 for mismatches and I/O failures, 2 for bad input.
+    pub code: u8,
+    /// The line printed after `dgen: error: `.
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input: exit code 2.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: message.into() }
+    }
+    /// A runtime failure: exit code 1.
+    pub fn runtime(message: impl Into<String>) -> Failure {
+        Failure { code: 1, message: message.into() }
+    }
+}
+
+/// The result of a subcommand.
+pub type Outcome = Result<(), Failure>;
+
+#[derive(Parser)]
+#[command(
+    name = "dgen",
+    version = dgen::VERSION,
+    about = "Synthetic data for storage testing: exact dedup and compression ratios, reproducible from a seed",
+    after_help = "Sizes: plain bytes, or KiB/MiB/GiB/TiB (also K/M/G/T, powers of 1024) or KB/MB/GB/TB (powers of 1000).\n\
+                  Exit codes: 0 success; 1 verification mismatch or I/O failure; 2 bad usage or input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a dataset to a file or to standard output.
+    Generate(data::GenerateArgs),
+    /// Check that a file holds exactly the dataset the options describe.
+    Verify(data::VerifyArgs),
+    /// Report what a storage system would see in any file: dedup, zero blocks, compression.
+    Analyze(analyze::AnalyzeArgs),
+    /// Measure generation speed against memset on this machine.
+    Bench(BenchArgs),
+    /// Show NUMA nodes and CPUs, and where a generator's threads would run.
+    Topology(TopologyArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Short measurements (about 0.1 s per case instead of 1 s).
+    #[arg(long)]
+    quick: bool,
+}
+
+/// `--numa-mode` values.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum NumaModeArg {
+    /// Pin workers across nodes only on multi-node hosts.
+    Auto,
+    /// Never pin workers.
+    Off,
+    /// Pin workers even on a single-node host.
+    Force,
+}
+
+impl From<NumaModeArg> for dgen::NumaMode {
+    fn from(m: NumaModeArg) -> Self {
+        match m {
+            NumaModeArg::Auto => dgen::NumaMode::Auto,
+            NumaModeArg::Off => dgen::NumaMode::Off,
+            NumaModeArg::Force => dgen::NumaMode::Force,
+        }
+    }
+}
+
+/// Where worker threads run (shared by every command that builds a generator).
+#[derive(Args, Clone)]
+pub struct PlacementArgs {
+    /// Worker threads; 0 = every CPU this process may use.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Keep worker threads on this NUMA node.
+    #[arg(long, value_name = "NODE")]
+    pub numa_node: Option<u32>,
+    /// Whether worker threads are pinned by NUMA node.
+    #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
+    pub numa_mode: NumaModeArg,
+}
+
+#[derive(Args)]
+struct TopologyArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    placement: PlacementArgs,
+}
+
+fn bench(args: &BenchArgs) -> Outcome {
+    let budget = std::time::Duration::from_millis(if args.quick { 100 } else { 1000 });
+    if !args.json && std::io::stderr().is_terminal() {
+        eprintln!("dgen: measuring 18 cases, about {} s ...", 18 * 2 * budget.as_millis() / 1000 + 1);
+    }
+    let samples = dgen::bench::standard(budget);
+    if args.json {
+        let rows: Vec<serde_json::Value> = samples
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "threads": s.threads,
+                    "buffer": s.buffer,
+                    "compress": s.compress,
+                    "gbps": s.gbps,
+                    "memset_gbps": s.memset_gbps,
+                    "memset_share": s.memset_share(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "kernel": format!("{:?}", dgen::Generator::new(dgen::Config::default()).map(|g| g.kernel()).ok()), "results": rows }));
+    } else {
+        print!("{}", dgen::bench::table(&samples));
+    }
+    Ok(())
+}
+
+fn topology(args: &TopologyArgs) -> Outcome {
+    let t = dgen::Topology::current();
+    let p = &args.placement;
+    let placement = t.plan(p.threads, p.numa_mode.into(), p.numa_node).map_err(|e| Failure::usage(data::option_error(&e)))?;
+    if args.json {
+        println!("{}", t.to_json(&placement));
+        return Ok(());
+    }
+    println!("source: {}", t.source);
+    for n in t.nodes() {
+        let cpus: Vec<String> = t.cpus.iter().filter(|c| c.node == n).map(|c| c.id.to_string()).collect();
+        println!("node {n}: cpus {}", cpus.join(","));
+    }
+    let allowed: Vec<String> = t.allowed.iter().map(|c| c.to_string()).collect();
+    println!("allowed cpus: {} ({} cores)", allowed.join(","), t.allowed_cores());
+    println!("generator threads: {}", placement.threads);
+    match placement.node {
+        Some(n) => println!("numa node: {n}"),
+        None => println!("numa node: any"),
+    }
+    if placement.pinned.is_empty() {
+        println!("pinned: no (the scheduler places threads)");
+    } else {
+        let pins: Vec<String> = placement.pinned.iter().enumerate().map(|(i, c)| format!("{i}->{c}")).collect();
+        println!("pinned: {}", pins.join(" "));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    // Any bug shows as one line, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("dgen: internal error: {info}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+            }
+            let text = e.to_string();
+            // clap spreads some errors over several lines (the missing
+            // arguments sit below the headline); keep them on one line.
+            let words: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let line = words.join(" ");
+            let line = line.trim_start_matches("error: ");
+            let line = if line.is_empty() { "bad usage" } else { line };
+            eprintln!("dgen: error: {line} (see dgen --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Command::Generate(a) => data::generate(a),
+        Command::Verify(a) => data::verify(a),
+        Command::Analyze(a) => analyze::analyze(a),
+        Command::Bench(a) => bench(a),
+        Command::Topology(a) => topology(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("dgen: error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
