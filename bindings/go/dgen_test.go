@@ -1,0 +1,399 @@
+package dgen_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	dgen "github.com/libdgen/dgen/bindings/go"
+)
+
+// The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
+// tests/c/golden.h assert the same constant, so Go, C and Rust agree.
+const golden16MiB = "968a24bbbd71369c7e5ff52073442b7d5a8250cbfa862687e27b4f65638d7fdb"
+
+var goldenConfig = dgen.Config{
+	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: 42, HasSeed: true,
+}
+
+func mustNew(t testing.TB, cfg dgen.Config) *dgen.Generator {
+	t.Helper()
+	g, err := dgen.New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+// reference returns the whole of a sized stream, read with one ReadAt.
+func reference(t testing.TB, cfg dgen.Config) []byte {
+	t.Helper()
+	g := mustNew(t, cfg)
+	buf := make([]byte, cfg.Size)
+	if n, err := g.ReadAt(buf, 0); n != len(buf) || err != nil {
+		t.Fatalf("ReadAt(whole stream) = %d, %v", n, err)
+	}
+	return buf
+}
+
+func TestGoldenSHA256MatchesCAndRust(t *testing.T) {
+	g := mustNew(t, goldenConfig)
+	h := sha256.New()
+	// Odd read sizes: the stream does not depend on them.
+	buf := make([]byte, 1_000_000)
+	left := 16 << 20
+	for left > 0 {
+		want := len(buf)
+		if left < want {
+			want = left
+		}
+		n, err := g.Read(buf[:want])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(buf[:n])
+		left -= n
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != golden16MiB {
+		t.Fatalf("SHA-256 of the first 16 MiB = %s, want %s", got, golden16MiB)
+	}
+}
+
+func TestReadStreamsTheSizedStreamThenEOF(t *testing.T) {
+	cfg := dgen.Config{Size: 10<<20 + 123, DedupRatio: 2, CompressRatio: 3, Seed: 7, HasSeed: true}
+	want := reference(t, cfg)
+	g := mustNew(t, cfg)
+	var got []byte
+	sizes := []int{1, 4095, 1 << 20, 7, 3 << 20, 65536 + 13}
+	for i := 0; ; i++ {
+		buf := make([]byte, sizes[i%len(sizes)])
+		n, err := g.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			if n != 0 {
+				t.Fatalf("io.EOF came with %d bytes", n)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatal("Read returned 0 bytes and no error")
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("streamed %d bytes that differ from ReadAt's %d", len(got), len(want))
+	}
+	if n, err := g.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Fatalf("Read after the end = %d, %v; want 0, io.EOF", n, err)
+	}
+	if n, err := g.Read(nil); n != 0 || err != nil {
+		t.Fatalf("Read(nil) = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func TestReadAtFromManyGoroutines(t *testing.T) {
+	cfg := dgen.Config{Size: 8 << 20, DedupRatio: 4, CompressRatio: 2, Seed: 11, HasSeed: true, Threads: 2}
+	want := reference(t, cfg)
+	g := mustNew(t, cfg)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				off := (w*7919 + i*104729) % (len(want) - 70000)
+				n := 1 + (w*31+i*17)%70000
+				buf := make([]byte, n)
+				if got, err := g.ReadAt(buf, int64(off)); got != n || err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(buf, want[off:off+n]) {
+					errs <- errors.New("ReadAt bytes differ from the reference")
+					return
+				}
+			}
+		}(w)
+	}
+	// A stream reader at the same time: it must neither disturb ReadAt nor
+	// be disturbed.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		got, err := io.ReadAll(g)
+		if err != nil || !bytes.Equal(got, want) {
+			errs <- errors.New("Read alongside ReadAt gave other bytes")
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestReadAtEdges(t *testing.T) {
+	g := mustNew(t, dgen.Config{Size: 10000, Seed: 3, HasSeed: true})
+	full := make([]byte, 10000)
+	if n, err := g.ReadAt(full, 0); n != 10000 || err != nil {
+		t.Fatalf("ReadAt(all) = %d, %v", n, err)
+	}
+	buf := make([]byte, 100)
+	if n, err := g.ReadAt(buf, 9950); n != 50 || err != io.EOF || !bytes.Equal(buf[:50], full[9950:]) {
+		t.Fatalf("ReadAt across the end = %d, %v; want 50, io.EOF", n, err)
+	}
+	if n, err := g.ReadAt(buf, 10000); n != 0 || err != io.EOF {
+		t.Fatalf("ReadAt at the end = %d, %v; want 0, io.EOF", n, err)
+	}
+	if n, err := g.ReadAt(buf, 1<<40); n != 0 || err != io.EOF {
+		t.Fatalf("ReadAt far past the end = %d, %v; want 0, io.EOF", n, err)
+	}
+	if _, err := g.ReadAt(buf, -1); !errors.Is(err, dgen.ErrOutOfRange) || !strings.Contains(err.Error(), "-1") {
+		t.Fatalf("ReadAt(-1) = %v; want ErrOutOfRange naming -1", err)
+	}
+	// An endless stream reaches the largest offset io.ReaderAt can name.
+	e := mustNew(t, dgen.Config{DedupRatio: 3.7, Seed: 1, HasSeed: true})
+	if n, err := e.ReadAt(buf, math.MaxInt64-int64(len(buf))); n != len(buf) || err != nil {
+		t.Fatalf("ReadAt near 2^63 = %d, %v", n, err)
+	}
+}
+
+func TestIOCopyWritesTheWholeStream(t *testing.T) {
+	cfg := dgen.Config{Size: 5<<20 + 1, DedupRatio: 2, CompressRatio: 2, Seed: 5, HasSeed: true}
+	want := reference(t, cfg)
+	g := mustNew(t, cfg)
+	var out bytes.Buffer
+	n, err := io.Copy(&out, g)
+	if err != nil || n != int64(len(want)) || !bytes.Equal(out.Bytes(), want) {
+		t.Fatalf("io.Copy = %d, %v; want %d identical bytes", n, err, len(want))
+	}
+	// A writer that fails stops WriteTo with its error and the count written.
+	g2 := mustNew(t, cfg)
+	boom := errors.New("disk full")
+	n, err = g2.WriteTo(&failingWriter{limit: 3 << 20, err: boom})
+	if !errors.Is(err, boom) || n != 3<<20 {
+		t.Fatalf("WriteTo into a failing writer = %d, %v; want %d, %v", n, err, 3<<20, boom)
+	}
+}
+
+type failingWriter struct {
+	limit, done int
+	err         error
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.done+len(p) > w.limit {
+		n := w.limit - w.done
+		w.done = w.limit
+		return n, w.err
+	}
+	w.done += len(p)
+	return len(p), nil
+}
+
+func TestVerifyFindsAFlippedByte(t *testing.T) {
+	cfg := dgen.Config{Size: 4 << 20, DedupRatio: 2, CompressRatio: 3, Seed: 9, HasSeed: true}
+	g := mustNew(t, cfg)
+	const off = 1<<20 + 17
+	buf := make([]byte, 256<<10)
+	if _, err := g.ReadAt(buf, off); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Verify(buf, off); err != nil {
+		t.Fatalf("Verify(good data) = %v", err)
+	}
+	for _, i := range []int{0, 12345, len(buf) - 1} {
+		good := buf[i]
+		buf[i] ^= 0x10
+		err := g.Verify(buf, off)
+		var m *dgen.MismatchError
+		if !errors.As(err, &m) || m.Offset != off+int64(i) || m.Expected != good || m.Found != good^0x10 {
+			t.Fatalf("flipped byte %d: Verify = %v; want a MismatchError at %d", i, err, off+i)
+		}
+		if !errors.Is(err, dgen.ErrMismatch) || !strings.Contains(err.Error(), "offset ") {
+			t.Fatalf("mismatch error %q does not match ErrMismatch or lacks the offset", err)
+		}
+		buf[i] = good
+	}
+	// Data checked at the wrong offset differs too.
+	if err := g.Verify(buf, off+4096); !errors.Is(err, dgen.ErrMismatch) {
+		t.Fatalf("Verify at another offset = %v; want a mismatch", err)
+	}
+	if err := g.Verify(buf, int64(cfg.Size)-100); !errors.Is(err, dgen.ErrOutOfRange) {
+		t.Fatalf("Verify past the end = %v; want ErrOutOfRange", err)
+	}
+	if err := g.Verify(buf, -5); !errors.Is(err, dgen.ErrOutOfRange) {
+		t.Fatalf("Verify(-5) = %v; want ErrOutOfRange", err)
+	}
+}
+
+func TestBadConfigsNameTheFieldAndValue(t *testing.T) {
+	cases := []struct {
+		cfg      dgen.Config
+		sentinel error
+		words    []string
+	}{
+		{dgen.Config{DedupRatio: 0.5}, dgen.ErrInvalidDedupRatio, []string{"dedup_ratio", "0.5"}},
+		{dgen.Config{DedupRatio: -1}, dgen.ErrInvalidDedupRatio, []string{"dedup_ratio", "-1"}},
+		{dgen.Config{DedupRatio: math.NaN()}, dgen.ErrInvalidDedupRatio, []string{"dedup_ratio", "NaN"}},
+		{dgen.Config{DedupRatio: math.Inf(1)}, dgen.ErrInvalidDedupRatio, []string{"dedup_ratio", "inf"}},
+		{dgen.Config{DedupRatio: 5000}, dgen.ErrInvalidDedupRatio, []string{"dedup_ratio", "5000"}},
+		{dgen.Config{CompressRatio: 0.9}, dgen.ErrInvalidCompressRatio, []string{"compress_ratio", "0.9"}},
+		{dgen.Config{CompressRatio: 1e9}, dgen.ErrInvalidCompressRatio, []string{"compress_ratio"}},
+		{dgen.Config{CompressRatio: math.Inf(-1)}, dgen.ErrInvalidCompressRatio, []string{"compress_ratio", "inf"}},
+		{dgen.Config{DedupUnit: 1000}, dgen.ErrInvalidDedupUnit, []string{"dedup_unit", "1000"}},
+		{dgen.Config{DedupUnit: 1 << 31}, dgen.ErrInvalidDedupUnit, []string{"dedup_unit", "2147483648"}},
+		{dgen.Config{Threads: -1}, dgen.ErrInvalidThreads, []string{"threads", "-1"}},
+		{dgen.Config{Threads: 5000}, dgen.ErrInvalidThreads, []string{"threads", "5000"}},
+		{dgen.Config{Threads: 1 << 40}, dgen.ErrInvalidThreads, []string{"threads", "1099511627776"}},
+		{dgen.Config{NumaMode: 7}, dgen.ErrInvalidConfig, []string{"numa_mode", "7"}},
+		{dgen.Config{NumaNode: 4096, HasNumaNode: true}, dgen.ErrInvalidConfig, []string{"numa_node", "4096"}},
+		{dgen.Config{NumaNode: -2, HasNumaNode: true}, dgen.ErrInvalidConfig, []string{"numa_node", "-2"}},
+	}
+	for _, c := range cases {
+		g, err := dgen.New(c.cfg)
+		if g != nil || err == nil {
+			t.Errorf("New(%+v) succeeded", c.cfg)
+			continue
+		}
+		var e *dgen.Error
+		if !errors.As(err, &e) || !errors.Is(err, c.sentinel) {
+			t.Errorf("New(%+v) = %v (%T); want %v", c.cfg, err, err, c.sentinel)
+			continue
+		}
+		for _, w := range c.words {
+			if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(w)) {
+				t.Errorf("New(%+v) error %q does not name %q", c.cfg, err, w)
+			}
+		}
+		// The sentinel of another status does not match.
+		if errors.Is(err, dgen.ErrOutOfRange) {
+			t.Errorf("%v matched ErrOutOfRange", err)
+		}
+	}
+}
+
+func TestCloseTwiceAndUseAfterClose(t *testing.T) {
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: 1, HasSeed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+	buf := make([]byte, 10)
+	if _, err := g.Read(buf); err != dgen.ErrClosed {
+		t.Errorf("Read after Close = %v", err)
+	}
+	if _, err := g.ReadAt(buf, 0); err != dgen.ErrClosed {
+		t.Errorf("ReadAt after Close = %v", err)
+	}
+	if err := g.Verify(buf, 0); err != dgen.ErrClosed {
+		t.Errorf("Verify after Close = %v", err)
+	}
+	if _, err := g.WriteTo(io.Discard); err != dgen.ErrClosed {
+		t.Errorf("WriteTo after Close = %v", err)
+	}
+	if g.Seed() != 1 {
+		t.Errorf("Seed after Close = %d", g.Seed())
+	}
+}
+
+func TestCloseWhileReadersRun(t *testing.T) {
+	g, err := dgen.New(dgen.Config{Seed: 2, HasSeed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			buf := make([]byte, 64<<10)
+			for i := 0; ; i++ {
+				if _, err := g.ReadAt(buf, int64(w*i)<<16); err != nil {
+					if err != dgen.ErrClosed {
+						t.Errorf("ReadAt = %v; want nil or ErrClosed", err)
+					}
+					return
+				}
+			}
+		}(w)
+	}
+	buf := make([]byte, 1<<20)
+	for i := 0; i < 20; i++ {
+		if _, err := g.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.Close()
+	wg.Wait()
+}
+
+func TestSeedsAndThreads(t *testing.T) {
+	a := mustNew(t, dgen.Config{Size: 1 << 20})
+	b := mustNew(t, dgen.Config{Size: 1 << 20})
+	if a.Seed() == b.Seed() {
+		t.Fatalf("two unseeded generators drew the same seed %d", a.Seed())
+	}
+	first := make([]byte, 1<<20)
+	if _, err := a.ReadAt(first, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The seed read back repeats the run, with any thread count.
+	for _, threads := range []int{1, 2, 3} {
+		again := reference(t, dgen.Config{Size: 1 << 20, Seed: a.Seed(), HasSeed: true, Threads: threads})
+		if !bytes.Equal(first, again) {
+			t.Fatalf("seed %d with %d threads gave other bytes", a.Seed(), threads)
+		}
+	}
+	other := make([]byte, 1<<20)
+	if _, err := b.ReadAt(other, 0); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(first, other) {
+		t.Fatal("different seeds gave the same bytes")
+	}
+}
+
+func TestTopologyAndVersion(t *testing.T) {
+	text, err := dgen.Topology(dgen.Config{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topo struct {
+		Nodes     []struct{ Node int } `json:"nodes"`
+		Placement struct {
+			Threads int `json:"threads"`
+		} `json:"placement"`
+	}
+	if err := json.Unmarshal([]byte(text), &topo); err != nil {
+		t.Fatalf("Topology is not JSON: %v\n%s", err, text)
+	}
+	if len(topo.Nodes) == 0 || topo.Placement.Threads != 1 {
+		t.Fatalf("Topology = %s; want nodes and 1 thread", text)
+	}
+	if _, err := dgen.Topology(dgen.Config{NumaNode: 4096, HasNumaNode: true}); !errors.Is(err, dgen.ErrInvalidConfig) {
+		t.Fatalf("Topology(node 4096) = %v; want ErrInvalidConfig", err)
+	}
+	if v := dgen.Version(); strings.Count(v, ".") != 2 {
+		t.Fatalf("Version() = %q", v)
+	}
+	if s := dgen.StatusOutOfRange.String(); !strings.HasPrefix(s, "DGEN_STATUS_OUT_OF_RANGE") {
+		t.Fatalf("StatusOutOfRange.String() = %q", s)
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/libdgen/dgen/bindings/go
+
+go 1.19

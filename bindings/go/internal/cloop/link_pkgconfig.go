@@ -1,0 +1,8 @@
+//go:build dgen_pkgconfig
+
+package cloop
+
+/*
+#cgo pkg-config: dgen
+*/
+import "C"

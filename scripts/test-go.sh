@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The Go binding, end to end: vet and tests under the race detector in
+# bindings/go, a module outside it that requires it through a replace, the
+# same tests linked to an installed libdgen through pkg-config, the
+# cross-language golden hash, and a short benchmark run that prints MB/s and
+# the share of the C speed.
+#
+#   scripts/test-go.sh          (run as root on Debian 12; installs what is missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+run() { echo "+ $*"; "$@"; }
+step() { echo; echo "==== $* ===="; }
+
+step "tools"
+need=()
+command -v go >/dev/null || need+=(golang-go)
+for pkg in gcc cmake make pkg-config; do
+  command -v "$pkg" >/dev/null || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  run apt-get update -qq
+  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+go version
+
+step "cargo build --release (target/release/libdgen.a, linked by default)"
+run cargo build --release --lib -p dgen
+
+golden=$(sed -n 's/^const golden16MiB = "\([0-9a-f]*\)"$/\1/p' bindings/go/dgen_test.go)
+grep -q "$golden" tests/ffi.rs tests/c/golden.h || { echo "the Go golden hash differs from the Rust/C one" >&2; exit 1; }
+
+step "bindings/go: go vet, go test -race"
+(cd bindings/go && run go vet ./... && run go test -race -count=1 ./...)
+
+step "a module that requires the binding through a replace"
+(
+  cd tests/go-consumer
+  run go vet ./...
+  run go test -count=1 ./...
+  run go build -o "$root/target/dgen-go-consumer" .
+)
+got=$("$root/target/dgen-go-consumer")
+echo "golden SHA-256 from Go: $got"
+[ "$got" = "$golden" ] || { echo "expected $golden" >&2; exit 1; }
+
+step "the binding linked to an installed libdgen through pkg-config (-tags dgen_pkgconfig)"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+run cmake -S . -B build/go-install -DCMAKE_BUILD_TYPE=Release -DDGEN_BUILD_TESTS=OFF -DDGEN_BUILD_EXAMPLES=OFF \
+  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+run cmake --build build/go-install -j2 >/dev/null
+run cmake --install build/go-install >/dev/null
+pcdir=$(dirname "$(find "$prefix" -name dgen.pc | head -1)")
+libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir dgen)
+(
+  cd bindings/go
+  export PKG_CONFIG_PATH=$pcdir LD_LIBRARY_PATH=$libdir
+  run go test -tags dgen_pkgconfig -count=1 ./...
+  run go test -tags dgen_pkgconfig -c -o "$prefix/dgen.test" .
+  ldd "$prefix/dgen.test" | grep libdgen
+  ldd "$prefix/dgen.test" | grep -q "libdgen.so.0 => $libdir/" || { echo "not linked to the installed libdgen" >&2; exit 1; }
+)
+
+step "benchmarks (figures only; nothing is asserted on speed)"
+(cd bindings/go && run go test -run '^$' -bench . -benchtime 300ms .)
+
+echo
+echo "test-go: all stages passed (vet, race tests, consumer module, pkg-config build, golden hash)"
