@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test suite of libdgen: Rust (library and CLI), C/C++ (ctest,
-# sanitizers, valgrind, install/consumer checks), Go and fio. Installs what a
+# Runs every test suite of libdgen: Rust (library and CLI, and the library
+# again with --features hwloc), C/C++ (ctest, sanitizers, valgrind,
+# install/consumer checks), Go and fio. Installs what a
 # fresh Debian machine lacks. Every suite runs even when an earlier one fails;
 # the exit status is non-zero when any failed.
 set -uo pipefail
@@ -13,6 +14,8 @@ need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+# For the build with --features hwloc (topology from hwloc instead of sysfs).
+[ -e /usr/include/hwloc.h ] || need_apt+=(libhwloc-dev)
 if ! command -v cargo >/dev/null; then
     # Debian's cargo may be older than rust-version in Cargo.toml; rustup's
     # toolchain is preferred where it can be installed.
@@ -43,6 +46,9 @@ suite() {
 }
 
 suite rust cargo test --workspace --release
+# The library again with topology from hwloc: its own tests (synthetic
+# topologies) and every other library test, which must not see a difference.
+suite rust-hwloc cargo test --release -p dgen --features hwloc
 for s in c go fio; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"
