@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-run() { echo "+ $*"; "$@"; }
-step() { echo; echo "==== $* ===="; }
+. scripts/lib.sh
 
 step "tools"
 need=()
@@ -18,8 +17,7 @@ for pkg in cmake make gcc g++ pkg-config valgrind libgtest-dev binutils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
-  run apt-get update -qq
-  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  apt_install "${need[@]}"
 else
   echo "cmake, g++, pkg-config, valgrind, libgtest-dev: installed"
 fi
@@ -32,8 +30,8 @@ readelf -d target/release/libdgen.so | grep SONAME
 readelf -d target/release/libdgen.so | grep -q 'SONAME.*\[libdgen\.so\.0\]' || { echo "SONAME is not libdgen.so.0" >&2; exit 1; }
 
 step "header freshness and C ABI tests (Rust side)"
-run cargo test --test header --test ffi
-run cargo test --lib ffi::
+run cargo test --release --test header --test ffi
+run cargo test --release --lib ffi::
 
 step "CMake build and ctest (C, C++, valgrind)"
 run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-run() { echo "+ $*"; "$@"; }
-step() { echo; echo "==== $* ===="; }
+. scripts/lib.sh
 
 step "tools"
 need=()
@@ -19,10 +18,7 @@ command -v go >/dev/null || need+=(golang-go)
 for pkg in gcc cmake make pkg-config; do
   command -v "$pkg" >/dev/null || need+=("$pkg")
 done
-if [ ${#need[@]} -gt 0 ]; then
-  run apt-get update -qq
-  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
+apt_install ${need[@]+"${need[@]}"}
 export PATH="$HOME/.cargo/bin:$PATH"
 go version
 
