@@ -51,7 +51,7 @@ pub mod topology;
 pub use config::{
     Config, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT, MAX_THREADS,
 };
-pub use engine::{default_threads, Generator, PARALLEL_MIN};
+pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
 pub use error::Error;
 pub use topology::{NumaMode, Placement, Topology};
 pub use model::dedup::WINDOW_UNITS;

@@ -276,6 +276,38 @@ impl Model {
         });
     }
 
+    /// Like [`Model::fill`], for buffers larger than the caches: each whole
+    /// granule is generated in a scratch granule that stays in L1 and then
+    /// written out with non-temporal stores, which do not read the
+    /// destination's cache lines first. One thread then writes at about
+    /// memset's rate instead of about two thirds of it (measured with SSE2
+    /// stores on 64 MiB: 16 GB/s normal, 23 GB/s non-temporal). The bytes are
+    /// the same as `fill`'s; only where they sit afterwards (in memory, not
+    /// in cache) differs.
+    pub fn fill_streaming(&self, offset: u64, buf: &mut [u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if buf.as_ptr() as usize % 16 == 0 {
+            let mut tmp = ScratchGranule([0u8; GRANULE]);
+            self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+                self.granule(cid, g, &mut tmp.0);
+                let dst = &mut buf[pos..pos + n];
+                if n == GRANULE && dst.as_ptr() as usize % 16 == 0 {
+                    stream_granule(dst, &tmp.0);
+                } else {
+                    dst.copy_from_slice(&tmp.0[skip..skip + n]);
+                }
+                true
+            });
+            // SAFETY: `_mm_sfence` is SSE, part of every x86_64 CPU. It makes
+            // the non-temporal stores above visible before any later store of
+            // this thread, such as the one that tells a waiting thread this
+            // piece is done.
+            unsafe { std::arch::x86_64::_mm_sfence() };
+            return;
+        }
+        self.fill(offset, buf);
+    }
+
     /// The first byte of `buf` that differs from the stream at `offset`, as
     /// `(stream offset, expected, actual)`.
     pub fn first_mismatch(&self, offset: u64, buf: &[u8]) -> Option<(u64, u8, u8)> {
@@ -293,6 +325,29 @@ impl Model {
             false
         });
         found
+    }
+}
+
+/// A granule aligned for whole-vector loads.
+#[repr(align(64))]
+#[derive(Clone)]
+struct ScratchGranule(Granule);
+
+/// Copies a granule to `dst` with non-temporal stores.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn stream_granule(dst: &mut [u8], src: &Granule) {
+    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
+    assert!(dst.len() == GRANULE && dst.as_ptr() as usize % 16 == 0);
+    let d = dst.as_mut_ptr().cast::<__m128i>();
+    let s = src.as_ptr().cast::<__m128i>();
+    for k in 0..GRANULE / 16 {
+        // SAFETY: SSE2 is part of every x86_64 CPU. `k * 16 + 16 <= GRANULE`,
+        // the length of both `src` and `dst` (asserted above), so both
+        // accesses are in bounds; the store needs 16-byte alignment, asserted
+        // above for `dst` (a multiple of 16 bytes further stays aligned); the
+        // load takes any alignment.
+        unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) }
     }
 }
 
@@ -337,3 +392,32 @@ macro_rules! kernel_entry {
 kernel_entry!(granule_avx2, "avx2", lanes::generate_avx2);
 kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2", lanes::generate_avx512);
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_fill_gives_the_same_bytes_as_fill() {
+        let cfg = crate::Config { dedup_ratio: 2.5, compress_ratio: 3.0, dedup_unit: 8192, ..crate::Config::default() };
+        let model = Model::new(&cfg, 42);
+        let len = 5 * GRANULE + 123;
+        // A backing store aligned to 64, so `shift` sets the buffer's
+        // alignment: 16-byte aligned (streamed), or not (plain fill).
+        let mut backing = vec![ScratchGranule([0u8; GRANULE]); 8];
+        // SAFETY: `ScratchGranule` wraps a 4096-byte array with alignment 64,
+        // so it has no padding: the vector holds 8 * 4096 initialized,
+        // contiguous bytes, borrowed mutably while `bytes` lives.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(backing.as_mut_ptr().cast::<u8>(), 8 * GRANULE) };
+        for shift in [0usize, 1, 8, 16, 48] {
+            for offset in [0u64, 1, 4095, 4096 * 3 + 17, (1 << 40) + 9] {
+                let mut want = vec![0u8; len];
+                model.fill(offset, &mut want);
+                let got = &mut bytes[shift..shift + len];
+                got.fill(0xAA);
+                model.fill_streaming(offset, got);
+                assert!(got == &want[..], "shift {shift}, offset {offset}");
+            }
+        }
+    }
+}
