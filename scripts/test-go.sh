@@ -43,12 +43,15 @@ echo "golden SHA-256 from Go: $got"
 [ "$got" = "$golden" ] || { echo "expected $golden" >&2; exit 1; }
 
 step "the binding linked to an installed libdgen through pkg-config (-tags dgen_pkgconfig)"
-prefix=$(mktemp -d)
-trap 'rm -rf "$prefix"' EXIT
+# A fixed prefix in the build tree: Go's build cache keeps the linker flags
+# pkg-config gave, so a fresh random prefix each run would link against a
+# folder that is gone.
+prefix=$root/build/go-install/prefix
+rm -rf "$prefix"
 run cmake -S . -B build/go-install -DCMAKE_BUILD_TYPE=Release -DDGEN_BUILD_TESTS=OFF -DDGEN_BUILD_EXAMPLES=OFF \
-  -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
-run cmake --build build/go-install -j2 >/dev/null
-run cmake --install build/go-install >/dev/null
+  -DCMAKE_INSTALL_PREFIX="$prefix"
+run cmake --build build/go-install -j2
+run cmake --install build/go-install
 pcdir=$(dirname "$(find "$prefix" -name dgen.pc | head -1)")
 libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir dgen)
 (
