@@ -43,11 +43,13 @@ echo "golden SHA-256 from Go: $got"
 [ "$got" = "$golden" ] || { echo "expected $golden" >&2; exit 1; }
 
 step "the binding linked to an installed libdgen through pkg-config (-tags dgen_pkgconfig)"
-# A fixed prefix in the build tree: Go's build cache keeps the linker flags
-# pkg-config gave, so a fresh random prefix each run would link against a
-# folder that is gone.
+# Go's build cache keeps the linker flags pkg-config gave under a key that
+# does not follow PKG_CONFIG_PATH, so a shared cache can hand back a -L for a
+# prefix that is gone. This stage uses its own cache, next to its own fixed
+# prefix in the build tree.
 prefix=$root/build/go-install/prefix
-rm -rf "$prefix"
+export GOCACHE=$root/build/go-install/gocache
+rm -rf "$prefix" "$GOCACHE"
 run cmake -S . -B build/go-install -DCMAKE_BUILD_TYPE=Release -DDGEN_BUILD_TESTS=OFF -DDGEN_BUILD_EXAMPLES=OFF \
   -DCMAKE_INSTALL_PREFIX="$prefix"
 run cmake --build build/go-install -j2
