@@ -2,11 +2,38 @@
 //! 1 thread and all threads; 4 KiB `fill_at` at scattered offsets, 1 MiB and
 //! 64 MiB buffers; compress 1, 2 and 4.
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a short run).
+//!
+//! `-- --baseline FILE` adds a column comparing each case with a table saved
+//! from an earlier run, for example of the previous version
+//! (`scripts/bench-compare.sh` does both runs): the ratio of the two shares
+//! of memset.
 
 use std::time::Duration;
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let baseline = match args.iter().position(|a| a == "--baseline") {
+        None => None,
+        Some(i) => {
+            let Some(path) = args.get(i + 1) else {
+                eprintln!("throughput: --baseline needs a file");
+                std::process::exit(2);
+            };
+            let read = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| dgen::bench::parse_table(&t));
+            match read {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    eprintln!("throughput: baseline {path}: {e}");
+                    std::process::exit(2);
+                }
+            }
+        }
+    };
     let budget = Duration::from_millis(if quick { 300 } else { 1500 });
-    print!("{}", dgen::bench::table(&dgen::bench::standard(budget)));
+    let samples = dgen::bench::standard(budget);
+    match baseline {
+        Some(b) => print!("{}", dgen::bench::table_versus(&samples, &b)),
+        None => print!("{}", dgen::bench::table(&samples)),
+    }
 }

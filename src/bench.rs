@@ -120,3 +120,110 @@ pub fn table(samples: &[Sample]) -> String {
     }
     s
 }
+
+/// A buffer size printed by [`size_label`], read back.
+fn parse_size_label(label: &str) -> Option<usize> {
+    let (digits, shift) = if let Some(d) = label.strip_suffix("MiB") {
+        (d, 20)
+    } else if let Some(d) = label.strip_suffix("KiB") {
+        (d, 10)
+    } else {
+        (label.strip_suffix('B')?, 0)
+    };
+    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
+}
+
+/// Reads back a table printed by [`table`] (by `cargo bench --bench
+/// throughput` or `dgen bench`, of this version or an earlier one), to compare
+/// a later run with it. Lines that are not rows (headers, cargo's own output)
+/// are skipped; an error names the first row that cannot be read, and a text
+/// with no rows at all is an error too.
+pub fn parse_table(text: &str) -> Result<Vec<Sample>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() != 6 || !fields[0].bytes().all(|b| b.is_ascii_digit()) || !fields[5].ends_with('%') {
+            continue;
+        }
+        let bad = || format!("line {}: not a benchmark row: {:?}", n + 1, line.trim());
+        let number = |f: &str| f.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0);
+        out.push(Sample {
+            threads: fields[0].parse().map_err(|_| bad())?,
+            buffer: parse_size_label(fields[1]).ok_or_else(bad)?,
+            compress: number(fields[2]).ok_or_else(bad)?,
+            gbps: number(fields[3]).ok_or_else(bad)?,
+            memset_gbps: number(fields[4]).ok_or_else(bad)?,
+        });
+    }
+    if out.is_empty() {
+        return Err("no benchmark rows found (expected the table `dgen bench` prints)".into());
+    }
+    Ok(out)
+}
+
+/// How `sample` compares with the same case (threads, buffer, compress) in
+/// `baseline`: the ratio of their shares of memset, so that a machine that is
+/// busier or quieter in one run than in the other moves both alike. `None`
+/// when the baseline has no such case.
+pub fn versus(sample: &Sample, baseline: &[Sample]) -> Option<f64> {
+    baseline
+        .iter()
+        .find(|b| b.threads == sample.threads && b.buffer == sample.buffer && b.compress == sample.compress)
+        .map(|b| sample.memset_share() / b.memset_share())
+}
+
+/// [`table`] with one more column, `vs base`: [`versus`] for each row.
+pub fn table_versus(samples: &[Sample], baseline: &[Sample]) -> String {
+    let mut lines = table(samples).lines().map(str::to_owned).collect::<Vec<_>>();
+    lines[0] += &format!(" {:>8}", "vs base");
+    for (line, x) in lines[1..].iter_mut().zip(samples) {
+        *line += &match versus(x, baseline) {
+            Some(r) => format!(" {:>7.2}x", r),
+            None => format!(" {:>8}", "-"),
+        };
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(threads: usize, buffer: usize, compress: f64, gbps: f64, memset_gbps: f64) -> Sample {
+        Sample { threads, buffer, compress, gbps, memset_gbps }
+    }
+
+    #[test]
+    fn a_printed_table_reads_back() {
+        let samples = vec![sample(1, 4096, 1.0, 25.26, 89.53), sample(2, 64 << 20, 4.0, 38.26, 27.98), sample(1, 512, 2.5, 3.0, 6.0)];
+        let text = format!("   Compiling dgen\n{}", table(&samples));
+        let back = parse_table(&text).unwrap();
+        assert_eq!(back.len(), 3);
+        for (a, b) in samples.iter().zip(&back) {
+            assert_eq!((a.threads, a.buffer, a.compress), (b.threads, b.buffer, b.compress));
+            assert!((a.gbps - b.gbps).abs() < 0.01 && (a.memset_gbps - b.memset_gbps).abs() < 0.01);
+        }
+    }
+
+    #[test]
+    fn unreadable_tables_are_errors() {
+        assert!(parse_table("nothing here\n").unwrap_err().contains("no benchmark rows"));
+        let err = parse_table("       1     4XiB         1      25.26        89.53       28%\n").unwrap_err();
+        assert!(err.starts_with("line 1:") && err.contains("4XiB"), "{err}");
+        assert!(parse_table("       1     4KiB         1      NaN        89.53       28%\n").is_err());
+    }
+
+    #[test]
+    fn versus_compares_shares_of_memset() {
+        let base = vec![sample(1, 4096, 1.0, 10.0, 40.0)];
+        // Twice the GB/s on a machine whose memset is also twice as fast: even.
+        let r = versus(&sample(1, 4096, 1.0, 20.0, 80.0), &base).unwrap();
+        assert!((r - 1.0).abs() < 1e-12);
+        let r = versus(&sample(1, 4096, 1.0, 15.0, 40.0), &base).unwrap();
+        assert!((r - 1.5).abs() < 1e-12);
+        assert_eq!(versus(&sample(2, 4096, 1.0, 15.0, 40.0), &base), None);
+        let t = table_versus(&[sample(1, 4096, 1.0, 15.0, 40.0), sample(2, 4096, 1.0, 1.0, 1.0)], &base);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].ends_with("vs base") && lines[1].ends_with("1.50x") && lines[2].ends_with('-'), "{t}");
+    }
+}

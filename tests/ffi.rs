@@ -9,7 +9,7 @@ use std::ptr::{null, null_mut};
 use dgen::ffi::*;
 use sha2::{Digest, Sha256};
 
-const GOLDEN_16MIB: &str = "968a24bbbd71369c7e5ff52073442b7d5a8250cbfa862687e27b4f65638d7fdb";
+const GOLDEN_16MIB: &str = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c";
 
 fn last_error() -> String {
     // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.

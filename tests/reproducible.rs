@@ -83,10 +83,11 @@ fn fill_at_is_consistent_across_threads_sharing_one_generator() {
     });
 }
 
+/// Every kernel writes the same bytes, at compress ratios that take each path
+/// of the granule writer: no copies (1), copies shorter than the longest gap
+/// (1.001), the usual layouts, and a prefix shorter than one copy (32).
 #[test]
 fn every_kernel_produces_the_same_bytes() {
-    let c = cfg(1);
-    let base = Model::new(&c, 99);
     let mut kernels = vec![Kernel::Portable];
     #[cfg(target_arch = "x86_64")]
     {
@@ -100,15 +101,19 @@ fn every_kernel_produces_the_same_bytes() {
             kernels.push(Kernel::Avx512);
         }
     }
-    let mut outputs = Vec::new();
-    for k in &kernels {
-        let m = base.clone().with_kernel(*k);
-        let mut buf = vec![0u8; 4 << 20];
-        m.fill(1 << 30, &mut buf);
-        outputs.push(buf);
-    }
-    for (k, out) in kernels.iter().zip(&outputs) {
-        assert!(out == &outputs[0], "{k:?} differs from the portable kernel");
+    for ratio in [1.0, 1.001, 1.5, 2.0, 3.0, 4.0, 8.0, 17.3, 31.9, 32.0] {
+        let c = Config { compress_ratio: ratio, ..cfg(1) };
+        let base = Model::new(&c, 99);
+        let mut outputs = Vec::new();
+        for k in &kernels {
+            let m = base.clone().with_kernel(*k);
+            let mut buf = vec![0u8; 1 << 20];
+            m.fill((1 << 30) + 5, &mut buf);
+            outputs.push(buf);
+        }
+        for (k, out) in kernels.iter().zip(&outputs) {
+            assert!(out == &outputs[0], "compress {ratio}: {k:?} differs from the portable kernel");
+        }
     }
 }
 

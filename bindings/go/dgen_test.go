@@ -17,7 +17,7 @@ import (
 
 // The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
-const golden16MiB = "968a24bbbd71369c7e5ff52073442b7d5a8250cbfa862687e27b4f65638d7fdb"
+const golden16MiB = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c"
 
 var goldenConfig = dgen.Config{
 	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: 42, HasSeed: true,

@@ -70,6 +70,11 @@ struct BenchArgs {
     /// Short measurements (about 0.1 s per case instead of 1 s).
     #[arg(long)]
     quick: bool,
+    /// Compare with a table saved from an earlier `dgen bench` or
+    /// `cargo bench --bench throughput` (for example of another version):
+    /// adds each case's share of memset divided by the saved one.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<std::path::PathBuf>,
 }
 
 /// `--numa-mode` values.
@@ -117,6 +122,13 @@ struct TopologyArgs {
 }
 
 fn bench(args: &BenchArgs) -> Outcome {
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?;
+            Some(dgen::bench::parse_table(&text).map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?)
+        }
+    };
     let budget = std::time::Duration::from_millis(if args.quick { 100 } else { 1000 });
     if !args.json && std::io::stderr().is_terminal() {
         eprintln!("dgen: measuring 18 cases, about {} s ...", 18 * 2 * budget.as_millis() / 1000 + 1);
@@ -126,17 +138,23 @@ fn bench(args: &BenchArgs) -> Outcome {
         let rows: Vec<serde_json::Value> = samples
             .iter()
             .map(|s| {
-                serde_json::json!({
+                let mut row = serde_json::json!({
                     "threads": s.threads,
                     "buffer": s.buffer,
                     "compress": s.compress,
                     "gbps": s.gbps,
                     "memset_gbps": s.memset_gbps,
                     "memset_share": s.memset_share(),
-                })
+                });
+                if let Some(b) = &baseline {
+                    row["vs_baseline"] = dgen::bench::versus(s, b).into();
+                }
+                row
             })
             .collect();
         println!("{}", serde_json::json!({ "kernel": format!("{:?}", dgen::Generator::new(dgen::Config::default()).map(|g| g.kernel()).ok()), "results": rows }));
+    } else if let Some(b) = &baseline {
+        print!("{}", dgen::bench::table_versus(&samples, b));
     } else {
         print!("{}", dgen::bench::table(&samples));
     }

@@ -125,15 +125,26 @@ fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
 }
 
 #[test]
-fn bench_quick_json_has_every_case() {
-    let out = dgen().args(["bench", "--quick", "--json"]).output().unwrap();
+fn bench_quick_prints_every_case_and_compares_with_a_saved_table() {
+    let out = dgen().args(["bench", "--quick"]).output().unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("before.txt");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let out = dgen().args(["bench", "--quick", "--json", "--baseline"]).arg(&saved).output().unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = v["results"].as_array().unwrap();
     assert!(rows.len() == 9 || rows.len() == 18);
     for r in rows {
         assert!(r["gbps"].as_f64().unwrap() > 0.0 && r["memset_gbps"].as_f64().unwrap() > 0.0);
+        assert!(r["vs_baseline"].as_f64().unwrap() > 0.0, "{r}");
     }
+    // A baseline that cannot be read stops before anything is measured.
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "no table here\n").unwrap();
+    dgen().args(["bench", "--baseline"]).arg(&empty).assert().code(2).stderr(predicate::str::contains("--baseline").and(predicate::str::contains("no benchmark rows")));
+    dgen().args(["bench", "--baseline"]).arg(dir.path().join("missing.txt")).assert().code(2).stderr(predicate::str::contains("--baseline"));
 }
 
 #[test]

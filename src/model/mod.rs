@@ -14,6 +14,15 @@ pub mod lanes;
 use compress::Layout;
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
+
+/// Longest gap: gaps are 1..=copies bytes.
+const MAX_GAP: usize = compress::MAX_COPIES;
+/// Scratch for what a granule draws after its prefix: the gap-order word, a
+/// word per copy and the gap bytes, in whole lane steps, plus room for the
+/// last fixed-size gap move.
+const TAIL_BYTES: usize =
+    (8 * (compress::MAX_COPIES + 1) + compress::MAX_COPIES * (compress::MAX_COPIES + 1) / 2).div_ceil(STEP_BYTES) * STEP_BYTES
+        + MAX_GAP;
 use lanes::{LaneState, LANES, STEP_BYTES};
 
 /// Bytes in a granule, the unit of content.
@@ -156,8 +165,14 @@ impl Model {
     }
 
     /// Writes granule `g` of content `cid`; `generate` runs the lanes.
+    ///
+    /// The lanes write the random prefix straight into `out`, then go on into
+    /// a small scratch: one word that picks the granule's gap order, one word
+    /// per copy that picks its source segment, then the gap bytes. Every random
+    /// choice and byte of a granule so comes from its own lanes at their
+    /// vector speed, and nothing is drawn one word at a time.
     #[inline(always)]
-    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl FnOnce(&mut LaneState, &mut [u8])) {
+    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl Fn(&mut LaneState, &mut [u8])) {
         let layout = self.layout;
         let prefix = layout.prefix as usize;
         let steps = prefix.div_ceil(STEP_BYTES);
@@ -166,31 +181,31 @@ impl Model {
         if layout.copies == 0 {
             return;
         }
-        let mut rng = SplitMix(mix64(cid ^ self.keys.layout) ^ mix64(g.wrapping_add(self.keys.layout)));
         let copies = layout.copies as usize;
-        let gaps = &self.gap_orders[(rng.next_u64() >> 61) as usize][..copies];
+        let gap_from = 8 * (copies + 1);
+        let drawn = (gap_from + layout.gap_bytes() as usize).div_ceil(STEP_BYTES) * STEP_BYTES;
+        let mut tail = [0u8; TAIL_BYTES];
+        generate(&mut state, &mut tail[..drawn]);
+        let word = |i: usize| u64::from_le_bytes(tail[8 * i..8 * i + 8].try_into().unwrap());
+        let gaps = &self.gap_orders[(word(0) >> 61) as usize][..copies];
         let len = layout.copy_len as usize;
         let segments = u64::from(layout.segments());
         let mut dst = prefix;
-        for &gap in gaps {
+        let mut from = gap_from;
+        for (j, &gap) in gaps.iter().enumerate() {
             let gap = gap as usize;
-            // Gap bytes, written a whole word at a time: what passes the gap is
-            // overwritten by the copy that follows (copies are >= 8 bytes when
-            // there is more than one, see `Layout`), and the last word stays
-            // inside the granule because a copy always follows.
-            let mut k = 0;
-            while k < gap {
-                let at = dst + k;
-                if at + 8 <= GRANULE {
-                    out[at..at + 8].copy_from_slice(&rng.next_u64().to_le_bytes());
-                } else {
-                    let word = rng.next_u64().to_le_bytes();
-                    out[at..].copy_from_slice(&word[..GRANULE - at]);
-                }
-                k += 8;
+            if len >= MAX_GAP {
+                // One fixed-size move whatever the gap's length, so no branch
+                // depends on it: the bytes past the gap are overwritten by
+                // the copy that follows, which is at least as long.
+                let block: [u8; MAX_GAP] = tail[from..from + MAX_GAP].try_into().unwrap();
+                out[dst..dst + MAX_GAP].copy_from_slice(&block);
+            } else {
+                out[dst..dst + gap].copy_from_slice(&tail[from..from + gap]);
             }
+            from += gap;
             dst += gap;
-            let v = rng.next_u64();
+            let v = word(j + 1);
             if segments > 0 {
                 let src = (((u128::from(v) * u128::from(segments)) >> 64) as usize) * len;
                 let (head, tail) = out.split_at_mut(dst);
@@ -351,26 +366,28 @@ fn stream_granule(dst: &mut [u8], src: &Granule) {
     }
 }
 
-/// Copies up to a few hundred bytes with inline 32-byte moves instead of a
-/// call to memcpy, which costs more than the copy at these sizes.
+/// Copies up to a few hundred bytes with inline whole-block moves instead of a
+/// call to memcpy, which costs more than the copy at these sizes. 64-byte
+/// blocks are one AVX-512 move or two AVX2 moves; the last block overlaps the
+/// one before it rather than finishing byte by byte.
 #[inline(always)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
+    const BLOCK: usize = 64;
     let n = dst.len();
     debug_assert_eq!(n, src.len());
-    if n < 32 {
+    if n < BLOCK {
         dst.copy_from_slice(src);
         return;
     }
     let mut k = 0;
-    while k + 32 <= n {
-        let block: [u8; 32] = src[k..k + 32].try_into().unwrap();
-        dst[k..k + 32].copy_from_slice(&block);
-        k += 32;
+    while k + BLOCK <= n {
+        let block: [u8; BLOCK] = src[k..k + BLOCK].try_into().unwrap();
+        dst[k..k + BLOCK].copy_from_slice(&block);
+        k += BLOCK;
     }
     if k < n {
-        // The last, overlapping 32 bytes.
-        let block: [u8; 32] = src[n - 32..n].try_into().unwrap();
-        dst[n - 32..n].copy_from_slice(&block);
+        let block: [u8; BLOCK] = src[n - BLOCK..n].try_into().unwrap();
+        dst[n - BLOCK..n].copy_from_slice(&block);
     }
 }
 
