@@ -5,10 +5,11 @@
 //! is cut into segments of `copy_len` bytes; each copy takes a segment chosen at
 //! random, so every earlier occurrence of that segment, the original or a copy,
 //! gives a compressor the same full-length match. Block `j` has a gap of a
-//! different length (the gaps are 1..=copies bytes, shuffled per granule), so
-//! the distance back to the previous occurrence of a segment keeps changing:
-//! no compressor gets cheap repeated offsets, and the random gap keeps two
-//! neighbouring copies from forming one longer match. Copies are at most 4 KiB
+//! different length (the gaps are 1..=copies bytes in one of eight per-seed
+//! orders, picked per granule), so the distance back to the previous
+//! occurrence of a segment keeps changing: no compressor gets cheap repeated
+//! offsets, and the random gap keeps two neighbouring copies from forming one
+//! longer match. Copies are at most 4 KiB
 //! back and no longer than deflate's 258-byte match limit, so zstd, lz4 and
 //! deflate each spend one sequence per copy and their ratios agree. The random
 //! part is shrunk by the measured cost of those sequences so the ratio lands on
