@@ -93,7 +93,7 @@ impl Config {
             "must be a number from 1.0 to 32.0",
         )?;
         let unit = self.dedup_unit;
-        if unit == 0 || unit % DEFAULT_DEDUP_UNIT != 0 || unit > MAX_DEDUP_UNIT {
+        if unit == 0 || !unit.is_multiple_of(DEFAULT_DEDUP_UNIT) || unit > MAX_DEDUP_UNIT {
             return Err(invalid(
                 "dedup_unit",
                 unit,

@@ -130,6 +130,7 @@ fn lanes_are_xoshiro256plusplus() {
         let mut out = [0u8; 4096];
         m.granule(cid, g, &mut out);
         let state = m.lane_state(cid, g);
+        #[allow(clippy::needless_range_loop)] // lane j of every state word
         for j in 0..LANES {
             let mut seed = [0u8; 32];
             for w in 0..4 {

@@ -81,11 +81,7 @@ impl Layout {
     /// Whole segments in the prefix that copies choose from (0: the prefix is
     /// shorter than one copy, and copies repeat the granule's start).
     pub fn segments(&self) -> u32 {
-        if self.copy_len == 0 {
-            0
-        } else {
-            self.prefix / self.copy_len
-        }
+        self.prefix.checked_div(self.copy_len).unwrap_or(0)
     }
 }
 

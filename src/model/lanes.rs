@@ -93,6 +93,8 @@ pub unsafe fn generate_avx2(state: &mut LaneState, out: &mut [u8]) {
             s[w] = [ld(state[w].as_ptr()), ld(state[w].as_ptr().add(4))];
         }
         for chunk in out.chunks_exact_mut(STEP_BYTES) {
+            // Half `h` of every state word: the four words are indexed together.
+            #[allow(clippy::needless_range_loop)]
             for h in 0..2 {
                 let (s0, s1, s2, s3) = (s[0][h], s[1][h], s[2][h], s[3][h]);
                 let r = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(s0, s3)), s0);

@@ -301,12 +301,12 @@ impl Model {
     /// in cache) differs.
     pub fn fill_streaming(&self, offset: u64, buf: &mut [u8]) {
         #[cfg(target_arch = "x86_64")]
-        if buf.as_ptr() as usize % 16 == 0 {
+        if (buf.as_ptr() as usize).is_multiple_of(16) {
             let mut tmp = ScratchGranule([0u8; GRANULE]);
             self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
                 self.granule(cid, g, &mut tmp.0);
                 let dst = &mut buf[pos..pos + n];
-                if n == GRANULE && dst.as_ptr() as usize % 16 == 0 {
+                if n == GRANULE && (dst.as_ptr() as usize).is_multiple_of(16) {
                     stream_granule(dst, &tmp.0);
                 } else {
                     dst.copy_from_slice(&tmp.0[skip..skip + n]);
@@ -353,7 +353,7 @@ struct ScratchGranule(Granule);
 #[inline(always)]
 fn stream_granule(dst: &mut [u8], src: &Granule) {
     use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-    assert!(dst.len() == GRANULE && dst.as_ptr() as usize % 16 == 0);
+    assert!(dst.len() == GRANULE && (dst.as_ptr() as usize).is_multiple_of(16));
     let d = dst.as_mut_ptr().cast::<__m128i>();
     let s = src.as_ptr().cast::<__m128i>();
     for k in 0..GRANULE / 16 {
