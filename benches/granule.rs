@@ -1,0 +1,62 @@
+//! Time to write one 4 KiB granule in L1, per kernel and compress ratio: the
+//! generator's compute cost with memory out of the picture (what
+//! `throughput` measures on top of it). Prints ns per granule and GB/s.
+//! Run: `cargo bench --bench granule`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use dgen::model::{Kernel, Model};
+
+fn kernels() -> Vec<Kernel> {
+    let mut out = vec![Kernel::Portable];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            out.push(Kernel::Avx2);
+        }
+        if Kernel::detect() == Kernel::Avx512 {
+            out.push(Kernel::Avx512);
+        }
+    }
+    out
+}
+
+fn main() {
+    println!("{:>9} {:>9} {:>8} {:>10} {:>8}  layout", "kernel", "compress", "copies", "ns/granule", "GB/s");
+    for kernel in kernels() {
+        for ratio in [1.0, 1.5, 2.0, 3.0, 4.0, 8.0] {
+            let cfg = dgen::Config { compress_ratio: ratio, ..dgen::Config::default() };
+            let model = Model::new(&cfg, 7).with_kernel(kernel);
+            let mut out = [0u8; dgen::GRANULE];
+            // Best of five rounds of 0.2 s, over distinct content ids.
+            let mut best = f64::MAX;
+            let mut cid = 0u64;
+            for _ in 0..5 {
+                let start = Instant::now();
+                let mut n = 0u64;
+                while start.elapsed() < Duration::from_millis(200) {
+                    for _ in 0..1024 {
+                        model.granule(cid, cid & 3, &mut out);
+                        black_box(&out);
+                        cid += 1;
+                    }
+                    n += 1024;
+                }
+                best = best.min(start.elapsed().as_nanos() as f64 / n as f64);
+            }
+            let l = model.layout();
+            println!(
+                "{:>9} {:>9} {:>8} {:>10.1} {:>8.1}  prefix {} + {} x (gap + {})",
+                format!("{kernel:?}"),
+                ratio,
+                l.copies,
+                best,
+                dgen::GRANULE as f64 / best,
+                l.prefix,
+                l.copies,
+                l.copy_len
+            );
+        }
+    }
+}
