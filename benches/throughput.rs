@@ -20,7 +20,8 @@ fn main() {
                 eprintln!("throughput: --baseline needs a file");
                 std::process::exit(2);
             };
-            let read = std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| dgen::bench::parse_table(&t));
+            let read =
+                std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| dgen::bench::parse_table(&t));
             match read {
                 Ok(b) => Some(b),
                 Err(e) => {

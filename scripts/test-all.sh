@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite of libdgen: Rust (library and CLI, and the library
+# Runs every test suite of libdgen: formatting, Rust (library and CLI, and the library
 # again with --features hwloc), C/C++ (ctest, sanitizers, valgrind,
 # install/consumer checks), Go and fio. Installs what a
 # fresh Debian machine lacks. Every suite runs even when an earlier one fails;
@@ -45,6 +45,16 @@ suite() {
     fi
 }
 
+# Formatting, by the committed rustfmt.toml (rustup adds rustfmt when missing).
+fmt_check() {
+    if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+        echo "+ rustup component add rustfmt"
+        rustup component add rustfmt || return 1
+    fi
+    cargo fmt --all --check
+}
+
+suite fmt fmt_check
 suite rust cargo test --workspace --release
 # The library again with topology from hwloc: its own tests (synthetic
 # topologies) and every other library test, which must not see a difference.

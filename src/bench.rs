@@ -106,7 +106,10 @@ pub fn size_label(bytes: usize) -> String {
 
 /// The table as text, one line per sample.
 pub fn table(samples: &[Sample]) -> String {
-    let mut s = format!("{:>8} {:>8} {:>9} {:>10} {:>12} {:>9}\n", "threads", "buffer", "compress", "GB/s", "memset GB/s", "% memset");
+    let mut s = format!(
+        "{:>8} {:>8} {:>9} {:>10} {:>12} {:>9}\n",
+        "threads", "buffer", "compress", "GB/s", "memset GB/s", "% memset"
+    );
     for x in samples {
         s += &format!(
             "{:>8} {:>8} {:>9} {:>10.2} {:>12.2} {:>8.0}%\n",
@@ -195,7 +198,11 @@ mod tests {
 
     #[test]
     fn a_printed_table_reads_back() {
-        let samples = vec![sample(1, 4096, 1.0, 25.26, 89.53), sample(2, 64 << 20, 4.0, 38.26, 27.98), sample(1, 512, 2.5, 3.0, 6.0)];
+        let samples = vec![
+            sample(1, 4096, 1.0, 25.26, 89.53),
+            sample(2, 64 << 20, 4.0, 38.26, 27.98),
+            sample(1, 512, 2.5, 3.0, 6.0),
+        ];
         let text = format!("   Compiling dgen\n{}", table(&samples));
         let back = parse_table(&text).unwrap();
         assert_eq!(back.len(), 3);

@@ -71,7 +71,11 @@ fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) ->
     }
     if !(1.0..=max).contains(&v) {
         // Plain digits for ordinary values, exponent form for huge or tiny ones.
-        let shown = if v.is_finite() && v != 0.0 && !(1e-4..1e16).contains(&v.abs()) { format!("{v:e}") } else { v.to_string() };
+        let shown = if v.is_finite() && v != 0.0 && !(1e-4..1e16).contains(&v.abs()) {
+            format!("{v:e}")
+        } else {
+            v.to_string()
+        };
         return Err(invalid(field, shown, expected));
     }
     Ok(())
@@ -86,19 +90,10 @@ impl Config {
     /// Checks every field; the error names the first bad field and its value.
     pub fn validate(&self) -> Result<(), Error> {
         check_ratio("dedup_ratio", self.dedup_ratio, MAX_DEDUP_RATIO, "must be a number from 1.0 to 1024.0")?;
-        check_ratio(
-            "compress_ratio",
-            self.compress_ratio,
-            MAX_COMPRESS_RATIO,
-            "must be a number from 1.0 to 32.0",
-        )?;
+        check_ratio("compress_ratio", self.compress_ratio, MAX_COMPRESS_RATIO, "must be a number from 1.0 to 32.0")?;
         let unit = self.dedup_unit;
         if unit == 0 || !unit.is_multiple_of(DEFAULT_DEDUP_UNIT) || unit > MAX_DEDUP_UNIT {
-            return Err(invalid(
-                "dedup_unit",
-                unit,
-                "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)",
-            ));
+            return Err(invalid("dedup_unit", unit, "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)"));
         }
         if self.threads > MAX_THREADS {
             return Err(invalid("threads", self.threads, "must be from 0 (all CPUs) to 4096"));

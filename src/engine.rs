@@ -208,15 +208,16 @@ impl Generator {
                 .num_threads(self.threads)
                 .spawn_handler(|thread| {
                     let cpu = pinned.get(thread.index()).copied();
-                    let handle = std::thread::Builder::new().name(format!("dgen-{}", thread.index())).spawn(move || {
-                        if let Some(id) = cpu {
-                            // Best effort: a CPU that cannot be used leaves the
-                            // thread where the scheduler put it; bytes never
-                            // depend on placement.
-                            core_affinity::set_for_current(core_affinity::CoreId { id });
-                        }
-                        thread.run()
-                    })?;
+                    let handle =
+                        std::thread::Builder::new().name(format!("dgen-{}", thread.index())).spawn(move || {
+                            if let Some(id) = cpu {
+                                // Best effort: a CPU that cannot be used leaves the
+                                // thread where the scheduler put it; bytes never
+                                // depend on placement.
+                                core_affinity::set_for_current(core_affinity::CoreId { id });
+                            }
+                            thread.run()
+                        })?;
                     self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
                     Ok(())
                 })
@@ -258,9 +259,7 @@ impl Generator {
         self.model.fill(offset, first);
         let base = offset + head as u64;
         self.pool()?.install(|| {
-            rest.par_chunks_mut(piece)
-                .enumerate()
-                .for_each(|(i, chunk)| model.fill(base + (i * piece) as u64, chunk));
+            rest.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| model.fill(base + (i * piece) as u64, chunk));
         });
         Ok(())
     }

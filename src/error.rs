@@ -49,14 +49,12 @@ impl fmt::Display for Error {
                 f,
                 "range out of bounds: offset {offset} + length {len} passes the 2^64-byte limit of an endless stream"
             ),
-            Error::OutOfRange { offset, len, size } => write!(
-                f,
-                "range out of bounds: offset {offset} + length {len} passes the stream size {size}"
-            ),
-            Error::Mismatch { offset, expected, actual } => write!(
-                f,
-                "data mismatch at offset {offset}: expected 0x{expected:02x}, found 0x{actual:02x}"
-            ),
+            Error::OutOfRange { offset, len, size } => {
+                write!(f, "range out of bounds: offset {offset} + length {len} passes the stream size {size}")
+            }
+            Error::Mismatch { offset, expected, actual } => {
+                write!(f, "data mismatch at offset {offset}: expected 0x{expected:02x}, found 0x{actual:02x}")
+            }
             Error::ThreadPool(why) => write!(f, "cannot start worker threads: {why}"),
         }
     }

@@ -654,7 +654,12 @@ pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
 /// `cfg` is NULL or a readable `dgen_config`; `buf` is NULL (only with `len`
 /// 0) or writable for `len` bytes; `needed` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn dgen_topology(cfg: *const dgen_config, buf: *mut c_char, len: usize, needed: *mut usize) -> dgen_status {
+pub unsafe extern "C" fn dgen_topology(
+    cfg: *const dgen_config,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> dgen_status {
     guard("dgen_topology", Message::Reset, dgen_status::Panic, || {
         if cfg.is_null() {
             return null("dgen_topology", "cfg");

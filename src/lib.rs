@@ -48,14 +48,12 @@ pub mod ffi;
 pub mod model;
 pub mod topology;
 
-pub use config::{
-    Config, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT, MAX_THREADS,
-};
+pub use config::{Config, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT, MAX_THREADS};
 pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
 pub use error::Error;
-pub use topology::{NumaMode, Placement, Topology};
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
+pub use topology::{NumaMode, Placement, Topology};
 
 /// The library's version, as in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

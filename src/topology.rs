@@ -50,7 +50,8 @@ pub enum NumaMode {
 pub fn parse_cpulist(text: &str) -> Result<Vec<usize>, String> {
     let mut out = BTreeSet::new();
     for part in text.trim().split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let num = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("bad CPU list {text:?}: {s:?} is not a number"));
+        let num =
+            |s: &str| s.trim().parse::<usize>().map_err(|_| format!("bad CPU list {text:?}: {s:?} is not a number"));
         match part.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (num(a)?, num(b)?);
@@ -85,7 +86,8 @@ impl Topology {
         static MACHINE: std::sync::OnceLock<Topology> = std::sync::OnceLock::new();
         let mut t = MACHINE.get_or_init(Topology::detect).clone();
         if let Some(ids) = core_affinity::get_core_ids() {
-            let mask: Vec<usize> = ids.into_iter().map(|c| c.id).filter(|id| t.cpus.iter().any(|c| c.id == *id)).collect();
+            let mask: Vec<usize> =
+                ids.into_iter().map(|c| c.id).filter(|id| t.cpus.iter().any(|c| c.id == *id)).collect();
             if !mask.is_empty() {
                 t.allowed = mask;
                 t.allowed.sort_unstable();
@@ -140,7 +142,8 @@ impl Topology {
         if let Ok(entries) = fs::read_dir(&node_dir) {
             for e in entries.flatten() {
                 let name = e.file_name();
-                let Some(id) = name.to_str().and_then(|n| n.strip_prefix("node")).and_then(|n| n.parse::<u32>().ok()) else {
+                let Some(id) = name.to_str().and_then(|n| n.strip_prefix("node")).and_then(|n| n.parse::<u32>().ok())
+                else {
                     continue;
                 };
                 if let Some(list) = read_trimmed(&e.path().join("cpulist")) {
@@ -375,7 +378,11 @@ mod tests {
 
     #[test]
     fn a_node_that_does_not_exist_is_a_clear_error() {
-        let two = Topology::from_sysfs(&fixture("missing", "0-3", &[(0, "0-1"), (1, "2-3")], 1), Some("Cpus_allowed_list:\t0-1\n")).unwrap();
+        let two = Topology::from_sysfs(
+            &fixture("missing", "0-3", &[(0, "0-1"), (1, "2-3")], 1),
+            Some("Cpus_allowed_list:\t0-1\n"),
+        )
+        .unwrap();
         let e = two.plan(0, NumaMode::Auto, Some(7)).unwrap_err();
         assert!(e.to_string().starts_with("numa_node must be"), "{e}");
         assert!(e.to_string().ends_with("got 7"), "{e}");

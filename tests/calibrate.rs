@@ -6,7 +6,10 @@ use common::*;
 #[test]
 #[ignore]
 fn print_compression_table() {
-    let targets: Vec<f64> = std::env::var("TARGETS").ok().map(|s| s.split(',').map(|x| x.parse().unwrap()).collect()).unwrap_or(vec![1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0]);
+    let targets: Vec<f64> = std::env::var("TARGETS")
+        .ok()
+        .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
+        .unwrap_or(vec![1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0]);
     for &t in &targets {
         let data = generate(dgen::Config { size: 16 << 20, compress_ratio: t, seed: Some(5), ..Default::default() });
         let l = dgen::model::compress::Layout::for_ratio(t);

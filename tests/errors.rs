@@ -19,7 +19,16 @@ fn rejected(cfg: Config, field: &str, value: &str) {
 #[test]
 fn every_invalid_config_value_is_named() {
     let d = Config::default();
-    for (v, s) in [(0.5, "0.5"), (0.0, "0"), (-1.0, "-1"), (f64::NAN, "NaN"), (f64::INFINITY, "inf"), (f64::NEG_INFINITY, "-inf"), (1025.0, "1025"), (1e300, "1e300")] {
+    for (v, s) in [
+        (0.5, "0.5"),
+        (0.0, "0"),
+        (-1.0, "-1"),
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "inf"),
+        (f64::NEG_INFINITY, "-inf"),
+        (1025.0, "1025"),
+        (1e300, "1e300"),
+    ] {
         rejected(Config { dedup_ratio: v, ..d.clone() }, "dedup_ratio", s);
     }
     for (v, s) in [(0.99, "0.99"), (f64::NAN, "NaN"), (f64::INFINITY, "inf"), (32.5, "32.5"), (-3.0, "-3")] {
@@ -74,7 +83,15 @@ fn ranges_past_the_end_are_refused() {
 
 #[test]
 fn verify_reports_the_exact_offset_of_the_first_wrong_byte() {
-    let g = Generator::new(Config { size: 64 << 20, compress_ratio: 2.0, dedup_ratio: 2.0, seed: Some(9), threads: 2, ..Config::default() }).unwrap();
+    let g = Generator::new(Config {
+        size: 64 << 20,
+        compress_ratio: 2.0,
+        dedup_ratio: 2.0,
+        seed: Some(9),
+        threads: 2,
+        ..Config::default()
+    })
+    .unwrap();
     let base = 1_000_003u64;
     let mut buf = vec![0u8; 20 << 20];
     g.fill_at(base, &mut buf).unwrap();

@@ -545,10 +545,19 @@ fn topology_reports_json_and_sizes_the_buffer() {
     assert!(text.starts_with("{\"source\":") && text.contains("\"placement\":{\"threads\":2,"), "{text}");
     assert_eq!(text.matches("\"pinned\":[").count(), 1);
     // SAFETY: NULL cfg / needed are checked.
-    assert_eq!(unsafe { dgen_topology(null(), buf.as_mut_ptr().cast(), buf.len(), &mut needed) }, dgen_status::NullPointer);
-    assert_eq!(unsafe { dgen_topology(&cfg, buf.as_mut_ptr().cast(), buf.len(), null_mut()) }, dgen_status::NullPointer);
+    assert_eq!(
+        unsafe { dgen_topology(null(), buf.as_mut_ptr().cast(), buf.len(), &mut needed) },
+        dgen_status::NullPointer
+    );
+    assert_eq!(
+        unsafe { dgen_topology(&cfg, buf.as_mut_ptr().cast(), buf.len(), null_mut()) },
+        dgen_status::NullPointer
+    );
     let bad = dgen_config { numa_node: 4000, ..config() };
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { dgen_topology(&bad, buf.as_mut_ptr().cast(), buf.len(), &mut needed) }, dgen_status::InvalidConfig);
+    assert_eq!(
+        unsafe { dgen_topology(&bad, buf.as_mut_ptr().cast(), buf.len(), &mut needed) },
+        dgen_status::InvalidConfig
+    );
     assert!(last_error().starts_with("numa_node"));
 }

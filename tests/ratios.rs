@@ -13,12 +13,25 @@ use dgen::Config;
 const MIB: usize = 1 << 20;
 
 fn cfg(size: usize, dedup: f64, compress: f64, unit: u32, seed: u64) -> Config {
-    Config { size: size as u64, dedup_ratio: dedup, compress_ratio: compress, dedup_unit: unit, seed: Some(seed), threads: 0, ..Config::default() }
+    Config {
+        size: size as u64,
+        dedup_ratio: dedup,
+        compress_ratio: compress,
+        dedup_unit: unit,
+        seed: Some(seed),
+        threads: 0,
+        ..Config::default()
+    }
 }
 
 fn assert_within(what: &str, got: f64, want: f64, tolerance: f64) {
     let err = got / want - 1.0;
-    assert!(err.abs() <= tolerance, "{what}: measured {got:.4}, wanted {want} ± {:.0}% (off by {:+.2}%)", tolerance * 100.0, err * 100.0);
+    assert!(
+        err.abs() <= tolerance,
+        "{what}: measured {got:.4}, wanted {want} ± {:.0}% (off by {:+.2}%)",
+        tolerance * 100.0,
+        err * 100.0
+    );
 }
 
 #[test]
@@ -40,7 +53,9 @@ fn dedup_ratio_holds_over_256_mib_and_its_prefixes() {
 #[test]
 fn sized_streams_hit_the_dedup_ratio_over_their_whole_length() {
     // Sizes that are not whole windows: the last window is shortened.
-    for (size, unit, ratio) in [(64 * MIB, 4096u32, 3.0), (10 * MIB + 4096, 8192, 2.5), (3 * MIB, 4096, 1.5), (MIB, 4096, 4.0)] {
+    for (size, unit, ratio) in
+        [(64 * MIB, 4096u32, 3.0), (10 * MIB + 4096, 8192, 2.5), (3 * MIB, 4096, 1.5), (MIB, 4096, 4.0)]
+    {
         let data = generate(cfg(size, ratio, 2.0, unit, 5));
         let got = dedup_ratio(&data, unit as usize);
         assert_within(&format!("sized {size} unit {unit} dedup {ratio}"), got, ratio, 0.01);

@@ -56,7 +56,8 @@ impl Codec {
                 res.map(|_| out.len())
             }
             Codec::Gzip6 => {
-                let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(chunk.len() + 64), flate2::Compression::new(6));
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::with_capacity(chunk.len() + 64), flate2::Compression::new(6));
                 enc.write_all(chunk)?;
                 enc.finish().map(|v| v.len())
             }
@@ -141,8 +142,10 @@ fn scan(path: &PathBuf) -> Result<Report, Failure> {
         }
         for (c, codec) in CODECS.iter().enumerate() {
             for (k, &chunk) in CHUNKS.iter().enumerate() {
-                let sizes: Result<Vec<usize>, _> = data.par_chunks(chunk).map(|piece| codec.compressed_len(piece)).collect();
-                let total: usize = sizes.map_err(|e| Failure::runtime(format!("{} failed: {e}", codec.name())))?.iter().sum();
+                let sizes: Result<Vec<usize>, _> =
+                    data.par_chunks(chunk).map(|piece| codec.compressed_len(piece)).collect();
+                let total: usize =
+                    sizes.map_err(|e| Failure::runtime(format!("{} failed: {e}", codec.name())))?.iter().sum();
                 report.compressed[c][k] += total as u64;
             }
         }
@@ -158,7 +161,8 @@ fn scan(path: &PathBuf) -> Result<Report, Failure> {
 pub fn analyze(args: &AnalyzeArgs) -> Outcome {
     let report = scan(&args.path)?;
     let dedup: Vec<f64> = report.dedup.iter().map(|(total, set)| r4(ratio(*total, set.len() as u64))).collect();
-    let comp: Vec<Vec<f64>> = report.compressed.iter().map(|row| row.iter().map(|&c| r4(ratio(report.bytes, c))).collect()).collect();
+    let comp: Vec<Vec<f64>> =
+        report.compressed.iter().map(|row| row.iter().map(|&c| r4(ratio(report.bytes, c))).collect()).collect();
     if args.json {
         let mut d = Map::new();
         for (b, r) in DEDUP_BLOCKS.iter().zip(&dedup) {

@@ -189,14 +189,21 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             Ok(()) => {}
             // A reader that stops early (`| head -c`) is not an error.
             Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => return Err(Failure::runtime(format!("cannot write {}: {e}", if to_stdout { "standard output" } else { &args.output }))),
+            Err(e) => {
+                return Err(Failure::runtime(format!(
+                    "cannot write {}: {e}",
+                    if to_stdout { "standard output" } else { &args.output }
+                )))
+            }
         }
         written += n as u64;
         bar.set_position(written);
     }
     match file.as_mut() {
         None => match out.flush() {
-            Err(e) if e.kind() != ErrorKind::BrokenPipe => return Err(Failure::runtime(format!("cannot write standard output: {e}"))),
+            Err(e) if e.kind() != ErrorKind::BrokenPipe => {
+                return Err(Failure::runtime(format!("cannot write standard output: {e}")))
+            }
             _ => {}
         },
         Some(f) => f.sync_all().map_err(|e| Failure::runtime(format!("cannot write {}: {e}", args.output)))?,

@@ -125,8 +125,12 @@ fn bench(args: &BenchArgs) -> Outcome {
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?;
-            Some(dgen::bench::parse_table(&text).map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?)
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?;
+            Some(
+                dgen::bench::parse_table(&text)
+                    .map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?,
+            )
         }
     };
     let budget = std::time::Duration::from_millis(if args.quick { 100 } else { 1000 });
@@ -152,7 +156,10 @@ fn bench(args: &BenchArgs) -> Outcome {
                 row
             })
             .collect();
-        println!("{}", serde_json::json!({ "kernel": format!("{:?}", dgen::Generator::new(dgen::Config::default()).map(|g| g.kernel()).ok()), "results": rows }));
+        println!(
+            "{}",
+            serde_json::json!({ "kernel": format!("{:?}", dgen::Generator::new(dgen::Config::default()).map(|g| g.kernel()).ok()), "results": rows })
+        );
     } else if let Some(b) = &baseline {
         print!("{}", dgen::bench::table_versus(&samples, b));
     } else {
@@ -164,7 +171,8 @@ fn bench(args: &BenchArgs) -> Outcome {
 fn topology(args: &TopologyArgs) -> Outcome {
     let t = dgen::Topology::current();
     let p = &args.placement;
-    let placement = t.plan(p.threads, p.numa_mode.into(), p.numa_node).map_err(|e| Failure::usage(data::option_error(&e)))?;
+    let placement =
+        t.plan(p.threads, p.numa_mode.into(), p.numa_node).map_err(|e| Failure::usage(data::option_error(&e)))?;
     if args.json {
         println!("{}", t.to_json(&placement));
         return Ok(());
@@ -199,9 +207,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+                return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                });
             }
             let text = e.to_string();
             // clap spreads some errors over several lines (the missing

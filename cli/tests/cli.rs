@@ -12,7 +12,14 @@ fn dgen() -> Command {
 }
 
 fn library_bytes(size: u64, dedup: f64, compress: f64, unit: u32, seed: u64) -> Vec<u8> {
-    let cfg = dgen::Config { size, dedup_ratio: dedup, compress_ratio: compress, dedup_unit: unit, seed: Some(seed), ..dgen::Config::default() };
+    let cfg = dgen::Config {
+        size,
+        dedup_ratio: dedup,
+        compress_ratio: compress,
+        dedup_unit: unit,
+        seed: Some(seed),
+        ..dgen::Config::default()
+    };
     let mut g = dgen::Generator::new(cfg).unwrap();
     let mut buf = vec![0u8; size as usize];
     assert_eq!(g.fill(&mut buf).unwrap(), buf.len());
@@ -24,19 +31,36 @@ fn generate_writes_the_library_bytes_to_a_file_and_to_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.bin");
     dgen()
-        .args(["generate", "--size", "3MiB", "--dedup", "2.5", "--compress", "3", "--dedup-unit", "8KiB", "--seed", "9", "-o"])
+        .args([
+            "generate",
+            "--size",
+            "3MiB",
+            "--dedup",
+            "2.5",
+            "--compress",
+            "3",
+            "--dedup-unit",
+            "8KiB",
+            "--seed",
+            "9",
+            "-o",
+        ])
         .arg(&path)
         .assert()
         .success()
         .stderr(predicate::str::contains("wrote 3145728 bytes").and(predicate::str::contains("seed 9")));
     let want = library_bytes(3 << 20, 2.5, 3.0, 8192, 9);
     assert!(fs::read(&path).unwrap() == want);
-    let out = dgen().args(["generate", "--size", "3MiB", "--dedup", "2.5", "--compress", "3", "--dedup-unit", "8k", "--seed", "9"]).output().unwrap();
+    let out = dgen()
+        .args(["generate", "--size", "3MiB", "--dedup", "2.5", "--compress", "3", "--dedup-unit", "8k", "--seed", "9"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(out.stdout == want);
     // O_DIRECT with a size that is not a whole number of blocks.
     let direct = dir.path().join("direct.bin");
-    let r = dgen().args(["generate", "--size", "1000001", "--seed", "9", "--direct", "-o"]).arg(&direct).output().unwrap();
+    let r =
+        dgen().args(["generate", "--size", "1000001", "--seed", "9", "--direct", "-o"]).arg(&direct).output().unwrap();
     if r.status.success() {
         assert!(fs::read(&direct).unwrap() == library_bytes(1000001, 1.0, 1.0, 4096, 9));
     } else {
@@ -62,17 +86,20 @@ fn verify_passes_then_names_the_corrupted_offset() {
     let path = dir.path().join("v.bin");
     let opts = ["--dedup", "2", "--compress", "2", "--seed", "5"];
     dgen().args(["generate", "--size", "10MiB", "-o"]).arg(&path).args(opts).assert().success();
-    dgen().arg("verify").arg(&path).args(opts).assert().success().stderr(predicate::str::contains("all 10485760 bytes match"));
-    let mut data = fs::read(&path).unwrap();
-    data[7_654_321] ^= 0x40;
-    fs::write(&path, &data).unwrap();
     dgen()
         .arg("verify")
         .arg(&path)
         .args(opts)
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("first wrong byte at offset 7654321").and(predicate::str::contains("1 of 2560 4 KiB blocks are wrong")));
+        .success()
+        .stderr(predicate::str::contains("all 10485760 bytes match"));
+    let mut data = fs::read(&path).unwrap();
+    data[7_654_321] ^= 0x40;
+    fs::write(&path, &data).unwrap();
+    dgen().arg("verify").arg(&path).args(opts).assert().code(1).stderr(
+        predicate::str::contains("first wrong byte at offset 7654321")
+            .and(predicate::str::contains("1 of 2560 4 KiB blocks are wrong")),
+    );
     // Other options describe other data.
     data[7_654_321] ^= 0x40;
     fs::write(&path, &data).unwrap();
@@ -99,7 +126,11 @@ fn analyze_json(path: &std::path::Path) -> serde_json::Value {
 fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.bin");
-    dgen().args(["generate", "--size", "16MiB", "--dedup", "2", "--compress", "2", "--seed", "3", "-o"]).arg(&path).assert().success();
+    dgen()
+        .args(["generate", "--size", "16MiB", "--dedup", "2", "--compress", "2", "--seed", "3", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
     let v = analyze_json(&path);
     assert_eq!(v["bytes"], 16 << 20);
     assert_eq!(v["zero_blocks_4k"], 0);
@@ -121,7 +152,12 @@ fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
     assert_eq!(v["zero_blocks_4k"], 10);
     assert!(v["dedup"]["4096"].as_f64().unwrap() > 5.0);
     // The table form.
-    dgen().arg("analyze").arg(&path).assert().success().stdout(predicate::str::contains("gzip-6").and(predicate::str::contains("dedup ratio")));
+    dgen()
+        .arg("analyze")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gzip-6").and(predicate::str::contains("dedup ratio")));
 }
 
 #[test]
@@ -143,8 +179,18 @@ fn bench_quick_prints_every_case_and_compares_with_a_saved_table() {
     // A baseline that cannot be read stops before anything is measured.
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "no table here\n").unwrap();
-    dgen().args(["bench", "--baseline"]).arg(&empty).assert().code(2).stderr(predicate::str::contains("--baseline").and(predicate::str::contains("no benchmark rows")));
-    dgen().args(["bench", "--baseline"]).arg(dir.path().join("missing.txt")).assert().code(2).stderr(predicate::str::contains("--baseline"));
+    dgen()
+        .args(["bench", "--baseline"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--baseline").and(predicate::str::contains("no benchmark rows")));
+    dgen()
+        .args(["bench", "--baseline"])
+        .arg(dir.path().join("missing.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--baseline"));
 }
 
 #[test]
@@ -167,7 +213,10 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1.5"], "whole number of bytes"),
         (vec!["generate", "--size", "99999999TiB"], "larger than"),
         (vec!["generate", "--size", "0"], "--size"),
-        (vec!["generate", "--size", "1M", "--dedup", "0.5"], "--dedup: dedup_ratio must be a number from 1.0 to 1024.0, got 0.5"),
+        (
+            vec!["generate", "--size", "1M", "--dedup", "0.5"],
+            "--dedup: dedup_ratio must be a number from 1.0 to 1024.0, got 0.5",
+        ),
         (vec!["generate", "--size", "1M", "--dedup", "NaN"], "got NaN"),
         (vec!["generate", "--size", "1M", "--compress", "inf"], "--compress: compress_ratio"),
         (vec!["generate", "--size", "1M", "--compress", "two"], "not a number"),
@@ -196,7 +245,12 @@ fn bad_input_gives_one_clear_line() {
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
-    let mut child = dgen().args(["generate", "--size", "1GiB", "--seed", "1"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = dgen()
+        .args(["generate", "--size", "1GiB", "--seed", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut first = [0u8; 10];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();

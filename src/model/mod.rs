@@ -20,9 +20,10 @@ const MAX_GAP: usize = compress::MAX_COPIES;
 /// Scratch for what a granule draws after its prefix: the gap-order word, a
 /// word per copy and the gap bytes, in whole lane steps, plus room for the
 /// last fixed-size gap move.
-const TAIL_BYTES: usize =
-    (8 * (compress::MAX_COPIES + 1) + compress::MAX_COPIES * (compress::MAX_COPIES + 1) / 2).div_ceil(STEP_BYTES) * STEP_BYTES
-        + MAX_GAP;
+const TAIL_BYTES: usize = (8 * (compress::MAX_COPIES + 1) + compress::MAX_COPIES * (compress::MAX_COPIES + 1) / 2)
+    .div_ceil(STEP_BYTES)
+    * STEP_BYTES
+    + MAX_GAP;
 use lanes::{LaneState, LANES, STEP_BYTES};
 
 /// Bytes in a granule, the unit of content.
@@ -408,7 +409,6 @@ macro_rules! kernel_entry {
 }
 kernel_entry!(granule_avx2, "avx2", lanes::generate_avx2);
 kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2", lanes::generate_avx512);
-
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,8 @@ pub fn compressed_len(codec: Codec, chunk: &[u8]) -> usize {
             out.len()
         }
         Codec::Gzip6 => {
-            let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(chunk.len() + 64), flate2::Compression::new(6));
+            let mut enc =
+                flate2::write::GzEncoder::new(Vec::with_capacity(chunk.len() + 64), flate2::Compression::new(6));
             enc.write_all(chunk).unwrap();
             enc.finish().unwrap().len()
         }
