@@ -8,23 +8,9 @@ use std::time::{Duration, Instant};
 
 use dgen::model::{Kernel, Model};
 
-fn kernels() -> Vec<Kernel> {
-    let mut out = vec![Kernel::Portable];
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            out.push(Kernel::Avx2);
-        }
-        if Kernel::detect() == Kernel::Avx512 {
-            out.push(Kernel::Avx512);
-        }
-    }
-    out
-}
-
 fn main() {
     println!("{:>9} {:>9} {:>8} {:>10} {:>8}  layout", "kernel", "compress", "copies", "ns/granule", "GB/s");
-    for kernel in kernels() {
+    for kernel in Kernel::available() {
         for ratio in [1.0, 1.5, 2.0, 3.0, 4.0, 8.0] {
             let cfg = dgen::Config { compress_ratio: ratio, ..dgen::Config::default() };
             let model = Model::new(&cfg, 7).with_kernel(kernel);

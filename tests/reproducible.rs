@@ -88,19 +88,9 @@ fn fill_at_is_consistent_across_threads_sharing_one_generator() {
 /// (1.001), the usual layouts, and a prefix shorter than one copy (32).
 #[test]
 fn every_kernel_produces_the_same_bytes() {
-    let mut kernels = vec![Kernel::Portable];
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            kernels.push(Kernel::Avx2);
-        }
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-        {
-            kernels.push(Kernel::Avx512);
-        }
-    }
+    let kernels = Kernel::available();
+    assert_eq!(kernels[0], Kernel::Portable);
+    assert_eq!(kernels.last(), Some(&Kernel::detect()), "detect picks the fastest kernel available");
     for ratio in [1.0, 1.001, 1.5, 2.0, 3.0, 4.0, 8.0, 17.3, 31.9, 32.0] {
         let c = Config { compress_ratio: ratio, ..cfg(1) };
         let base = Model::new(&c, 99);

@@ -65,21 +65,32 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Whether this CPU has every feature the kernel's code is compiled for.
+    pub fn runs_here(self) -> bool {
+        match self {
+            Kernel::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx2")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// Every kernel this CPU runs, slowest (portable) first.
+    pub fn available() -> Vec<Kernel> {
+        [Kernel::Portable, Kernel::Avx2, Kernel::Avx512].into_iter().filter(|k| k.runs_here()).collect()
+    }
+
     /// The fastest kernel this CPU runs.
     pub fn detect() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-                && std::arch::is_x86_feature_detected!("avx512dq")
-            {
-                return Kernel::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Kernel::Avx2;
-            }
-        }
-        Kernel::Portable
+        [Kernel::Avx512, Kernel::Avx2].into_iter().find(|k| k.runs_here()).unwrap_or(Kernel::Portable)
     }
 }
 
@@ -131,8 +142,14 @@ impl Model {
         }
     }
 
-    /// The same model, forced onto `kernel` (tests compare kernels).
+    /// The same model, forced onto `kernel` (tests and benchmarks compare
+    /// kernels).
+    ///
+    /// # Panics
+    /// When this CPU cannot run `kernel` ([`Kernel::runs_here`]); running it
+    /// would execute instructions the CPU does not have.
     pub fn with_kernel(mut self, kernel: Kernel) -> Model {
+        assert!(kernel.runs_here(), "the {kernel:?} kernel needs CPU features this CPU lacks");
         self.kernel = kernel;
         self
     }
@@ -228,12 +245,13 @@ impl Model {
     pub fn granule(&self, cid: u64, g: u64, out: &mut Granule) {
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Kernel::Avx512` is only chosen by `Kernel::detect` after
-            // the CPU reported avx512f, avx512vl and avx512dq, or forced by tests
-            // that first check the same features.
+            // SAFETY: a model holds `Kernel::Avx512` only from `Kernel::detect`
+            // or `Model::with_kernel`, and both first check `runs_here`: the CPU
+            // reported avx512f, avx512vl, avx512dq and avx2, the features
+            // `granule_avx512` is compiled for.
             Kernel::Avx512 => unsafe { granule_avx512(self, cid, g, out) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above, `Kernel::Avx2` requires that the CPU reported avx2.
+            // SAFETY: as above; for `Kernel::Avx2`, `runs_here` checked avx2.
             Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
             _ => self.granule_body(cid, g, out, lanes::generate),
         }
