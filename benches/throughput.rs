@@ -20,9 +20,7 @@ fn main() {
                 eprintln!("throughput: --baseline needs a file");
                 std::process::exit(2);
             };
-            let read =
-                std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| dgen::bench::parse_table(&t));
-            match read {
+            match dgen::bench::read_table(path.as_ref()) {
                 Ok(b) => Some(b),
                 Err(e) => {
                     eprintln!("throughput: baseline {path}: {e}");

@@ -164,6 +164,13 @@ pub fn parse_table(text: &str) -> Result<Vec<Sample>, String> {
     Ok(out)
 }
 
+/// [`parse_table`] on the file at `path`; an error says what went wrong with
+/// it, without the path (the caller names it as its user gave it).
+pub fn read_table(path: &std::path::Path) -> Result<Vec<Sample>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse_table(&text)
+}
+
 /// How `sample` compares with the same case (threads, buffer, compress) in
 /// `baseline`: the ratio of their shares of memset, so that a machine that is
 /// busier or quieter in one run than in the other moves both alike. `None`

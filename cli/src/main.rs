@@ -124,14 +124,9 @@ struct TopologyArgs {
 fn bench(args: &BenchArgs) -> Outcome {
     let baseline = match &args.baseline {
         None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?;
-            Some(
-                dgen::bench::parse_table(&text)
-                    .map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?,
-            )
-        }
+        Some(path) => Some(
+            dgen::bench::read_table(path).map_err(|e| Failure::usage(format!("--baseline {}: {e}", path.display())))?,
+        ),
     };
     let budget = std::time::Duration::from_millis(if args.quick { 100 } else { 1000 });
     if !args.json && std::io::stderr().is_terminal() {
