@@ -58,7 +58,7 @@ suite fmt fmt_check
 suite rust cargo test --workspace --release
 # The library again with topology from hwloc: its own tests (synthetic
 # topologies) and every other library test, which must not see a difference.
-suite rust-hwloc cargo test --release -p dgen --features hwloc
+suite rust-hwloc cargo test --release -p libdgen --features hwloc
 for s in c go fio; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"

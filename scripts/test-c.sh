@@ -25,7 +25,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolchain first" >&2; exit 1; }
 
 step "cargo build --release (libdgen.so, libdgen.a)"
-run cargo build --release --lib -p dgen
+run cargo build --release --lib -p libdgen
 readelf -d target/release/libdgen.so | grep SONAME
 readelf -d target/release/libdgen.so | grep -q 'SONAME.*\[libdgen\.so\.0\]' || { echo "SONAME is not libdgen.so.0" >&2; exit 1; }
 

@@ -5,6 +5,87 @@ use crate::error::Error;
 use crate::model::GRANULE;
 pub use crate::topology::NumaMode;
 
+/// The compressor a stream's `compress_ratio` is calibrated for.
+///
+/// LZ-family formats differ in how far back they look, how long a match may
+/// be, what a literal costs and how fast they skip over incompressible bytes,
+/// so one layout cannot give every one of them the same ratio to the last
+/// percent. `Auto` lays a granule out so that every one of them finds its
+/// copies and lands near the target; a named compressor gets a layout tuned so
+/// that it hits the target tightly (the others land where their formats put
+/// them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Compressor {
+    /// Every LZ-family compressor storage systems run lands near the target.
+    #[default]
+    Auto,
+    /// zstd (levels 1-3, as file systems and object stores run it).
+    Zstd,
+    /// lz4 (frame or block format).
+    Lz4,
+    /// deflate: zlib and gzip (level 6 and the fast levels).
+    Gzip,
+    /// snappy (Ceph BlueStore, RocksDB, Kafka).
+    Snappy,
+    /// LZO1X-1 (Btrfs).
+    Lzo,
+    /// LZJB (ZFS; vdbench's `compratio=`).
+    Lzjb,
+}
+
+impl Compressor {
+    /// Every value, in the order of the C enum `dgen_compressor`.
+    pub const ALL: [Compressor; 7] = [
+        Compressor::Auto,
+        Compressor::Zstd,
+        Compressor::Lz4,
+        Compressor::Gzip,
+        Compressor::Snappy,
+        Compressor::Lzo,
+        Compressor::Lzjb,
+    ];
+
+    /// The lower-case name every face uses (`"snappy"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Compressor::Auto => "auto",
+            Compressor::Zstd => "zstd",
+            Compressor::Lz4 => "lz4",
+            Compressor::Gzip => "gzip",
+            Compressor::Snappy => "snappy",
+            Compressor::Lzo => "lzo",
+            Compressor::Lzjb => "lzjb",
+        }
+    }
+
+    /// The compressor with this name; also accepts `zlib` and `deflate` for
+    /// `gzip`, and any letter case.
+    pub fn from_name(name: &str) -> Option<Compressor> {
+        let lower = name.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "zlib" | "deflate" => Some(Compressor::Gzip),
+            "lzo1x" | "lzo1x-1" => Some(Compressor::Lzo),
+            _ => Compressor::ALL.into_iter().find(|c| c.name() == lower),
+        }
+    }
+}
+
+impl std::fmt::Display for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Compressor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Compressor, Error> {
+        Compressor::from_name(s).ok_or_else(|| invalid("compressor", s, COMPRESSOR_EXPECTED))
+    }
+}
+
+/// What `compressor` accepts, in words.
+pub const COMPRESSOR_EXPECTED: &str = "must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb";
+
 /// Largest accepted `dedup_ratio`: one distinct unit per dedup window.
 pub const MAX_DEDUP_RATIO: f64 = crate::model::dedup::WINDOW_UNITS as f64;
 /// Largest accepted `compress_ratio`. Every granule keeps at least
@@ -44,6 +125,8 @@ pub struct Config {
     /// `Off`). Pages of the caller's buffer that the workers touch first are
     /// then placed on that node by the kernel's first-touch policy.
     pub numa_node: Option<u32>,
+    /// The compressor `compress_ratio` is calibrated for; `Auto` suits them all.
+    pub compressor: Compressor,
 }
 
 impl Default for Config {
@@ -57,6 +140,7 @@ impl Default for Config {
             threads: 0,
             numa_mode: NumaMode::Auto,
             numa_node: None,
+            compressor: Compressor::Auto,
         }
     }
 }

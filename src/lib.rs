@@ -48,7 +48,10 @@ pub mod ffi;
 pub mod model;
 pub mod topology;
 
-pub use config::{Config, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT, MAX_THREADS};
+pub use config::{
+    Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,
+    MAX_THREADS,
+};
 pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;

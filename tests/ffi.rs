@@ -111,6 +111,7 @@ fn config_init_gives_the_documented_defaults() {
             threads: 0,
             numa_mode: dgen_numa_mode::Auto as u32,
             numa_node: -1,
+            compressor: dgen_compressor::Auto as u32,
         }
     );
     // SAFETY: NULL is documented as accepted.
@@ -179,6 +180,12 @@ fn each_bad_config_value_gets_its_status_and_message() {
     let cratio = "must be a number from 1.0 to 32.0";
     let unit = "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)";
     let cases: Vec<(dgen_config, dgen_status, String)> = vec![
+        (
+            dgen_config { compressor: 7, ..base },
+            dgen_status::InvalidCompressor,
+            "compressor must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6), got 7"
+                .to_string(),
+        ),
         (
             dgen_config { dedup_ratio: 0.5, ..base },
             dgen_status::InvalidDedupRatio,
@@ -445,12 +452,14 @@ fn every_status_has_a_name_and_unknown_ones_are_safe() {
         "DGEN_STATUS_MISMATCH",
         "DGEN_STATUS_THREAD_POOL",
         "DGEN_STATUS_PANIC",
+        "DGEN_STATUS_INVALID_COMPRESSOR",
+        "DGEN_STATUS_IO",
     ];
     for (code, name) in names.iter().enumerate() {
         let text = status_str(code as u32);
         assert!(text.starts_with(&format!("{name}: ")), "{code}: {text}");
     }
-    assert_eq!(status_str(11), "unknown dgen_status");
+    assert_eq!(status_str(names.len() as u32), "unknown dgen_status");
     assert_eq!(status_str(u32::MAX), "unknown dgen_status");
 }
 
@@ -483,7 +492,7 @@ fn golden_sha256_through_dgen_fill() {
 fn config_layout_is_the_one_c_sees() {
     // tests/c/header_c99.c asserts the same numbers from the C side.
     use std::mem::{offset_of, size_of};
-    assert_eq!(size_of::<dgen_config>(), 56);
+    assert_eq!(size_of::<dgen_config>(), 64);
     assert_eq!(offset_of!(dgen_config, size), 0);
     assert_eq!(offset_of!(dgen_config, dedup_ratio), 8);
     assert_eq!(offset_of!(dgen_config, compress_ratio), 16);
@@ -493,6 +502,7 @@ fn config_layout_is_the_one_c_sees() {
     assert_eq!(offset_of!(dgen_config, threads), 44);
     assert_eq!(offset_of!(dgen_config, numa_mode), 48);
     assert_eq!(offset_of!(dgen_config, numa_node), 52);
+    assert_eq!(offset_of!(dgen_config, compressor), 56);
     assert_eq!(size_of::<dgen_status>(), 4);
     assert_eq!(size_of::<dgen_status_arg>(), size_of::<dgen_status>());
 }

@@ -1,4 +1,4 @@
-//! The committed C header must be what cbindgen makes of src/ffi.rs today;
+//! The committed C header must be what cbindgen makes of src/ffi/ today;
 //! a stale header would hand C users declarations that no longer match.
 //!
 //! Regenerate it with `DGEN_BLESS=1 cargo test --test header`.

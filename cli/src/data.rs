@@ -25,6 +25,11 @@ fn ratio_arg(s: &str) -> Result<f64, String> {
     s.trim().parse::<f64>().map_err(|_| format!("{s:?} is not a number"))
 }
 
+/// A `--compressor` name.
+pub fn compressor_arg(s: &str) -> Result<dgen::Compressor, String> {
+    s.parse::<dgen::Compressor>().map_err(|_| format!("{s:?} is not a compressor: {}", &dgen::COMPRESSOR_EXPECTED[8..]))
+}
+
 /// What the dataset is: the options `generate` and `verify` share.
 #[derive(Args, Clone)]
 pub struct DataArgs {
@@ -37,6 +42,10 @@ pub struct DataArgs {
     /// Dedup unit: a multiple of 4 KiB, up to 64 MiB.
     #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE")]
     pub dedup_unit: u64,
+    /// The compressor the ratio is calibrated for: auto (every LZ compressor
+    /// lands near it), zstd, lz4, gzip, snappy, lzo or lzjb.
+    #[arg(long, default_value = "auto", value_parser = compressor_arg, value_name = "NAME")]
+    pub compressor: dgen::Compressor,
     /// Seed; without one, generate draws a seed and prints it.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -81,6 +90,7 @@ pub fn option_error(e: &dgen::Error) -> String {
                 "dedup_unit" => "--dedup-unit",
                 "threads" => "--threads",
                 "numa_node" => "--numa-node",
+                "compressor" => "--compressor",
                 _ => "option",
             };
             format!("{option}: {e}")
@@ -102,6 +112,7 @@ impl DataArgs {
             threads: self.placement.threads,
             numa_mode: self.placement.numa_mode.into(),
             numa_node: self.placement.numa_node,
+            compressor: self.compressor,
         };
         dgen::Generator::new(cfg).map_err(|e| Failure::usage(option_error(&e)))
     }

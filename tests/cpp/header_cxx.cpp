@@ -6,7 +6,7 @@
 #include <type_traits>
 
 static_assert(std::is_standard_layout_v<dgen_config>, "dgen_config is a plain C struct");
-static_assert(sizeof(dgen_config) == 56, "dgen_config has the Rust layout");
+static_assert(sizeof(dgen_config) == 64, "dgen_config has the Rust layout");
 static_assert(DGEN_STATUS_OK == 0, "success is 0");
 
 int main() {

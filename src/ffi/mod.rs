@@ -72,6 +72,32 @@ pub struct dgen_config {
     /// Keep the workers on this NUMA node's CPUs; -1 for no node. Buffer pages
     /// the workers touch first are then placed on that node by the kernel.
     pub numa_node: i32,
+    /// The compressor `compress_ratio` is calibrated for, a `dgen_compressor`:
+    /// `DGEN_COMPRESSOR_AUTO` (the default) lays data out so that every
+    /// LZ-family compressor lands near the target; a named one hits it tightly.
+    pub compressor: u32,
+}
+
+/// Values of `dgen_config.compressor`: the compressor the compression ratio is
+/// calibrated for.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum dgen_compressor {
+    /// Every LZ-family compressor (zstd, lz4, gzip, snappy, LZO, LZJB, brotli,
+    /// LZMA) lands near the target.
+    Auto = 0,
+    /// zstd.
+    Zstd = 1,
+    /// lz4.
+    Lz4 = 2,
+    /// deflate: zlib and gzip.
+    Gzip = 3,
+    /// snappy.
+    Snappy = 4,
+    /// LZO1X-1.
+    Lzo = 5,
+    /// LZJB.
+    Lzjb = 6,
 }
 
 /// Values of `dgen_config.numa_mode`.
@@ -116,6 +142,11 @@ pub enum dgen_status {
     /// An internal error was caught at the library boundary; the message says
     /// where. Please report it.
     Panic = 10,
+    /// `compressor` names no `dgen_compressor`.
+    InvalidCompressor = 11,
+    /// A file or device could not be opened, read or written; the message
+    /// names the path, the offset and the system's reason.
+    Io = 12,
 }
 
 /// A `dgen_status` as C passes it in: any `int`-sized value, including ones
@@ -126,7 +157,7 @@ pub enum dgen_status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct dgen_status_arg(pub std::ffi::c_uint);
 
-const ALL_STATUSES: [dgen_status; 11] = [
+const ALL_STATUSES: [dgen_status; 13] = [
     dgen_status::Ok,
     dgen_status::NullPointer,
     dgen_status::InvalidDedupRatio,
@@ -138,6 +169,8 @@ const ALL_STATUSES: [dgen_status; 11] = [
     dgen_status::Mismatch,
     dgen_status::ThreadPool,
     dgen_status::Panic,
+    dgen_status::InvalidCompressor,
+    dgen_status::Io,
 ];
 
 impl dgen_status {
@@ -149,6 +182,7 @@ impl dgen_status {
                 "compress_ratio" => dgen_status::InvalidCompressRatio,
                 "dedup_unit" => dgen_status::InvalidDedupUnit,
                 "threads" => dgen_status::InvalidThreads,
+                "compressor" => dgen_status::InvalidCompressor,
                 _ => dgen_status::InvalidConfig,
             },
             Error::OutOfRange { .. } => dgen_status::OutOfRange,
@@ -182,6 +216,10 @@ impl dgen_status {
             dgen_status::Mismatch => b"DGEN_STATUS_MISMATCH: data differs from the stream\0",
             dgen_status::ThreadPool => b"DGEN_STATUS_THREAD_POOL: cannot start worker threads\0",
             dgen_status::Panic => b"DGEN_STATUS_PANIC: internal error caught at the library boundary\0",
+            dgen_status::InvalidCompressor => {
+                b"DGEN_STATUS_INVALID_COMPRESSOR: compressor must be a dgen_compressor value\0"
+            }
+            dgen_status::Io => b"DGEN_STATUS_IO: a file or device could not be read or written\0",
         }
     }
 }
@@ -305,6 +343,7 @@ pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
             threads: 0,
             numa_mode: dgen_numa_mode::Auto as u32,
             numa_node: -1,
+            compressor: dgen_compressor::Auto as u32,
         };
         // SAFETY: the caller guarantees `cfg` points to writable memory for a
         // `dgen_config`; `write` does not read or drop the old contents, which
@@ -323,7 +362,7 @@ unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
     // SAFETY: the caller guarantees `cfg` is valid for reads. Each field is
     // read through a raw place, so no reference to the struct (and so to the
     // possibly invalid bool) is made; the bool is read as the byte it is.
-    let (config, numa_mode, numa_node) = unsafe {
+    let (config, numa_mode, numa_node, compressor) = unsafe {
         let has_seed = std::ptr::addr_of!((*cfg).has_seed).cast::<u8>().read() != 0;
         let seed = std::ptr::addr_of!((*cfg).seed).read();
         let config = Config {
@@ -335,7 +374,12 @@ unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
             threads: std::ptr::addr_of!((*cfg).threads).read() as usize,
             ..Config::default()
         };
-        (config, std::ptr::addr_of!((*cfg).numa_mode).read(), std::ptr::addr_of!((*cfg).numa_node).read())
+        (
+            config,
+            std::ptr::addr_of!((*cfg).numa_mode).read(),
+            std::ptr::addr_of!((*cfg).numa_node).read(),
+            std::ptr::addr_of!((*cfg).compressor).read(),
+        )
     };
     let numa_mode = match numa_mode {
         0 => NumaMode::Auto,
@@ -360,7 +404,17 @@ unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
             })
         }
     };
-    Ok(Config { numa_mode, numa_node, ..config })
+    let compressor = match crate::config::Compressor::ALL.get(compressor as usize) {
+        Some(&c) => c,
+        None => {
+            return Err(Error::InvalidConfig {
+                field: "compressor",
+                value: compressor.to_string(),
+                expected: "must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6)",
+            })
+        }
+    };
+    Ok(Config { numa_mode, numa_node, compressor, ..config })
 }
 
 /// Validates `*cfg` and creates a generator, stored in `*out`.
