@@ -88,6 +88,15 @@ impl Kernel {
         [Kernel::Portable, Kernel::Avx2, Kernel::Avx512].into_iter().filter(|k| k.runs_here()).collect()
     }
 
+    /// The kernel's name as reports print it: `portable`, `avx2` or `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+        }
+    }
+
     /// The fastest kernel this CPU runs.
     pub fn detect() -> Kernel {
         [Kernel::Avx512, Kernel::Avx2].into_iter().find(|k| k.runs_here()).unwrap_or(Kernel::Portable)
