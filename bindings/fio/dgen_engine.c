@@ -87,6 +87,7 @@ static int parse_ratio(const char *opt, const char *field, const char *text,
 	dgen_generator *gen = NULL;
 	dgen_config cfg;
 	const char *msg, *got;
+	char bounds[256];
 	char *end;
 	double v;
 
@@ -102,11 +103,13 @@ static int parse_ratio(const char *opt, const char *field, const char *text,
 			cfg.dedup_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
 		else
 			cfg.compress_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
-		/* The library's words for the bounds, without its ", got inf". */
-		msg = "";
+		/* The library's words for the bounds, without its ", got inf";
+		 * copied, since the next library call may reuse its text. */
+		bounds[0] = '\0';
 		if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK)
-			msg = dgen_last_error();
+			snprintf(bounds, sizeof(bounds), "%s", dgen_last_error());
 		dgen_free(gen);
+		msg = bounds;
 		got = strstr(msg, ", got ");
 		log_err("fio: dgen: %s=%s is out of range: %.*s\n", opt, text,
 			got ? (int)(got - msg) : (int)strlen(msg), msg);
@@ -853,9 +856,10 @@ static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 		return ret;
 	if (ret && td->error == ENOENT) {
 		td_clear_error(td);
-		log_err("fio: dgen: %s: %s does not exist; a job that %s reads "
-			"data already there, and fio would create the file with "
-			"its own bytes\n", td->o.name, f->file_name,
+		log_err("fio: dgen: %s: %s does not exist; a job that %s needs "
+			"the data in place, and fio would create the file with "
+			"its own bytes: write it first\n", td->o.name,
+			f->file_name,
 			o->verify ? "verifies (dgen_verify=1)" : "only reads");
 		td_vmsg(td, EINVAL, "no file to read", "dgen");
 		return 1;
