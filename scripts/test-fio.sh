@@ -27,7 +27,7 @@ command -v make >/dev/null || missing+=(make)
 command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
 command -v cmp >/dev/null || missing+=(diffutils)
 command -v truncate >/dev/null || missing+=(coreutils)
-command -v md5sum >/dev/null || missing+=(coreutils)
+command -v sha256sum >/dev/null || missing+=(coreutils)
 # The engine's io_uring path is built with liburing.
 printf '#include <liburing.h>\n' | cc -E -x c - >/dev/null 2>&1 || missing+=(liburing-dev)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -200,6 +200,11 @@ t_examples() {
     run cmp "$WORK/example" "$WORK/ref32" || return 1
     run fio "$ROOT/examples/fio/rand-write-verify.fio" || return 1
     (cd "$WORK" && run fio --size=64m "$ROOT/examples/fio/null-gen.fio") || return 1
+    rm -f "$DISK/deep"
+    DGEN_FIO_FILE=$DISK/deep run fio "$ROOT/examples/fio/deep-queue.fio" >"$WORK/deep.out" || return 1
+    cat "$WORK/deep.out"
+    [ "$(grep -c 'IO depths.*32=[5-9][0-9]' "$WORK/deep.out")" = 2 ] ||
+        { echo "both jobs should run at depth 32"; return 1; }
 }
 
 # Is something listening on 127.0.0.1:PORT? (reads /proc, needs no tools)
@@ -410,6 +415,24 @@ t_messages() {
     ! grep -q 18446744073709547520 <<<"$out"
 }
 
+# The project's golden stream (tests/c/golden.h): 1 GiB is a whole number of
+# 1024-unit dedup windows, so the sized stream it is defined by and the
+# engine's endless one hold the same bytes; its first 16 MiB, written
+# through io_uring, must hash to the shared value.
+t_golden() {
+    local h=$ROOT/tests/c/golden.h get want got
+    get() { sed -n "s/^#define DGEN_GOLDEN_$1 *\"\{0,1\}\([^\"u]*\).*/\1/p" "$h"; }
+    want=$(get SHA256)
+    [ ${#want} = 64 ] || { echo "no hash in $h"; return 1; }
+    rm -f "$WORK/golden"
+    dfio --name=g --filename="$WORK/golden" --dgen_dedup="$(get DEDUP_RATIO)" \
+        --dgen_compress="$(get COMPRESS_RATIO)" --dgen_dedup_unit="$(get DEDUP_UNIT)" \
+        --dgen_seed="$(get SEED)" --rw=randwrite --bs=64k --iodepth=16 --size=16m || return 1
+    got=$(sha256sum <"$WORK/golden" | cut -d' ' -f1)
+    echo "want $want"; echo "got  $got"
+    [ "$got" = "$want" ]
+}
+
 check help-lists-options      t_help
 check seq-write-128k          t_seq_128k
 check randwrite-4k            t_rand_4k
@@ -431,6 +454,7 @@ check short-file-untouched    t_short_file_untouched
 check psync-fallback          t_psync_fallback
 check compressor-option       t_compressor
 check messages                t_messages
+check golden-stream           t_golden
 
 echo "fio: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
