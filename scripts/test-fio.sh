@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tests the fio external ioengine (bindings/fio) with a real fio: the files it
 # writes are byte-identical to the C ABI's stream for the same options, for
-# any access pattern, block size, job count and number of fio processes;
-# dgen_verify=1 finds a flipped byte at its offset; bad options stop fio
-# before any job starts.
+# any access pattern, block size, queue depth (io_uring and pread/pwrite),
+# job count and number of fio processes; dgen_verify=1 finds a flipped byte
+# at its offset; a reading job never writes; bad options stop fio before any
+# job starts.
 #
 # Installs what it needs on Debian 12 when missing (run as root), builds the
 # library and the engine, and ends with "fio: N passed, M failed"; exits
@@ -26,6 +27,9 @@ command -v make >/dev/null || missing+=(make)
 command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
 command -v cmp >/dev/null || missing+=(diffutils)
 command -v truncate >/dev/null || missing+=(coreutils)
+command -v sha256sum >/dev/null || missing+=(coreutils)
+# The engine's io_uring path is built with liburing.
+printf '#include <liburing.h>\n' | cc -E -x c - >/dev/null 2>&1 || missing+=(liburing-dev)
 if [ ${#missing[@]} -gt 0 ]; then
     run apt-get update -qq || exit 1
     run apt-get install -y -qq "${missing[@]}" >/dev/null || exit 1
@@ -33,7 +37,7 @@ fi
 command -v cargo >/dev/null || { echo "test-fio: cargo is needed to build libdgen" >&2; exit 1; }
 
 (cd "$ROOT" && run cargo build --release --quiet) || exit 1
-run make -s -C "$FIODIR" || exit 1
+run make -s -C "$FIODIR" all test-helpers || exit 1
 
 # --- scratch space and cleanup ---------------------------------------------
 WORK=$(mktemp -d /dev/shm/dgen-fio-test.XXXXXX)
@@ -68,13 +72,15 @@ dfio() { say fio --ioengine=external:"$ENGINE" "$@"; fio --ioengine=external:"$E
 
 run "$REF" "$WORK/ref32" $((32 * MiB)) 2.5 3 8192 42 || exit 1
 run "$REF" "$WORK/ref36" $((36 * MiB)) 2.5 3 8192 42 || exit 1
+NO_URING=$FIODIR/without_io_uring
 
 # --- the tests ---------------------------------------------------------------
 t_help() {
     local out
     out=$(fio --enghelp="$ENGINE") || return 1
     echo "$out"
-    for o in dgen_dedup dgen_compress dgen_dedup_unit dgen_seed dgen_verify dgen_null; do
+    for o in dgen_dedup dgen_compress dgen_compressor dgen_dedup_unit dgen_seed dgen_verify \
+        dgen_null dgen_io fixedbufs sqthread_poll sqthread_poll_cpu; do
         grep -q "^$o " <<<"$out" || { echo "missing $o"; return 1; }
     done
 }
@@ -171,7 +177,7 @@ t_bad_options() {
         expect_refused "dgen_compress=abc is not a number" --dgen_compress=abc &&
         expect_refused "dgen_compress=33: compress_ratio must be" --dgen_compress=33 &&
         expect_refused "dgen_dedup_unit=5000: dedup_unit must be" --dgen_dedup_unit=5000 &&
-        expect_refused "dgen_dedup_unit=134217728: dedup_unit must be" --dgen_dedup_unit=128m &&
+        expect_refused "dgen_dedup_unit=128m: dedup_unit must be" --dgen_dedup_unit=128m &&
         expect_refused "dgen_seed=-1 is not a whole number" --dgen_seed=-1 &&
         expect_refused "verify= cannot be used with this engine" --verify=crc32c &&
         expect_refused "dgen_verify=1 needs data read back" --dgen_null=1 --dgen_verify=1
@@ -194,6 +200,11 @@ t_examples() {
     run cmp "$WORK/example" "$WORK/ref32" || return 1
     run fio "$ROOT/examples/fio/rand-write-verify.fio" || return 1
     (cd "$WORK" && run fio --size=64m "$ROOT/examples/fio/null-gen.fio") || return 1
+    rm -f "$DISK/deep"
+    DGEN_FIO_FILE=$DISK/deep run fio "$ROOT/examples/fio/deep-queue.fio" >"$WORK/deep.out" || return 1
+    cat "$WORK/deep.out"
+    [ "$(grep -c 'IO depths.*32=[5-9][0-9]' "$WORK/deep.out")" = 2 ] ||
+        { echo "both jobs should run at depth 32"; return 1; }
 }
 
 # Is something listening on 127.0.0.1:PORT? (reads /proc, needs no tools)
@@ -226,6 +237,202 @@ t_client_server() {
     run cmp "$WORK/scaleout" "$WORK/ref32"
 }
 
+# --- queue depth: io_uring ----------------------------------------------------
+
+# depth_share OUTPUT DEPTH: the share (in %) of I/O that fio's "IO depths"
+# line puts at DEPTH (its buckets: 1 2 4 8 16 32 >=64).
+depth_share() {
+    local key=$2=
+    [ "$2" -ge 64 ] && key='>=64='
+    grep -m1 'IO depths' <<<"$1" | tr ',' '\n' | sed 's/.*: *//; s/^ *//' |
+        awk -v k="$key" 'index($0, k) == 1 { sub(k, ""); sub("%", ""); print int($0) }'
+}
+
+# expect_depth OUTPUT DEPTH: most I/O ran at DEPTH, as fio counts it.
+expect_depth() {
+    local share
+    share=$(depth_share "$1" "$2")
+    echo "IO depths at $2: ${share:-none}%"
+    [ -n "$share" ] && [ "$share" -ge 50 ]
+}
+
+# At each depth: sequential and random writes, 4 jobs writing a quarter
+# each at an odd block size, a random mix of reads (checked) and writes
+# over the written file, and 4 jobs reading it back (checked). Each file
+# must be byte-identical to the C ABI's stream; fio must report the depth.
+t_depths() {
+    local d out
+    for d in 1 4 16 64; do
+        echo "=== iodepth=$d"
+        out=$(write_and_compare "$WORK/d-seq" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+            --rw=write --bs=128k --size=32m 2>&1) || { echo "$out"; return 1; }
+        echo "$out"
+        expect_depth "$out" $d || return 1
+        if [ $d -gt 1 ]; then
+            grep -q "ioengine=dgen, iodepth=$d" <<<"$out" || return 1
+            ! grep -q "capped at 1" <<<"$out" || { echo "fio capped the depth"; return 1; }
+        fi
+        write_and_compare "$WORK/d-r4k" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=4k --size=32m || return 1
+        write_and_compare "$WORK/d-nj" "$WORK/ref36" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=12k --numjobs=4 --size=9m --offset_increment=9m || return 1
+        # randrw over the right bytes: reads are checked, writes must leave
+        # them as they were, and both must have happened.
+        cp "$WORK/ref36" "$WORK/d-rw"
+        out=$(dfio --name=rw --filename="$WORK/d-rw" "${DG[@]}" --iodepth=$d --rw=randrw \
+            --bs=20k --size=36m --dgen_verify=1 2>&1) || { echo "$out"; return 1; }
+        echo "$out"
+        grep -Eq 'issued rwts: total=[1-9][0-9]*,[1-9][0-9]*,' <<<"$out" ||
+            { echo "randrw did not both read and write"; return 1; }
+        run cmp "$WORK/d-rw" "$WORK/ref36" || return 1
+        dfio --name=r --filename="$WORK/d-nj" "${DG[@]}" --iodepth=$d --rw=randread \
+            --bs=12k --numjobs=4 --size=9m --offset_increment=9m --dgen_verify=1 || return 1
+    done
+}
+
+# The same bytes through O_DIRECT on a real file system, with fio's
+# io_uring options that change how buffers and submissions reach the kernel.
+t_uring_direct_options() {
+    write_and_compare "$DISK/u-dio" "$WORK/ref36" "${DG[@]}" --iodepth=16 --rw=randwrite \
+        --bs=12k --size=36m --direct=1 &&
+        dfio --name=r --filename="$DISK/u-dio" "${DG[@]}" --iodepth=16 --rw=randread \
+            --bs=12k --size=36m --direct=1 --dgen_verify=1 &&
+        write_and_compare "$WORK/u-fixed" "$WORK/ref32" "${DG[@]}" --iodepth=16 \
+            --rw=randwrite --bs=16k --size=32m --fixedbufs &&
+        write_and_compare "$WORK/u-sqp" "$WORK/ref32" "${DG[@]}" --iodepth=16 \
+            --rw=randwrite --bs=16k --size=32m --sqthread_poll &&
+        write_and_compare "$WORK/u-sync" "$WORK/ref32" "${DG[@]}" --iodepth=16 \
+            --rw=randwrite --bs=16k --size=32m --fsync=5 --end_fsync=1
+}
+
+# A flipped byte read through io_uring is named at its offset, on standard
+# error and in the job's summary on standard output.
+t_uring_finds_flip() {
+    local off=7000001 byte flipped out err
+    cp "$WORK/ref32" "$WORK/uflip"
+    byte=$(od -An -tu1 -j$off -N1 "$WORK/uflip" | tr -d ' ')
+    flipped=$(printf '\\%03o' $((byte ^ 0x5a)))
+    printf "$flipped" | dd of="$WORK/uflip" bs=1 seek=$off conv=notrunc status=none
+    if out=$(dfio --name=v --filename="$WORK/uflip" "${DG[@]}" --rw=randread --bs=12k \
+        --size=32m --iodepth=16 --dgen_verify=1 2>"$WORK/uflip.err"); then
+        echo "$out"; cat "$WORK/uflip.err"
+        echo "fio passed a file with a wrong byte"
+        return 1
+    fi
+    err=$(cat "$WORK/uflip.err")
+    echo "$out"; echo "$err"
+    grep -q "verify failed: file $WORK/uflip, offset $off " <<<"$err" || return 1
+    grep -q "err=84 (.*data differs at offset $off " <<<"$out" ||
+        { echo "standard output does not give the offset"; return 1; }
+}
+
+# A job that only reads, or verifies, refuses a file shorter than its range
+# (or none at all) before fio can lay it out, and leaves it as it was.
+t_short_file_untouched() {
+    local f=$DISK/short before after out
+    head -c $((3 * MiB)) /dev/urandom >"$f"
+    before=$(md5sum <"$f")
+    for args in "--rw=read --dgen_verify=1" "--rw=randread --iodepth=16" \
+        "--rw=randrw --dgen_verify=1 --iodepth=8"; do
+        # shellcheck disable=SC2086
+        if out=$(dfio --name=short --filename="$f" "${DG[@]}" --bs=64k --size=8m $args 2>&1); then
+            echo "$out"; echo "fio accepted a short file ($args)"; return 1
+        fi
+        echo "$out"
+        grep -q "holds 3145728 bytes, but this job's range ends at 8388608" <<<"$out" || return 1
+        ! grep -q "Laying out" <<<"$out" || { echo "fio laid the file out"; return 1; }
+        after=$(md5sum <"$f")
+        [ "$before" = "$after" ] && [ "$(stat -c %s "$f")" = $((3 * MiB)) ] ||
+            { echo "the file changed ($args)"; return 1; }
+    done
+    # Within the file's size, the same job runs (and fails on these
+    # random bytes, which are not the data).
+    ! dfio --name=short --filename="$f" "${DG[@]}" --bs=64k --size=3m --rw=read --dgen_verify=1 || return 1
+    [ "$before" = "$(md5sum <"$f")" ] || { echo "the file changed"; return 1; }
+    rm -f "$WORK/none"
+    if out=$(dfio --name=none --filename="$WORK/none" "${DG[@]}" --rw=read --bs=64k --size=1m 2>&1); then
+        echo "$out"; echo "a read job ran without its file"; return 1
+    fi
+    echo "$out"
+    grep -q "$WORK/none does not exist" <<<"$out" || return 1
+    [ ! -e "$WORK/none" ] || { echo "a read job created its file"; return 1; }
+}
+
+# Where io_uring cannot be used (here: a seccomp filter, as in containers),
+# the engine says so once and writes the same bytes with pread/pwrite;
+# dgen_io=io_uring fails instead, and dgen_io=psync never tries.
+t_psync_fallback() {
+    local out n
+    rm -f "$WORK/fb"
+    local args=(--ioengine=external:"$ENGINE" --name=fb --filename="$WORK/fb" "${DG[@]}")
+    say "$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 ...
+    out=$("$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 \
+        --size=9m --offset_increment=9m 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    n=$(grep -c "io_uring cannot be used here (io_uring_setup: Operation not permitted)" <<<"$out")
+    [ "$n" = 1 ] || { echo "the fallback was said $n times"; return 1; }
+    expect_depth "$out" 1 || return 1
+    run cmp "$WORK/fb" "$WORK/ref36" || return 1
+    say "$NO_URING" fio "${args[@]}" --rw=randread --dgen_io=io_uring ...
+    if out=$("$NO_URING" fio "${args[@]}" --rw=randread --bs=12k --iodepth=16 --size=36m \
+        --dgen_io=io_uring 2>&1); then
+        echo "$out"; echo "dgen_io=io_uring ran without io_uring"; return 1
+    fi
+    echo "$out"
+    grep -q "dgen_io=io_uring, but io_uring cannot be used here" <<<"$out" || return 1
+    out=$(dfio --name=ps --filename="$WORK/fb" "${DG[@]}" --rw=randread --bs=12k --iodepth=16 \
+        --size=36m --dgen_io=psync --dgen_verify=1 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    expect_depth "$out" 1
+}
+
+# dgen_compressor reaches the library: each name gives the bytes the C ABI
+# gives for it.
+t_compressor() {
+    local c
+    for c in auto zstd lz4 gzip snappy lzo lzjb; do
+        run "$REF" "$WORK/ref-$c" $((4 * MiB)) 2.5 3 8192 42 "$c" || return 1
+        write_and_compare "$WORK/c-$c" "$WORK/ref-$c" "${DG[@]}" --dgen_compressor=$c \
+            --rw=randwrite --bs=8k --iodepth=8 --size=4m || return 1
+    done
+    ! run "$REF" "$WORK/ref-x" 4096 1 1 4096 1 brotli
+}
+
+# Messages: a number out of range is said to be one; a value fio's parser
+# could take apart is shown once and as written.
+t_messages() {
+    local out
+    expect_refused "dgen_dedup=1e400 is out of range: dedup_ratio must be" --dgen_dedup=1e400 &&
+        expect_refused "dgen_compress=1e-400 is out of range: compress_ratio must be" \
+            --dgen_compress=1e-400 &&
+        expect_refused "dgen_compressor=brotli: must be one of auto, zstd" --dgen_compressor=brotli &&
+        expect_refused "dgen_io=libaio: must be auto, io_uring or psync" --dgen_io=libaio || return 1
+    out=$(dfio --name=bad --filename="$WORK/bad" --rw=write --bs=4k --size=1m \
+        --dgen_dedup_unit=-4k 2>&1) && { echo "$out"; return 1; }
+    echo "$out"
+    [ "$(grep -c 'dgen_dedup_unit=-4k: must be a multiple of 4096' <<<"$out")" = 1 ] ||
+        { echo "not said exactly once, as written"; return 1; }
+    ! grep -q 18446744073709547520 <<<"$out"
+}
+
+# The project's golden stream (tests/c/golden.h): 1 GiB is a whole number of
+# 1024-unit dedup windows, so the sized stream it is defined by and the
+# engine's endless one hold the same bytes; its first 16 MiB, written
+# through io_uring, must hash to the shared value.
+t_golden() {
+    local h=$ROOT/tests/c/golden.h get want got
+    get() { sed -n "s/^#define DGEN_GOLDEN_$1 *\"\{0,1\}\([^\"u]*\).*/\1/p" "$h"; }
+    want=$(get SHA256)
+    [ ${#want} = 64 ] || { echo "no hash in $h"; return 1; }
+    rm -f "$WORK/golden"
+    dfio --name=g --filename="$WORK/golden" --dgen_dedup="$(get DEDUP_RATIO)" \
+        --dgen_compress="$(get COMPRESS_RATIO)" --dgen_dedup_unit="$(get DEDUP_UNIT)" \
+        --dgen_seed="$(get SEED)" --rw=randwrite --bs=64k --iodepth=16 --size=16m || return 1
+    got=$(sha256sum <"$WORK/golden" | cut -d' ' -f1)
+    echo "want $want"; echo "got  $got"
+    [ "$got" = "$want" ]
+}
+
 check help-lists-options      t_help
 check seq-write-128k          t_seq_128k
 check randwrite-4k            t_rand_4k
@@ -240,6 +447,14 @@ check bad-options-refused     t_bad_options
 check null-mode               t_null_mode
 check example-job-files       t_examples
 check client-server-halves    t_client_server
+check iodepth-1-4-16-64       t_depths
+check uring-direct-options    t_uring_direct_options
+check uring-finds-flip        t_uring_finds_flip
+check short-file-untouched    t_short_file_untouched
+check psync-fallback          t_psync_fallback
+check compressor-option       t_compressor
+check messages                t_messages
+check golden-stream           t_golden
 
 echo "fio: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

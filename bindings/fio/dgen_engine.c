@@ -1,21 +1,25 @@
 /*
  * libdgen as a fio external ioengine.
  *
- * A synchronous file engine (pread/pwrite, like fio's psync) whose writes
- * carry libdgen data: before each write, the buffer is filled with
- * dgen_fill_at() at the I/O's file offset. A file's bytes therefore depend
- * only on the offsets written and the dgen_* options, never on block size,
- * access order, numjobs or the number of fio processes: they are exactly the
- * bytes of an endless libdgen stream (config size 0) with the same options.
+ * A file engine whose writes carry libdgen data: before each write, the
+ * buffer is filled with dgen_fill_at() at the I/O's file offset. A file's
+ * bytes therefore depend only on the offsets written and the dgen_* options,
+ * never on block size, queue depth, access order, numjobs or the number of
+ * fio processes: they are exactly the bytes of an endless libdgen stream
+ * (config size 0) with the same options.
  *
- * Reads can be checked against the same stream (dgen_verify=1), and
- * dgen_null=1 generates without any I/O, to measure generation alone.
+ * I/O goes through io_uring (uring.c) when the job asks for a queue depth
+ * above 1, and through pread/pwrite (like fio's psync) otherwise or when
+ * io_uring is not available. Reads can be checked against the same stream
+ * (dgen_verify=1), and dgen_null=1 generates without any I/O, to measure
+ * generation alone.
  *
  * Built against the headers of the fio it is loaded into (FIO_IOOPS_VERSION
  * must match); see README.md.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,31 +32,14 @@
 #include "fio.h"
 #include "optgroup.h"
 
-#include "dgen.h"
+#include "compressor_name.h"
+#include "engine.h"
 
 /* Stands in for "whole device" in null mode, where no file is looked at. */
 #define NULL_MODE_FILE_SIZE (1ULL << 62)
 
-/*
- * Engine options as fio stores them. fio keeps the job's thread_data pointer
- * in the first member while it parses options, so it must stay first.
- */
-struct dgen_fio_options {
-	void *pad;
-	char *dedup;
-	char *compress;
-	unsigned long long dedup_unit; /* 0: not given, the library default */
-	char *seed;                    /* NULL: the run's random seed */
-	unsigned int verify;
-	unsigned int null_io;
-};
-
-/* Per job state, in td->io_ops_data. */
-struct dgen_job {
-	dgen_generator *gen;
-	bool verify;
-	bool null_io;
-};
+/* What a wrong dgen_dedup_unit is told (the library's bounds). */
+#define DEDUP_UNIT_RANGE "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)"
 
 /*
  * One random seed per fio run. It is drawn when fio loads the engine, in the
@@ -82,15 +69,50 @@ static bool only_blanks(const char *s)
 	return *s == '\0';
 }
 
-static int parse_ratio(const char *opt, const char *text, double *out)
+static const char *skip_blanks(const char *s)
 {
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * A number too large or too small for a double (1e400, 1e-400) is still a
+ * number: it is reported as out of range, with the bounds the library
+ * gives for a value on that side.
+ */
+static int parse_ratio(const char *opt, const char *field, const char *text,
+		       double *out)
+{
+	dgen_generator *gen = NULL;
+	dgen_config cfg;
+	const char *msg, *got;
+	char bounds[256];
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(text, &end);
-	if (end == text || !only_blanks(end) || errno == ERANGE) {
+	if (end == text || !only_blanks(end)) {
 		log_err("fio: dgen: %s=%s is not a number\n", opt, text);
+		return 1;
+	}
+	if (errno == ERANGE && (fabs(v) == HUGE_VAL || v == 0.0)) {
+		dgen_config_init(&cfg);
+		if (strcmp(field, "dedup_ratio") == 0)
+			cfg.dedup_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
+		else
+			cfg.compress_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
+		/* The library's words for the bounds, without its ", got inf";
+		 * copied, since the next library call may reuse its text. */
+		bounds[0] = '\0';
+		if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK)
+			snprintf(bounds, sizeof(bounds), "%s", dgen_last_error());
+		dgen_free(gen);
+		msg = bounds;
+		got = strstr(msg, ", got ");
+		log_err("fio: dgen: %s=%s is out of range: %.*s\n", opt, text,
+			got ? (int)(got - msg) : (int)strlen(msg), msg);
 		return 1;
 	}
 	*out = v;
@@ -99,12 +121,10 @@ static int parse_ratio(const char *opt, const char *text, double *out)
 
 static int parse_seed(const char *text, uint64_t *out)
 {
-	const char *p = text;
+	const char *p = skip_blanks(text);
 	unsigned long long v;
 	char *end;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
 	errno = 0;
 	v = strtoull(p, &end, 0);
 	/* strtoull accepts "-1" as 2^64-1; a seed is not negative. */
@@ -115,6 +135,70 @@ static int parse_seed(const char *text, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+/*
+ * A size in fio's own syntax (8k, 1m, 0x2000), read by fio's parser so that
+ * it means what it means in bs= or size=. The option is kept as text so that
+ * a message shows it as written, and so that fio never takes a '-' in it
+ * for a range and parses the value twice.
+ */
+static int parse_dedup_unit(const char *text, uint32_t *out)
+{
+	/* fio's size parser looks up kb_base through its last argument; a
+	 * pointer to zeros makes it use the default (1024), which is what fio
+	 * does for every engine option. */
+	uint32_t no_options[4] = { 0 };
+	const char *p = skip_blanks(text);
+	long long v;
+
+	if (*p == '-') {
+		log_err("fio: dgen: dgen_dedup_unit=%s: " DEDUP_UNIT_RANGE "\n", text);
+		return 1;
+	}
+	if (check_str_bytes(p, &v, no_options)) {
+		log_err("fio: dgen: dgen_dedup_unit=%s is not a size (for example "
+			"8k)\n", text);
+		return 1;
+	}
+	if (v < 0 || (unsigned long long)v > UINT32_MAX) {
+		log_err("fio: dgen: dgen_dedup_unit=%s: " DEDUP_UNIT_RANGE "\n", text);
+		return 1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_compressor(const char *text, uint32_t *out)
+{
+	if (dgen_compressor_from_name(skip_blanks(text), out)) {
+		log_err("fio: dgen: dgen_compressor=%s: " DGEN_COMPRESSOR_NAMES "\n",
+			text);
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_io_mode(const char *text, enum dgen_io_mode *out)
+{
+	const char *p;
+
+	*out = DGEN_IO_AUTO;
+	if (!text)
+		return 0;
+	p = skip_blanks(text);
+	if (strcmp(p, "auto") == 0)
+		return 0;
+	if (strcmp(p, "io_uring") == 0) {
+		*out = DGEN_IO_URING;
+		return 0;
+	}
+	if (strcmp(p, "psync") == 0) {
+		*out = DGEN_IO_PSYNC;
+		return 0;
+	}
+	log_err("fio: dgen: dgen_io=%s: must be auto, io_uring or psync\n", text);
+	return 1;
 }
 
 /*
@@ -129,20 +213,16 @@ static int options_to_config(const struct dgen_fio_options *o, dgen_config *cfg,
 	dgen_config_init(cfg);
 	cfg->size = 0;
 	cfg->threads = 1;
-	if (o->dedup && parse_ratio("dgen_dedup", o->dedup, &cfg->dedup_ratio))
+	if (o->dedup &&
+	    parse_ratio("dgen_dedup", "dedup_ratio", o->dedup, &cfg->dedup_ratio))
 		return 1;
-	if (o->compress &&
-	    parse_ratio("dgen_compress", o->compress, &cfg->compress_ratio))
+	if (o->compress && parse_ratio("dgen_compress", "compress_ratio",
+				       o->compress, &cfg->compress_ratio))
 		return 1;
-	if (o->dedup_unit) {
-		if (o->dedup_unit > UINT32_MAX) {
-			log_err("fio: dgen: dgen_dedup_unit=%llu: must be a multiple "
-				"of 4096 from 4096 to 67108864 (64 MiB)\n",
-				o->dedup_unit);
-			return 1;
-		}
-		cfg->dedup_unit = (uint32_t)o->dedup_unit;
-	}
+	if (o->dedup_unit && parse_dedup_unit(o->dedup_unit, &cfg->dedup_unit))
+		return 1;
+	if (o->compressor && parse_compressor(o->compressor, &cfg->compressor))
+		return 1;
 	*seed_given = o->seed != NULL;
 	if (o->seed) {
 		if (parse_seed(o->seed, &cfg->seed))
@@ -152,24 +232,6 @@ static int options_to_config(const struct dgen_fio_options *o, dgen_config *cfg,
 	}
 	cfg->has_seed = true;
 	return 0;
-}
-
-/* The value of one option as the user wrote it, for error messages. */
-static void option_text(const struct fio_option *fo,
-			const struct dgen_fio_options *o, char *buf, size_t len)
-{
-	const char *s = NULL;
-
-	if (fo->off1 == offsetof(struct dgen_fio_options, dedup))
-		s = o->dedup;
-	else if (fo->off1 == offsetof(struct dgen_fio_options, compress))
-		s = o->compress;
-	else if (fo->off1 == offsetof(struct dgen_fio_options, seed))
-		s = o->seed;
-	if (s)
-		snprintf(buf, len, "%s", s);
-	else
-		snprintf(buf, len, "%llu", o->dedup_unit);
 }
 
 /*
@@ -183,40 +245,48 @@ static int check_option(const struct fio_option *fo, void *data)
 	const struct dgen_fio_options *given = data;
 	struct dgen_fio_options one = { 0 };
 	dgen_generator *gen = NULL;
+	enum dgen_io_mode mode;
+	const char *text;
 	dgen_config cfg;
 	bool seed_given;
-	char text[128];
 
 	switch (fo->off1) {
 	case offsetof(struct dgen_fio_options, dedup):
-		one.dedup = given->dedup;
+		text = one.dedup = given->dedup;
 		break;
 	case offsetof(struct dgen_fio_options, compress):
-		one.compress = given->compress;
+		text = one.compress = given->compress;
 		break;
 	case offsetof(struct dgen_fio_options, seed):
-		one.seed = given->seed;
+		text = one.seed = given->seed;
 		break;
 	case offsetof(struct dgen_fio_options, dedup_unit):
-		/* 0 is how an unset unit is stored; written out, it is wrong. */
-		if (given->dedup_unit == 0) {
-			log_err("fio: dgen: dgen_dedup_unit=0: must be a multiple "
-				"of 4096 from 4096 to 67108864 (64 MiB)\n");
-			return 1;
-		}
-		one.dedup_unit = given->dedup_unit;
+		text = one.dedup_unit = given->dedup_unit;
 		break;
+	case offsetof(struct dgen_fio_options, compressor):
+		text = one.compressor = given->compressor;
+		break;
+	case offsetof(struct dgen_fio_options, io):
+		return parse_io_mode(given->io, &mode);
 	default:
 		return 0;
 	}
 	if (options_to_config(&one, &cfg, &seed_given))
 		return 1;
 	if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK) {
-		option_text(fo, given, text, sizeof(text));
 		log_err("fio: dgen: %s=%s: %s\n", fo->name, text, dgen_last_error());
 		return 1;
 	}
 	dgen_free(gen);
+	return 0;
+}
+
+static int set_sqpoll_cpu(void *data, unsigned long long *val)
+{
+	struct dgen_fio_options *o = data;
+
+	o->sqpoll_cpu = (unsigned int)*val;
+	o->sqpoll_cpu_set = 1;
 	return 0;
 }
 
@@ -238,17 +308,28 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_STR_STORE,
 		.off1	= offsetof(struct dgen_fio_options, compress),
 		.verify	= check_option,
-		.help	= "Compression ratio of written data for zstd/lz4/gzip, "
-			  "1.0 to 32.0, fractions allowed (default 1)",
+		.help	= "Compression ratio of written data for LZ-family "
+			  "compressors, 1.0 to 32.0, fractions allowed (default 1)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
-		/* No .def: fio parses a size default before it can look up
-		 * kb_base, so "not given" is 0 and means the library default. */
+		.name	= "dgen_compressor",
+		.lname	= "dgen compressor",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct dgen_fio_options, compressor),
+		.verify	= check_option,
+		.help	= "Compressor dgen_compress is calibrated for: auto (every "
+			  "LZ-family one lands near it), zstd, lz4, gzip, snappy, "
+			  "lzo or lzjb (default auto)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		/* Text, read with fio's size parser: see parse_dedup_unit(). */
 		.name	= "dgen_dedup_unit",
 		.lname	= "dgen dedup unit",
-		.type	= FIO_OPT_STR_VAL,
+		.type	= FIO_OPT_STR_STORE,
 		.off1	= offsetof(struct dgen_fio_options, dedup_unit),
 		.verify	= check_option,
 		.help	= "Dedup unit in bytes (e.g. 8k): a multiple of 4k up to "
@@ -290,9 +371,59 @@ static struct fio_option options[] = {
 		.group	= FIO_OPT_G_INVALID,
 	},
 	{
+		.name	= "dgen_io",
+		.lname	= "dgen I/O path",
+		.type	= FIO_OPT_STR_STORE,
+		.off1	= offsetof(struct dgen_fio_options, io),
+		.verify	= check_option,
+		.help	= "auto: io_uring when iodepth > 1 and the kernel allows "
+			  "it, else pread/pwrite; io_uring: always io_uring (the "
+			  "job fails without it); psync: pread/pwrite (default auto)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "fixedbufs",
+		.lname	= "Fixed (pre-mapped) IO buffers",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct dgen_fio_options, fixedbufs),
+		.help	= "io_uring: register the I/O buffers with the kernel "
+			  "once, as fio's io_uring engine does (default off)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "sqthread_poll",
+		.lname	= "Kernel SQ thread polling",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct dgen_fio_options, sqpoll),
+		.help	= "io_uring: a kernel thread picks up submissions, saving "
+			  "the system call per batch but busy on a CPU (default off)",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "sqthread_poll_cpu",
+		.lname	= "SQ Thread Poll CPU",
+		.type	= FIO_OPT_INT,
+		.cb	= set_sqpoll_cpu,
+		.help	= "io_uring: the CPU the sqthread_poll thread runs on",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
 		.name	= NULL,
 	},
 };
+
+/* Jobs that must find their data in place: they read and never write it,
+ * or they check what they read. */
+static bool job_needs_existing_data(struct thread_data *td)
+{
+	const struct dgen_fio_options *o = td->eo;
+
+	return (td_read(td) && !td_write(td)) || o->verify;
+}
 
 /*
  * Checks what the option parser cannot see alone: combinations with fio's
@@ -302,6 +433,7 @@ static struct fio_option options[] = {
 static int check_job(struct thread_data *td)
 {
 	const struct dgen_fio_options *o = td->eo;
+	enum dgen_io_mode mode;
 
 	if (td->flags & TD_F_DO_VERIFY) {
 		/* fio's verify= writes its own headers into every block, which
@@ -321,18 +453,45 @@ static int check_job(struct thread_data *td)
 			"since no file is looked at\n");
 		return 1;
 	}
+	if (parse_io_mode(o->io, &mode))
+		return 1;
+	if (mode == DGEN_IO_URING && td->o.io_submit_mode == IO_MODE_OFFLOAD) {
+		/* Offload submits from other threads than the one reaping. */
+		log_err("fio: dgen: dgen_io=io_uring cannot be used with "
+			"io_submit_mode=offload\n");
+		return 1;
+	}
 	return 0;
+}
+
+/*
+ * The I/O path of a job: io_uring when it is asked for, or (auto) when the
+ * job wants a queue depth above 1 and fio submits from the job's thread.
+ */
+static bool wants_uring(struct thread_data *td, enum dgen_io_mode mode)
+{
+	const struct dgen_fio_options *o = td->eo;
+
+	if (o->null_io || mode == DGEN_IO_PSYNC)
+		return false;
+	if (mode == DGEN_IO_URING)
+		return true;
+	return td->o.iodepth > 1 && td->o.io_submit_mode != IO_MODE_OFFLOAD;
 }
 
 static int dgen_init(struct thread_data *td)
 {
 	const struct dgen_fio_options *o = td->eo;
+	enum dgen_io_mode mode;
 	struct dgen_job *job;
+	const char *why;
 	dgen_config cfg;
 	dgen_status st;
 	bool seed_given;
+	int ret;
 
-	if (check_job(td) || options_to_config(o, &cfg, &seed_given))
+	if (check_job(td) || options_to_config(o, &cfg, &seed_given) ||
+	    parse_io_mode(o->io, &mode))
 		return 1;
 
 	job = calloc(1, sizeof(*job));
@@ -348,6 +507,38 @@ static int dgen_init(struct thread_data *td)
 	}
 	job->verify = o->verify != 0;
 	job->null_io = o->null_io != 0;
+	td->io_ops_data = job;
+
+	if (wants_uring(td, mode)) {
+		ret = dgen_uring_create(td, o, td->o.iodepth, &job->uring, &why);
+		if (ret < 0 && mode == DGEN_IO_URING) {
+			log_err("fio: dgen: %s: dgen_io=io_uring, but io_uring "
+				"cannot be used here (%s: %s)\n",
+				td->o.name, why, strerror(-ret));
+			return 1;
+		}
+		if (ret < 0 && td->subjob_number == 0)
+			log_info("dgen: %s: io_uring cannot be used here (%s: %s); "
+				 "this job does its I/O with pread/pwrite, one at "
+				 "a time, instead of at iodepth=%u\n",
+				 td->o.name, why, strerror(-ret), td->o.iodepth);
+	}
+	if (job->uring) {
+		job->nr_io_us = td->o.iodepth;
+		job->io_us = calloc(job->nr_io_us, sizeof(*job->io_us));
+		if (!job->io_us) {
+			td_verror(td, ENOMEM, "dgen init");
+			return 1;
+		}
+	} else {
+		/* fio then runs the job as it runs psync: one I/O at a time,
+		 * each complete when queue() returns. */
+		td->flags |= (unsigned long long)FIO_SYNCIO << TD_ENG_FLAG_SHIFT;
+		if ((o->fixedbufs || o->sqpoll) && td->subjob_number == 0)
+			log_info("dgen: %s: fixedbufs and sqthread_poll apply to "
+				 "io_uring only; this job uses pread/pwrite\n",
+				 td->o.name);
+	}
 
 	/*
 	 * fio would scramble buffers after prep() and refill them before it;
@@ -380,8 +571,36 @@ static int dgen_init(struct thread_data *td)
 				 "give every server the same dgen_seed to write "
 				 "one dataset\n", td->o.name);
 	}
+	return 0;
+}
 
-	td->io_ops_data = job;
+/* fio hands over each io_u once it has made it, before post_init(). */
+static int dgen_io_u_init(struct thread_data *td, struct io_u *io_u)
+{
+	struct dgen_job *job = td->io_ops_data;
+
+	if (job->uring && io_u->index < job->nr_io_us)
+		job->io_us[io_u->index] = io_u;
+	return 0;
+}
+
+static int dgen_post_init(struct thread_data *td)
+{
+	struct dgen_job *job = td->io_ops_data;
+	int ret;
+
+	if (!job->uring)
+		return 0;
+	ret = dgen_uring_register_buffers(td, job);
+	if (ret < 0) {
+		log_err("fio: dgen: %s: fixedbufs: registering %u buffers of %llu "
+			"bytes failed: %s%s\n", td->o.name, job->nr_io_us,
+			td_max_bs(td), strerror(-ret),
+			ret == -ENOMEM ? " (the locked-memory limit, ulimit -l, "
+					 "may be too low)" : "");
+		td_verror(td, -ret, "io_uring_register_buffers");
+		return 1;
+	}
 	return 0;
 }
 
@@ -391,16 +610,19 @@ static void dgen_cleanup(struct thread_data *td)
 
 	if (!job)
 		return;
+	dgen_uring_free(job->uring);
 	dgen_free(job->gen);
+	free(job->io_us);
 	free(job);
 	td->io_ops_data = NULL;
 }
 
 /*
- * Writes are filled here rather than in queue() so that generation stays
- * outside fio's latency figures, as fio's own buffer filling does. init()
- * turned off the only later change fio makes to write buffers
- * (scramble_buffers) and refused the other (verify= headers).
+ * Writes are filled here rather than in queue(): fio calls prep() right
+ * before queue() for every I/O, and takes the I/O's start time after it, so
+ * generation stays outside fio's latency figures, as fio's own buffer
+ * filling does. init() turned off the only later change fio makes to write
+ * buffers (scramble_buffers) and refused the other (verify= headers).
  */
 static int dgen_prep(struct thread_data *td, struct io_u *io_u)
 {
@@ -420,13 +642,13 @@ static int dgen_prep(struct thread_data *td, struct io_u *io_u)
 	return 0;
 }
 
-/* Checks `len` bytes read at io_u->offset; sets io_u->error on a mismatch. */
-static void verify_read(struct thread_data *td, struct dgen_job *job,
-			struct io_u *io_u, size_t len)
+void dgen_verify_read(struct thread_data *td, struct dgen_job *job,
+		      struct io_u *io_u, size_t len)
 {
 	const unsigned char *buf = io_u->xfer_buf;
 	uint64_t bad = 0;
 	unsigned char want = 0;
+	char words[sizeof(td->verror)];
 	dgen_status st;
 
 	st = dgen_verify_at(job->gen, io_u->offset, buf, len, &bad);
@@ -444,16 +666,28 @@ static void verify_read(struct thread_data *td, struct dgen_job *job,
 		" (0x%" PRIx64 "): expected 0x%02x, got 0x%02x\n",
 		io_u->file->file_name, bad, bad, want,
 		buf[bad - io_u->offset]);
+	/*
+	 * fio describes a failed I/O by its errno alone (EILSEQ reads as
+	 * "Invalid or incomplete multibyte or wide character"). Recording the
+	 * error first, in words, puts the offset in the job's summary on
+	 * fio's standard output too; fio keeps the first error a job records.
+	 */
+	snprintf(words, sizeof(words),
+		 "data differs at offset %" PRIu64 " (0x%" PRIx64 ")", bad, bad);
+	td_vmsg(td, EILSEQ, words, "dgen_verify");
 	io_u->error = EILSEQ;
 }
 
-static enum fio_q_status dgen_queue(struct thread_data *td, struct io_u *io_u)
+/* One I/O with pread/pwrite, complete on return. */
+static enum fio_q_status queue_sync(struct thread_data *td,
+				    struct dgen_job *job, struct io_u *io_u)
 {
-	struct dgen_job *job = td->io_ops_data;
 	struct fio_file *f = io_u->file;
 	ssize_t ret;
 
-	fio_ro_check(td, io_u);
+	/* fio counts submissions itself only for engines without commit(). */
+	io_u_mark_submit(td, 1);
+	io_u_mark_complete(td, 1);
 
 	if (job->null_io)
 		return FIO_Q_COMPLETED;
@@ -461,7 +695,7 @@ static enum fio_q_status dgen_queue(struct thread_data *td, struct io_u *io_u)
 	if (io_u->ddir == DDIR_READ) {
 		ret = pread(f->fd, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset);
 		if (ret > 0 && job->verify)
-			verify_read(td, job, io_u, (size_t)ret);
+			dgen_verify_read(td, job, io_u, (size_t)ret);
 	} else if (io_u->ddir == DDIR_WRITE) {
 		ret = pwrite(f->fd, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset);
 	} else if (io_u->ddir == DDIR_TRIM) {
@@ -482,6 +716,38 @@ static enum fio_q_status dgen_queue(struct thread_data *td, struct io_u *io_u)
 		td_verror(td, io_u->error, "xfer");
 	}
 	return FIO_Q_COMPLETED;
+}
+
+static enum fio_q_status dgen_queue(struct thread_data *td, struct io_u *io_u)
+{
+	struct dgen_job *job = td->io_ops_data;
+
+	fio_ro_check(td, io_u);
+	if (job->uring)
+		return dgen_uring_queue(td, job, io_u);
+	return queue_sync(td, job, io_u);
+}
+
+static int dgen_commit(struct thread_data *td)
+{
+	struct dgen_job *job = td->io_ops_data;
+
+	return job->uring ? dgen_uring_commit(td, job) : 0;
+}
+
+static int dgen_getevents(struct thread_data *td, unsigned int min,
+			  unsigned int max, const struct timespec *t)
+{
+	struct dgen_job *job = td->io_ops_data;
+
+	return job->uring ? dgen_uring_getevents(td, job, min, max) : 0;
+}
+
+static struct io_u *dgen_event(struct thread_data *td, int event)
+{
+	struct dgen_job *job = td->io_ops_data;
+
+	return job->uring ? dgen_uring_event(td, job, event) : NULL;
 }
 
 static int dgen_open_file(struct thread_data *td, struct fio_file *f)
@@ -506,9 +772,73 @@ static int dgen_close_file(struct thread_data *td, struct fio_file *f)
 	return generic_close_file(td, f);
 }
 
+/*
+ * Where this job's range of a regular file ends, and whether fio would lay
+ * the file out (truncate it and fill it with its own bytes) to reach it:
+ * the same sums as fio's setup_files(), which runs right after fio has
+ * asked every file's size.
+ */
+static bool fio_would_lay_out(struct thread_data *td, struct fio_file *f,
+			      uint64_t *end)
+{
+	const struct thread_options *o = &td->o;
+	const uint64_t real = f->real_file_size, bs = td_min_bs(td);
+	uint64_t off, io;
+
+	*end = 0;
+	if (f->filetype != FIO_TYPE_FILE || o->create_on_open)
+		return false;
+	off = get_start_offset(td, f);
+	if (!o->file_size_low) {
+		uint64_t fs = o->nr_files ? o->size / o->nr_files : 0;
+
+		io = fs;
+		/* fio gives the first files one block more when size does
+		 * not divide evenly. */
+		if (fs * o->nr_files < o->size && bs &&
+		    f->fileno < (o->size - fs * o->nr_files) / bs)
+			io += bs;
+		if (!io) {
+			if (off > real)
+				return false; /* fio reports it */
+			io = real - off;
+		}
+	} else if (real < o->file_size_low || real > o->file_size_high) {
+		if (o->file_size_low != o->file_size_high) {
+			/* A random size from the range: above the file's
+			 * whenever the file is below the range. */
+			*end = o->file_size_low;
+			return real < o->file_size_low;
+		}
+		if (off > o->file_size_low)
+			return false; /* fio reports it */
+		io = o->file_size_low - off;
+	} else {
+		io = real - off;
+	}
+	if (o->size_percent && o->size_percent != 100) {
+		uint64_t file_size = io + off;
+
+		io = file_size * o->size_percent / 100;
+		if (io > file_size - off)
+			io = file_size - off;
+		if (bs)
+			io -= io % bs;
+	}
+	*end = off + io;
+	return *end > real;
+}
+
+/*
+ * fio asks every file's size before it lays out any file. A job that
+ * reads data in place (read-only, or dgen_verify=1) must never let fio
+ * write the file: it refuses here, with the file untouched.
+ */
 static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 {
 	const struct dgen_fio_options *o = td->eo;
+	uint64_t end;
+	int ret;
 
 	if (check_job(td)) {
 		/* Any error but ENOENT stops fio's file setup. */
@@ -521,7 +851,32 @@ static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 		fio_file_set_size_known(f);
 		return 0;
 	}
-	return generic_get_file_size(td, f);
+	ret = generic_get_file_size(td, f);
+	if (!job_needs_existing_data(td))
+		return ret;
+	if (ret && td->error == ENOENT) {
+		td_clear_error(td);
+		log_err("fio: dgen: %s: %s does not exist; a job that %s needs "
+			"the data in place, and fio would create the file with "
+			"its own bytes: write it first\n", td->o.name,
+			f->file_name,
+			o->verify ? "verifies (dgen_verify=1)" : "only reads");
+		td_vmsg(td, EINVAL, "no file to read", "dgen");
+		return 1;
+	}
+	if (ret)
+		return ret;
+	if (fio_would_lay_out(td, f, &end)) {
+		log_err("fio: dgen: %s: %s holds %llu bytes, but this job's range "
+			"ends at %" PRIu64 "; a job that %s never writes, and fio "
+			"would lay the file out anew with its own bytes: write "
+			"the file first, or keep size=/offset= within it\n",
+			td->o.name, f->file_name, (unsigned long long)f->real_file_size, end,
+			o->verify ? "verifies (dgen_verify=1)" : "only reads");
+		td_vmsg(td, EINVAL, "file shorter than the job's range", "dgen");
+		return 1;
+	}
+	return 0;
 }
 
 static int dgen_unlink_file(struct thread_data *td, struct fio_file *f)
@@ -535,15 +890,25 @@ static int dgen_unlink_file(struct thread_data *td, struct fio_file *f)
 	return 0;
 }
 
-/* The symbol fio looks up in an external engine. */
+/*
+ * The symbol fio looks up in an external engine. It is declared
+ * asynchronous; init() marks the jobs that take the pread/pwrite path
+ * synchronous (FIO_SYNCIO) for fio. Trims run synchronously on both paths,
+ * and the io_uring path stamps each I/O's issue time when it submits it.
+ */
 struct ioengine_ops ioengine = {
 	.name			= "dgen",
 	.version		= FIO_IOOPS_VERSION,
-	.flags			= FIO_SYNCIO,
+	.flags			= FIO_ASYNCIO_SYNC_TRIM | FIO_ASYNCIO_SETS_ISSUE_TIME,
 	.init			= dgen_init,
+	.post_init		= dgen_post_init,
+	.io_u_init		= dgen_io_u_init,
 	.cleanup		= dgen_cleanup,
 	.prep			= dgen_prep,
 	.queue			= dgen_queue,
+	.commit			= dgen_commit,
+	.getevents		= dgen_getevents,
+	.event			= dgen_event,
 	.open_file		= dgen_open_file,
 	.close_file		= dgen_close_file,
 	.get_file_size		= dgen_get_file_size,

@@ -4,9 +4,10 @@
  * engine fills each I/O with dgen_fill_at, so a match also shows that the
  * stream and random access agree).
  *
- * usage: dgen_ref OUT BYTES DEDUP COMPRESS DEDUP_UNIT SEED
+ * usage: dgen_ref OUT BYTES DEDUP COMPRESS DEDUP_UNIT SEED [COMPRESSOR]
  *   BYTES and DEDUP_UNIT in bytes; the stream is endless (config size 0),
- *   as in the engine.
+ *   as in the engine. COMPRESSOR is a name as dgen_compressor takes it
+ *   (auto when left out).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compressor_name.h"
 #include "dgen.h"
 
 #define CHUNK (1u << 20)
@@ -54,9 +56,9 @@ int main(int argc, char **argv)
 	unsigned char *buf;
 	FILE *out;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s OUT BYTES DEDUP COMPRESS DEDUP_UNIT SEED\n",
-			argv[0]);
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: %s OUT BYTES DEDUP COMPRESS DEDUP_UNIT SEED "
+			"[COMPRESSOR]\n", argv[0]);
 		return 2;
 	}
 	dgen_config_init(&cfg);
@@ -73,6 +75,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.dedup_unit = (uint32_t)unit;
+	if (argc == 8 && dgen_compressor_from_name(argv[7], &cfg.compressor)) {
+		fprintf(stderr, "dgen_ref: COMPRESSOR=%s: " DGEN_COMPRESSOR_NAMES "\n",
+			argv[7]);
+		return 2;
+	}
 
 	if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK) {
 		fprintf(stderr, "dgen_ref: %s\n", dgen_last_error());
