@@ -1,0 +1,31 @@
+//! What a storage system sees in bytes, measured the way it measures:
+//! dedup as total / distinct aligned blocks, or logical / unique bytes over
+//! content-defined chunks as backup systems cut them; all-zero blocks; and
+//! compression as input / output bytes of real compressors over independent
+//! chunks. The library's tests assert against these numbers and `dgen
+//! analyze` prints them.
+
+mod codec;
+pub mod dedup;
+pub mod lzjb;
+
+pub use codec::Codec;
+pub use dedup::{cdc_dedup_ratio, dedup_ratio, zero_blocks, CdcCounter, FixedCounter};
+
+use rayon::prelude::*;
+
+/// Compressed bytes of `data` cut into `chunk`-byte pieces (the last may be
+/// shorter), each compressed on its own, on every core.
+pub fn compressed_len(codec: Codec, data: &[u8], chunk: usize) -> std::io::Result<u64> {
+    let sizes: std::io::Result<Vec<usize>> = data.par_chunks(chunk).map(|c| codec.compressed_len(c)).collect();
+    Ok(sizes?.iter().map(|&n| n as u64).sum())
+}
+
+/// Input bytes / output bytes of `codec` over independent `chunk`-byte pieces.
+///
+/// # Panics
+/// When the compressor fails, which the codecs here do only when out of memory.
+pub fn compress_ratio(codec: Codec, data: &[u8], chunk: usize) -> f64 {
+    let out = compressed_len(codec, data, chunk).unwrap_or_else(|e| panic!("{e}"));
+    data.len() as f64 / out as f64
+}
