@@ -33,15 +33,15 @@ fn main() {
             }
             let l = model.layout();
             println!(
-                "{:>9} {:>9} {:>8} {:>10.1} {:>8.1}  prefix {} + {} x (gap + {})",
+                "{:>9} {:>9} {:>8} {:>10.1} {:>8.1}  random {}, {} copies of up to {}",
                 format!("{kernel:?}"),
                 ratio,
                 l.copies,
                 best,
                 dgen::GRANULE as f64 / best,
-                l.prefix,
+                l.random,
                 l.copies,
-                l.copy_len
+                l.max_len
             );
         }
     }

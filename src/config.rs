@@ -165,6 +165,25 @@ fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) ->
     Ok(())
 }
 
+/// "must be at most 18.2 for compressor snappy, whose format ...": the
+/// highest ratio each compressor's format reaches, in words, built once.
+fn ceiling_text(c: Compressor) -> &'static str {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        Compressor::ALL
+            .iter()
+            .map(|&c| {
+                let ceiling = crate::model::compress::Costs::of(c).ceiling();
+                format!(
+                    "must be at most {:.1} for compressor {c}, the most its format can hold",
+                    (ceiling * 10.0).floor() / 10.0
+                )
+            })
+            .collect()
+    });
+    &texts[Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0)]
+}
+
 impl Config {
     /// A config for `size` bytes with every other field at its default.
     pub fn with_size(size: u64) -> Self {
@@ -181,6 +200,9 @@ impl Config {
         }
         if self.threads > MAX_THREADS {
             return Err(invalid("threads", self.threads, "must be from 0 (all CPUs) to 4096"));
+        }
+        if crate::model::compress::Layout::for_ratio(self.compress_ratio, self.compressor).is_err() {
+            return Err(invalid("compress_ratio", self.compress_ratio, ceiling_text(self.compressor)));
         }
         Ok(())
     }

@@ -1,45 +1,139 @@
-//! Prints measured compression ratios per codec and chunk size (for tuning).
-//! `cargo test --release --test calibrate -- --ignored --nocapture`
+//! Prints measured compression ratios per codec and chunk size, for tuning
+//! the layouts in src/model/compress.rs:
+//!
+//!     cargo test --release --test calibrate -- --ignored --nocapture
+//!
+//! `TARGETS=1.5,2,4` picks the targets, `COMPRESSOR=snappy` the calibration,
+//! `CHUNKS=4096,131072` the chunk sizes, `MIB=8` the data size.
 mod common;
 use common::*;
 
-#[test]
-#[ignore]
-fn print_compression_table() {
-    let targets: Vec<f64> = std::env::var("TARGETS")
+fn env_list<T: std::str::FromStr>(name: &str, default: &[T]) -> Vec<T>
+where
+    T: Clone,
+{
+    std::env::var(name)
         .ok()
-        .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
-        .unwrap_or(vec![1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0]);
-    for &t in &targets {
-        let data = generate(dgen::Config { size: 16 << 20, compress_ratio: t, seed: Some(5), ..Default::default() });
-        let l = dgen::model::compress::Layout::for_ratio(t);
-        print!("target {t:5.2} rnd {:4} n {:2} L {:3}:", l.random(), l.copies, l.copy_len);
-        for chunk in [4096usize, 32768, 131072, 1 << 20] {
-            print!(" |{:>4}K", chunk / 1024);
-            for c in CODECS {
-                let r = compress_ratio(c, &data, chunk);
-                print!(" {:+5.1}", 100.0 * (r / t - 1.0));
-            }
-        }
-        println!();
-    }
+        .map(|s| s.split(',').map(|x| x.trim().parse().ok().expect(name)).collect())
+        .unwrap_or_else(|| default.to_vec())
 }
 
 #[test]
 #[ignore]
-fn print_cost_per_copy() {
-    for t in [1.5, 2.0, 3.0, 4.0, 6.0, 8.0] {
-        let data = generate(dgen::Config { size: 16 << 20, compress_ratio: t, seed: Some(5), ..Default::default() });
-        let l = dgen::model::compress::Layout::for_ratio(t);
-        print!("target {t:5.2} rnd {:4} n {:2} L {:3}:", l.random(), l.copies, l.copy_len);
-        for chunk in [4096usize, 131072] {
-            for c in CODECS {
+fn print_compression_table() {
+    let targets = env_list("TARGETS", &[1.1, 1.3, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0]);
+    let chunks = env_list("CHUNKS", &[4096usize, 16384, 131072, 1 << 20]);
+    let mib: usize = std::env::var("MIB").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let compressor: dgen::Compressor = std::env::var("COMPRESSOR").ok().map(|s| s.parse().unwrap()).unwrap_or_default();
+    let codecs: Vec<Codec> = std::env::var("CODECS")
+        .ok()
+        .map(|s| s.split(',').map(|c| Codec::from_name(c).expect("codec name")).collect())
+        .unwrap_or(Codec::ALL.to_vec());
+    println!("compressor {compressor}, {mib} MiB; cells: % off target, per chunk size");
+    print!("{:>8} {:>6}", "codec", "target");
+    for c in &chunks {
+        print!(" {:>6}K", c / 1024);
+    }
+    println!();
+    for &t in &targets {
+        let cfg = dgen::Config {
+            size: (mib as u64) << 20,
+            compress_ratio: t,
+            compressor,
+            seed: Some(5),
+            ..Default::default()
+        };
+        let Ok(g) = dgen::Generator::new(cfg.clone()) else {
+            println!("target {t}: above {compressor}'s ceiling");
+            continue;
+        };
+        let layout = g.model().layout();
+        let data = generate(cfg);
+        for &c in &codecs {
+            print!("{:>8} {t:>6.2}", c.name());
+            let mut costs = String::new();
+            for &chunk in &chunks {
                 let r = compress_ratio(c, &data, chunk);
-                let per_granule = 4096.0 / r;
-                print!(" {:5.2}", (per_granule - l.random() as f64) / l.copies as f64);
+                print!(" {:>+7.1}", 100.0 * (r / t - 1.0));
+                // Output bytes per copy beyond one byte per random byte.
+                let per_copy = (4096.0 / r - f64::from(layout.random)) / f64::from(layout.copies.max(1));
+                costs += &format!(" {per_copy:>7.2}");
             }
-            print!(" |");
+            if std::env::var_os("COSTS").is_some() {
+                print!("  B/copy{costs}");
+            }
+            println!();
         }
-        println!();
+        println!("{:>15} random {}, {} copies of up to {}", "", layout.random, layout.copies, layout.max_len);
+    }
+}
+
+/// Fits a compressor's cost figures (src/model/compress.rs, `Costs::of`):
+/// measures output bytes per granule for the layouts of a range of targets
+/// and solves out = literal * random + copy * copies + granule by least
+/// squares. `COMPRESSOR=lz4 cargo test --release --test calibrate fit -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn fit_costs() {
+    let compressor: dgen::Compressor =
+        std::env::var("COMPRESSOR").ok().map(|s| s.parse().unwrap()).unwrap_or(dgen::Compressor::Zstd);
+    let codec = Codec::for_compressor(compressor.name()).expect("a named compressor");
+    let targets = env_list("TARGETS", &[1.1, 1.3, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0]);
+    let chunks = env_list("CHUNKS", &[16384usize, 131072]);
+    for chunk in chunks {
+        // Normal equations of a 3-parameter linear fit.
+        let mut ata = [[0f64; 3]; 3];
+        let mut atb = [0f64; 3];
+        let mut rows = Vec::new();
+        for &t in &targets {
+            let cfg =
+                dgen::Config { size: 4 << 20, compress_ratio: t, compressor, seed: Some(9), ..Default::default() };
+            let Ok(g) = dgen::Generator::new(cfg.clone()) else { continue };
+            let l = g.model().layout();
+            let data = generate(cfg);
+            let out = 4096.0 / compress_ratio(codec, &data, chunk);
+            let x = [f64::from(l.random), f64::from(l.copies), 1.0];
+            for i in 0..3 {
+                for j in 0..3 {
+                    ata[i][j] += x[i] * x[j];
+                }
+                atb[i] += x[i] * out;
+            }
+            rows.push((t, x, out));
+        }
+        // Gaussian elimination.
+        let mut m = ata;
+        let mut v = atb;
+        for c in 0..3 {
+            let p = (c..3).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap();
+            m.swap(c, p);
+            v.swap(c, p);
+            for r in 0..3 {
+                if r != c {
+                    let f = m[r][c] / m[c][c];
+                    for k in 0..3 {
+                        m[r][k] -= f * m[c][k];
+                    }
+                    v[r] -= f * v[c];
+                }
+            }
+        }
+        let fit: Vec<f64> = (0..3).map(|i| v[i] / m[i][i]).collect();
+        println!(
+            "{} chunk {}K: literal {:.4} copy {:.3} granule {:.2}",
+            codec.name(),
+            chunk / 1024,
+            fit[0],
+            fit[1],
+            fit[2]
+        );
+        for (t, x, out) in rows {
+            let model = fit[0] * x[0] + fit[1] * x[1] + fit[2];
+            println!(
+                "  target {t:5.2}: measured {:+.2}%, fit {:+.2}%",
+                100.0 * (4096.0 / out / t - 1.0),
+                100.0 * (out / model - 1.0)
+            );
+        }
     }
 }

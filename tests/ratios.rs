@@ -78,7 +78,7 @@ fn compress_tolerance(target: f64, chunk: usize) -> f64 {
 fn check_compression(data: &[u8], target: f64, label: &str, chunks: &[usize]) {
     for &chunk in chunks {
         let mut line = format!("{label} chunk {:4}K:", chunk / 1024);
-        for codec in CODECS {
+        for codec in [Codec::Zstd1, Codec::Zstd3, Codec::Lz4, Codec::Gzip6] {
             let got = compress_ratio(codec, data, chunk);
             line += &format!(" {codec:?} {got:.3}");
             assert_within(&format!("{label} {codec:?} chunk {chunk}"), got, target, compress_tolerance(target, chunk));

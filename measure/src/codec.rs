@@ -14,9 +14,11 @@ pub enum Codec {
     Lz4,
     /// lz4 HC (frame format, level 9).
     Lz4Hc,
-    /// gzip level 1 through zlib.
+    /// deflate level 1 through zlib, in zlib's framing: what ZFS
+    /// (`compression=gzip-1`) and Btrfs (`compress=zlib:1`) store.
     Gzip1,
-    /// gzip level 6 through zlib, its default.
+    /// deflate level 6 through zlib, the default of gzip and zlib, in
+    /// zlib's framing (a gzip file's header and trailer add 12 bytes).
     Gzip6,
     /// snappy raw blocks (Ceph BlueStore, RocksDB).
     Snappy,
@@ -97,7 +99,7 @@ impl Codec {
             }
             Codec::Gzip1 | Codec::Gzip6 => {
                 let level = if self == Codec::Gzip1 { 1 } else { 6 };
-                let mut enc = flate2::write::GzEncoder::new(
+                let mut enc = flate2::write::ZlibEncoder::new(
                     Vec::with_capacity(chunk.len() + 64),
                     flate2::Compression::new(level),
                 );

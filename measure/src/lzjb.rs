@@ -43,7 +43,8 @@ pub fn compress(src: &[u8]) -> Vec<u8> {
             // bits of a pointer; only the low 10 bits of the difference count.
             let offset = usize::from((pos as u16).wrapping_sub(*slot)) & OFFSET_MAX;
             *slot = pos as u16;
-            if offset != 0 && offset <= pos && src[pos..pos + MATCH_MIN] == src[pos - offset..pos - offset + MATCH_MIN] {
+            if offset != 0 && offset <= pos && src[pos..pos + MATCH_MIN] == src[pos - offset..pos - offset + MATCH_MIN]
+            {
                 let from = pos - offset;
                 matched = MATCH_MIN;
                 while matched < MATCH_MAX && src[pos + matched] == src[from + matched] {

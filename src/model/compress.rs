@@ -1,87 +1,343 @@
-//! The compressible layout of a granule.
+//! The compressible layout of a granule, and how it is sized for a ratio.
 //!
-//! A granule is a random prefix followed by `copies` blocks, each a few random
-//! *gap* bytes and then a copy of one whole *segment* of the prefix. The prefix
-//! is cut into segments of `copy_len` bytes; each copy takes a segment chosen at
-//! random, so every earlier occurrence of that segment, the original or a copy,
-//! gives a compressor the same full-length match. Block `j` has a gap of a
-//! different length (the gaps are 1..=copies bytes in one of eight per-seed
-//! orders, picked per granule), so the distance back to the previous
-//! occurrence of a segment keeps changing: no compressor gets cheap repeated
-//! offsets, and the random gap keeps two neighbouring copies from forming one
-//! longer match. Copies are at most 4 KiB
-//! back and no longer than deflate's 258-byte match limit, so zstd, lz4 and
-//! deflate each spend one sequence per copy and their ratios agree. The random
-//! part is shrunk by the measured cost of those sequences so the ratio lands on
-//! the target. Nothing is ever zero-filled.
+//! A granule is a run of *blocks*: a few random *gap* bytes, then a *copy* of
+//! earlier bytes of the same granule. The first gap (the head) starts the
+//! granule and the last copy ends it. Compressible bytes are so spread through
+//! the whole granule, and no random stretch is long enough for the skip
+//! heuristics of snappy, LZO or lz4 (which step faster and faster over bytes
+//! that do not match) to jump over the next copy.
+//!
+//! Every copy starts its source at the first byte of an earlier gap. That byte
+//! follows a copy, which every hash-based compressor has just matched; all of
+//! them look at each of the next 32 bytes and enter it in their tables, so the
+//! copy is found wherever their (possibly long) steps land in it. Sources lie
+//! at most 1023 bytes back (LZJB's reach; every other format reaches further),
+//! so the longest gap is kept below that. Copies are at most 64 bytes in the
+//! default layout, which snappy and LZJB (64 and 66 at most) encode whole as
+//! one match, as every other format does.
+//!
+//! What one copy costs differs between formats (about 3 bytes for zstd and
+//! deflate, 4 for lz4, snappy and LZO, 2.1 for LZJB, whose literals cost 9
+//! bits), so one layout cannot give every compressor the same ratio to the
+//! last percent. [`Costs`] holds a format's figures; the default
+//! ([`Compressor::Auto`]) uses the middle of the family, and a named
+//! compressor uses its own, measured with
+//! `cargo test --release --test calibrate -- --ignored --nocapture`.
+//! Nothing is ever zero-filled.
 
 use super::GRANULE;
+use crate::config::Compressor;
 
 /// Random bytes every granule keeps, whatever the ratio: enough that no two
 /// granules are ever equal by accident.
 pub const MIN_RANDOM_BYTES: u32 = 32;
-/// Longest copy; within deflate's 258-byte match limit.
-pub const MAX_COPY: u32 = 258;
-/// Most copies a granule can have (`MAX_COPY` bounds it well below this).
-pub const MAX_COPIES: usize = 32;
-/// Compressed bytes one copy costs beyond its gap bytes, between the costs of
-/// zstd-1/3, lz4 and gzip-6 (offset, length and token).
-/// Tuned with `cargo test --release --test calibrate -- --ignored --nocapture`.
-pub const SEQ_COST: f64 = 3.3;
-/// Compressed bytes a granule costs beyond its random bytes and copies (frame
-/// headers and entropy tables, shared out over the granules of a chunk).
-pub const GRANULE_COST: f64 = 12.0;
+/// Most copies a granule can have.
+pub const MAX_COPIES: usize = 64;
+/// Farthest a copy's source may lie back: LZJB's largest offset.
+pub const NEAR: u32 = 1023;
+/// Longest gap: short enough that every copy has a source within [`NEAR`]
+/// bytes (its own gap's first byte), with room for the copy's own length.
+pub const MAX_GAP: u32 = 960;
+/// Gaps this long or longer cost lz4 a byte more (its token holds up to 14).
+pub const LONG_RUN: u32 = 15;
+/// Longest copy of the default layout: snappy's longest copy, and within
+/// LZJB's 66.
+pub const AUTO_COPY: u32 = 64;
+
+/// What a compressor's output costs, as the layout solver sees it: output
+/// bytes = `literal` x random bytes + `copy` x copies + `per_len` x copied
+/// bytes + `run` x gaps that hold at least one byte + `granule`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Costs {
+    /// Output bytes per random byte (LZJB: 1.125, a copy-map bit per literal).
+    pub literal: f64,
+    /// Output bytes per copy (offset, length and tags).
+    pub copy: f64,
+    /// Output bytes per copied byte: formats that write a long match's
+    /// length a byte at a time (lz4, LZO: one byte per 255).
+    pub per_len: f64,
+    /// Output bytes per gap of [`LONG_RUN`] bytes or more, beyond `run`:
+    /// lz4 spends a byte on such a run's length.
+    pub long_run: f64,
+    /// Output bytes per run of literals (a literal tag, where the format has
+    /// one apart from its copies).
+    pub run: f64,
+    /// Output bytes per granule beyond its literals and copies: frame headers
+    /// and entropy tables shared out over a chunk's granules.
+    pub granule: f64,
+    /// Longest copy the format encodes as one match.
+    pub max_copy: u32,
+    /// Farthest back a copy's source may lie.
+    pub max_distance: u32,
+}
+
+impl Costs {
+    /// The figures the layout for `compressor` is solved with.
+    pub fn of(compressor: Compressor) -> Costs {
+        let near = |literal, copy, run, granule, max_copy| Costs {
+            literal,
+            copy,
+            per_len: 0.0,
+            long_run: 0.0,
+            run,
+            granule,
+            max_copy,
+            max_distance: NEAR,
+        };
+        let far = |literal, copy, run, granule, max_copy| Costs {
+            literal,
+            copy,
+            per_len: 0.0,
+            long_run: 0.0,
+            run,
+            granule,
+            max_copy,
+            max_distance: GRANULE as u32 - 1,
+        };
+        match compressor {
+            // Between the entropy-coded formats (zstd, deflate, brotli, LZMA:
+            // about 2 bytes a copy) and the byte-aligned ones (lz4, snappy,
+            // LZO: about 4, and 5 after a long run of literals).
+            Compressor::Auto => Costs { long_run: 0.7, ..near(1.0, 2.95, 0.0, 0.0, AUTO_COPY) },
+            Compressor::Zstd => far(1.0, 3.0, 0.0, 11.0, 1024),
+            Compressor::Lz4 => Costs { per_len: 1.0 / 255.0, ..far(1.0, 3.0, 0.0, 15.0, 1024) },
+            Compressor::Gzip => far(1.01, 2.9, 0.0, 19.0, 258),
+            Compressor::Snappy => near(1.02, 3.0, 1.0, 1.0, 64),
+            Compressor::Lzo => Costs { per_len: 1.0 / 255.0, ..far(1.023, 4.0, 0.5, 6.0, 1024) },
+            Compressor::Lzjb => near(1.125, 2.125, 0.0, 14.0, 66),
+        }
+    }
+
+    /// Output bytes of a granule with `random` random bytes and `copies` copies.
+    fn out(&self, random: f64, copies: f64) -> f64 {
+        let copied = GRANULE as f64 - random;
+        self.literal * random
+            + self.copy * copies
+            + self.per_len * copied
+            + self.run * random.min(copies)
+            + self.granule
+    }
+
+    /// The highest ratio the format reaches with this layout: every copy as
+    /// long as it may be and only [`MIN_RANDOM_BYTES`] random bytes.
+    pub fn ceiling(&self) -> f64 {
+        let body = f64::from(GRANULE as u32 - MIN_RANDOM_BYTES);
+        let copies = (body / f64::from(self.max_copy)).ceil().min(MAX_COPIES as f64);
+        GRANULE as f64 / self.out(f64::from(MIN_RANDOM_BYTES), copies)
+    }
+}
 
 /// How one granule is split into random bytes and copies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
-    /// Length of the random prefix.
-    pub prefix: u32,
-    /// Number of gap + copy blocks after the prefix; gaps are 1..=copies bytes.
+    /// Random bytes: the head and every gap.
+    pub random: u32,
+    /// Number of blocks (gap + copy); 0 means the granule is all random.
     pub copies: u32,
-    /// Length of every copy and of every segment of the prefix.
-    pub copy_len: u32,
+    /// Length of the longest copy. Copy lengths spread evenly from
+    /// `2 * mean - max_len` to `max_len` (mean: copied bytes / copies), so
+    /// that entropy coders pay for lengths as they do on real data.
+    pub max_len: u32,
+    /// Farthest back a source may lie.
+    pub max_distance: u32,
 }
 
 impl Layout {
-    /// The layout that makes a granule compress by `ratio`.
-    pub fn for_ratio(ratio: f64) -> Layout {
+    /// All random: a granule that no compressor shrinks.
+    pub const RANDOM: Layout = Layout { random: GRANULE as u32, copies: 0, max_len: 0, max_distance: 0 };
+
+    /// The layout that makes a granule compress by `ratio` for `compressor`,
+    /// or `Err(ceiling)` when the format cannot reach that ratio.
+    pub fn for_ratio(ratio: f64, compressor: Compressor) -> Result<Layout, f64> {
+        let costs = Costs::of(compressor);
+        match Layout::solve(ratio, &costs) {
+            Some(l) => Ok(l),
+            // The default layout keeps every format's copies whole while it
+            // can; past that (ratios that snappy and LZJB cannot reach at
+            // all) it lengthens its copies as deflate's 258-byte matches allow.
+            None if compressor == Compressor::Auto => {
+                Layout::solve(ratio, &Costs { max_copy: 258, ..costs }).ok_or_else(|| costs.ceiling())
+            }
+            None => Err(costs.ceiling()),
+        }
+    }
+
+    /// The layout whose output, by `costs`, is `GRANULE / ratio`: the fewest
+    /// copies (each copy costs some output whatever its length) whose length
+    /// and gaps stay within bounds. `None` when even the longest copies leave
+    /// fewer than [`MIN_RANDOM_BYTES`] random bytes.
+    pub fn solve(ratio: f64, costs: &Costs) -> Option<Layout> {
         if ratio <= 1.0 {
-            return Layout { prefix: GRANULE as u32, copies: 0, copy_len: 0 };
+            return Some(Layout::RANDOM);
         }
         let g = GRANULE as f64;
         let target = g / ratio;
-        let block = f64::from(MAX_COPY + 1);
-        let mut copies = 0f64;
-        let gaps = |n: f64| n * (n + 1.0) / 2.0;
-        for _ in 0..16 {
-            let random = target - copies * SEQ_COST - GRANULE_COST;
-            let prefix = random - gaps(copies);
-            copies = ((g - prefix - gaps(copies)) / block).ceil().max(1.0);
+        for n in 1..=MAX_COPIES as u32 {
+            let nf = f64::from(n);
+            // Long runs are counted on the gaps of the layout found without
+            // them, and the random bytes solved again: one step settles it,
+            // as few copies move between the two.
+            let mut long = 0.0;
+            let mut found = None;
+            for _ in 0..2 {
+                // Every gap holds a byte while there are more random bytes
+                // than gaps, which is so wherever the run cost matters.
+                let random = ((target
+                    - (costs.copy + costs.run) * nf
+                    - costs.long_run * long
+                    - costs.per_len * g
+                    - costs.granule)
+                    / (costs.literal - costs.per_len))
+                    .round();
+                if random < f64::from(MIN_RANDOM_BYTES) {
+                    return None;
+                }
+                let random = random.min(g - nf * 8.0) as u32;
+                let body = GRANULE as u32 - random;
+                if body.div_ceil(n) > costs.max_copy || random / n > MAX_GAP * 2 / 3 {
+                    found = None;
+                    break;
+                }
+                // Lengths spread over an eighth of the longest copy below it.
+                let mean = body.div_ceil(n);
+                let max_len = costs.max_copy.min(mean + costs.max_copy / 8).min(2 * mean - 4).max(mean);
+                let layout = Layout { random, copies: n, max_len, max_distance: costs.max_distance };
+                long = Plan::gap_lengths(&layout).iter().filter(|&&gap| gap >= LONG_RUN).count() as f64;
+                found = Some(layout);
+                if costs.long_run == 0.0 {
+                    break;
+                }
+            }
+            if found.is_some() {
+                return found;
+            }
         }
-        let random = (target - copies * SEQ_COST - GRANULE_COST).max(f64::from(MIN_RANDOM_BYTES));
-        let copies = copies as u32;
-        let gap_bytes = copies * (copies + 1) / 2;
-        let prefix = (random - f64::from(gap_bytes)).max(f64::from(MIN_RANDOM_BYTES)).round() as u32;
-        let body = GRANULE as u32 - gap_bytes - prefix.min(GRANULE as u32 - gap_bytes - copies);
-        let copy_len = (body / copies).min(MAX_COPY);
-        Layout { prefix: GRANULE as u32 - gap_bytes - copies * copy_len, copies, copy_len }
+        None
     }
 
-    /// Bytes of the granule that are random (prefix and gap bytes).
-    pub fn random(&self) -> u32 {
-        self.prefix + self.gap_bytes()
+    /// Bytes of all copies.
+    pub fn copied(&self) -> u32 {
+        GRANULE as u32 - self.random
     }
 
-    /// Gap bytes of all blocks: 1 + 2 + ... + copies.
-    pub fn gap_bytes(&self) -> u32 {
-        self.copies * (self.copies + 1) / 2
+    /// Copy lengths before shuffling: spread evenly from `2 * mean -
+    /// max_len` to `max_len`, summing to [`Layout::copied`].
+    pub fn copy_lengths(&self) -> Vec<u32> {
+        spread(self.copied(), self.copies as usize, self.max_len)
+    }
+}
+
+/// `n` whole numbers that sum to `total`, spread evenly from `2 * mean -
+/// hi` to `hi` (all equal to the mean when `hi` is below it), smallest first.
+fn spread(total: u32, n: usize, hi: u32) -> Vec<u32> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mean = f64::from(total) / n as f64;
+    let half = (f64::from(hi) - mean).clamp(0.0, mean);
+    let mut out = Vec::with_capacity(n);
+    let mut given = 0u32;
+    for i in 0..n {
+        // Cumulative rounding keeps the sum exact: the first i + 1 values
+        // sum to (i + 1) * (mean - half) + half * (i + 1)^2 / n.
+        let k = (i + 1) as f64;
+        let upto = ((k * (mean - half) + half * k * k / n as f64).round() as u32).min(total);
+        out.push(upto - given);
+        given = upto;
+    }
+    *out.last_mut().unwrap() += total - given;
+    out
+}
+
+/// A granule's blocks in one order: where each gap and copy goes and where
+/// its source may come from. Built once per model; a granule picks one of a
+/// few orders and, per copy, one source among its candidates.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The blocks, in granule order.
+    pub blocks: Vec<Block>,
+    /// Granule offset of every gap's first byte (source candidates).
+    pub gap_starts: Vec<u16>,
+}
+
+/// One gap and the copy after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// Random bytes before the copy.
+    pub gap: u16,
+    /// Bytes copied.
+    pub len: u16,
+    /// Granule offset the copy starts at.
+    pub at: u16,
+    /// First gap whose start may be the source (an index into `gap_starts`).
+    pub first: u8,
+    /// How many gaps from `first` on may be the source.
+    pub count: u8,
+}
+
+impl Plan {
+    /// Lays out `layout` with gap lengths in the order `gaps` (one per copy,
+    /// the head first, summing to `layout.random`) and copy lengths in the
+    /// order `lens`.
+    pub fn new(layout: &Layout, gaps: &[u32], lens: &[u32]) -> Plan {
+        let n = layout.copies as usize;
+        debug_assert_eq!(gaps.len(), n);
+        debug_assert_eq!(lens.len(), n);
+        debug_assert_eq!(gaps.iter().sum::<u32>(), layout.random);
+        let mut blocks = Vec::with_capacity(n);
+        let mut gap_starts = Vec::with_capacity(n);
+        let mut at = 0u32;
+        for (j, (&gap, &len)) in gaps.iter().zip(lens).enumerate() {
+            gap_starts.push(at as u16);
+            at += gap;
+            // Sources: gap starts at least `len` back (no copy overlaps its
+            // own source) and at most `max_distance` back.
+            let ok = |k: usize| {
+                let d = at - u32::from(gap_starts[k]);
+                d >= len && d <= layout.max_distance
+            };
+            let mut first = (0..=j).find(|&k| ok(k));
+            let count = first.map_or(0, |f| (f..=j).take_while(|&k| ok(k)).count());
+            if count == 0 {
+                // A copy near the start of a granule whose random bytes are
+                // fewer than one copy: it repeats the head, overlapping itself.
+                first = Some(0);
+            }
+            blocks.push(Block {
+                gap: gap as u16,
+                len: len as u16,
+                at: at as u16,
+                first: first.unwrap_or(0) as u8,
+                count: count.max(1) as u8,
+            });
+            at += len;
+        }
+        debug_assert_eq!(at as usize, GRANULE);
+        Plan { blocks, gap_starts }
     }
 
-    /// Whole segments in the prefix that copies choose from (0: the prefix is
-    /// shorter than one copy, and copies repeat the granule's start).
-    pub fn segments(&self) -> u32 {
-        self.prefix.checked_div(self.copy_len).unwrap_or(0)
+    /// Gap lengths for `layout` before shuffling, the head first. The head
+    /// takes as many random bytes as it may (up to [`MAX_GAP`]), so that the
+    /// other gaps are as short as they can be: under 4 bytes LZO encodes a
+    /// literal run inside the copy before it, under 15 lz4 inside its token.
+    /// The other gaps spread evenly from half to one and a half times their
+    /// mean, so that distances back to sources vary.
+    pub fn gap_lengths(layout: &Layout) -> Vec<u32> {
+        let n = layout.copies as usize;
+        if n == 0 {
+            return Vec::new();
+        }
+        let m = n - 1;
+        let short = (3 * m as u32 / 2).min(layout.random);
+        // The first copies after a head shorter than themselves take their
+        // source from the head's start, which must stay within reach.
+        let reach = layout.max_distance.saturating_sub(2 * layout.max_len);
+        let head = (layout.random - short).min(MAX_GAP).min(reach);
+        let rest = layout.random - head;
+        let mut gaps = vec![head];
+        let mean = rest / (m as u32).max(1);
+        gaps.extend(spread(rest, m, mean + mean.div_ceil(2)));
+        gaps
     }
 }
 
@@ -90,18 +346,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn layouts_fill_the_granule_exactly() {
-        for i in 0..=310 {
-            let r = 1.0 + f64::from(i) * 0.1;
-            let l = Layout::for_ratio(r);
-            assert_eq!(l.prefix + l.gap_bytes() + l.copies * l.copy_len, GRANULE as u32, "ratio {r}: {l:?}");
-            assert!(l.prefix >= MIN_RANDOM_BYTES, "ratio {r}: {l:?}");
-            assert!(l.copy_len <= MAX_COPY);
-            assert!(l.copies as usize <= MAX_COPIES);
-            if r > 1.05 {
-                assert!(l.copies > 0 && l.copy_len >= 4, "ratio {r}: {l:?}");
+    fn layouts_fill_the_granule_and_keep_their_bounds() {
+        for c in Compressor::ALL {
+            let costs = Costs::of(c);
+            for i in 0..=620 {
+                let r = 1.0 + f64::from(i) * 0.05;
+                let Ok(l) = Layout::for_ratio(r, c) else {
+                    assert!(r > 10.0 && c != Compressor::Auto, "{c} refuses ratio {r}");
+                    assert!(Layout::for_ratio(r + 1.0, c).is_err(), "{c}: ceilings are monotone");
+                    continue;
+                };
+                assert!(l.random >= MIN_RANDOM_BYTES, "{c} ratio {r}: {l:?}");
+                assert!(l.copies as usize <= MAX_COPIES);
+                if l.copies == 0 {
+                    assert_eq!(l, Layout::RANDOM);
+                    continue;
+                }
+                let lens = l.copy_lengths();
+                assert_eq!(l.random + lens.iter().sum::<u32>(), GRANULE as u32, "{c} ratio {r}: {l:?}");
+                assert!(lens.iter().all(|&n| n >= 4 && n <= l.max_len), "{c} ratio {r}: {l:?} {lens:?}");
+                assert!(l.max_len <= costs.max_copy.max(258));
+                let gaps = Plan::gap_lengths(&l);
+                assert_eq!(gaps.iter().sum::<u32>(), l.random, "{c} ratio {r}: {gaps:?}");
+                assert!(gaps.iter().all(|&g| g <= MAX_GAP), "{c} ratio {r}: {gaps:?}");
+                let plan = Plan::new(&l, &gaps, &lens);
+                for (j, b) in plan.blocks.iter().enumerate() {
+                    let k = usize::from(b.first) + usize::from(b.count) - 1;
+                    assert!(k <= j);
+                    let d = u32::from(b.at) - u32::from(plan.gap_starts[k]);
+                    assert!(d <= l.max_distance, "{c} ratio {r} block {j}: distance {d}");
+                }
             }
         }
-        assert_eq!(Layout::for_ratio(1.0), Layout { prefix: 4096, copies: 0, copy_len: 0 });
+        assert_eq!(Layout::for_ratio(1.0, Compressor::Auto), Ok(Layout::RANDOM));
+    }
+
+    #[test]
+    fn ceilings_are_what_each_format_can_hold() {
+        let snappy = Costs::of(Compressor::Snappy).ceiling();
+        let lzjb = Costs::of(Compressor::Lzjb).ceiling();
+        assert!((15.0..21.4).contains(&snappy), "{snappy}");
+        assert!((20.0..31.1).contains(&lzjb), "{lzjb}");
+        assert_eq!(Layout::for_ratio(snappy * 1.01, Compressor::Snappy), Err(snappy));
+        assert!(Layout::for_ratio(32.0, Compressor::Auto).is_ok());
+        assert!(Layout::for_ratio(32.0, Compressor::Zstd).is_ok());
     }
 }

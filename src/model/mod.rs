@@ -11,20 +11,14 @@ pub mod dedup;
 pub mod hash;
 pub mod lanes;
 
-use compress::Layout;
+use compress::{Layout, Plan};
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
-
-/// Longest gap: gaps are 1..=copies bytes.
-const MAX_GAP: usize = compress::MAX_COPIES;
-/// Scratch for what a granule draws after its prefix: the gap-order word, a
-/// word per copy and the gap bytes, in whole lane steps, plus room for the
-/// last fixed-size gap move.
-const TAIL_BYTES: usize = (8 * (compress::MAX_COPIES + 1) + compress::MAX_COPIES * (compress::MAX_COPIES + 1) / 2)
-    .div_ceil(STEP_BYTES)
-    * STEP_BYTES
-    + MAX_GAP;
 use lanes::{LaneState, LANES, STEP_BYTES};
+
+/// Room for what a granule draws: its random bytes, one byte that picks its
+/// order of gaps and one per copy that picks its source, in whole lane steps.
+const SCRATCH: usize = (GRANULE + 1 + compress::MAX_COPIES).div_ceil(STEP_BYTES) * STEP_BYTES;
 
 /// Bytes in a granule, the unit of content.
 pub const GRANULE: usize = 4096;
@@ -111,38 +105,56 @@ pub struct Model {
     layout: Layout,
     keys: Keys,
     kernel: Kernel,
-    /// Eight orders of the gap lengths 1..=copies, shuffled per seed; each
-    /// granule draws one, so distances between copies vary within and across
-    /// granules without a shuffle per granule.
-    gap_orders: [[u8; compress::MAX_COPIES]; GAP_ORDERS],
+    /// The granule's blocks with the gap lengths in eight orders, shuffled
+    /// per seed (the head stays first); each granule draws one, so distances
+    /// back to sources vary within and across granules without a shuffle per
+    /// granule.
+    plans: Vec<Plan>,
 }
 
-const GAP_ORDERS: usize = 8;
+/// Orders of gap lengths per model; a granule picks one with 3 bits.
+const PLANS: usize = 8;
 
-fn gap_orders(copies: usize, key: u64) -> [[u8; compress::MAX_COPIES]; GAP_ORDERS] {
+fn plans(layout: &Layout, key: u64) -> Vec<Plan> {
     let mut rng = SplitMix(key);
-    let mut orders = [[0u8; compress::MAX_COPIES]; GAP_ORDERS];
-    for order in orders.iter_mut() {
-        for (i, gap) in order[..copies].iter_mut().enumerate() {
-            *gap = (i + 1) as u8;
-        }
-        // Fisher-Yates.
-        for i in (1..copies).rev() {
-            order.swap(i, rng.below_or_eq(i as u64) as usize);
-        }
-    }
-    orders
+    let gaps = Plan::gap_lengths(layout);
+    let lens = layout.copy_lengths();
+    (0..PLANS)
+        .map(|_| {
+            let mut order = gaps.clone();
+            // Fisher-Yates over every gap but the head, and over the lengths.
+            for i in (2..order.len()).rev() {
+                order.swap(i, 1 + rng.below_or_eq(i as u64 - 1) as usize);
+            }
+            let mut lengths = lens.clone();
+            for i in (1..lengths.len()).rev() {
+                lengths.swap(i, rng.below_or_eq(i as u64) as usize);
+            }
+            Plan::new(layout, &order, &lengths)
+        })
+        .collect()
 }
 
 impl Model {
     /// The model for a validated config and a seed.
+    ///
+    /// # Panics
+    /// When the config was not validated and asks `compressor` for a ratio
+    /// beyond its ceiling.
     pub fn new(cfg: &crate::Config, seed: u64) -> Model {
+        let layout = Layout::for_ratio(cfg.compress_ratio, cfg.compressor)
+            .unwrap_or_else(|ceiling| panic!("compress_ratio {} is above {ceiling}", cfg.compress_ratio));
+        Model::with_layout(cfg, seed, layout)
+    }
+
+    /// The model for `cfg` and `seed` with an explicit granule layout instead
+    /// of the one its compress ratio gets (the calibration measures layouts).
+    pub fn with_layout(cfg: &crate::Config, seed: u64, layout: Layout) -> Model {
         let unit = u64::from(cfg.dedup_unit);
         let total_units = cfg.size.div_ceil(unit);
         let keys = Keys::new(seed);
-        let layout = Layout::for_ratio(cfg.compress_ratio);
         Model {
-            gap_orders: gap_orders(layout.copies as usize, mix64(keys.layout ^ 0x6A95)),
+            plans: plans(&layout, mix64(keys.layout ^ 0x6A95)),
             unit_granules: unit / G64,
             dedup: DedupMap::new(cfg.dedup_ratio, total_units, mix64(keys.layout ^ 0xD3D0_D3D0)),
             layout,
@@ -193,59 +205,63 @@ impl Model {
 
     /// Writes granule `g` of content `cid`; `generate` runs the lanes.
     ///
-    /// The lanes write the random prefix straight into `out`, then go on into
-    /// a small scratch: one word that picks the granule's gap order, one word
-    /// per copy that picks its source segment, then the gap bytes. Every random
-    /// choice and byte of a granule so comes from its own lanes at their
-    /// vector speed, and nothing is drawn one word at a time.
+    /// An all-random granule is the lanes' output itself. Otherwise the lanes
+    /// fill a scratch in L1 with the granule's random bytes, then one byte
+    /// that picks the order of its gaps and one per copy that picks the
+    /// copy's source among its candidates: every byte and every choice of a
+    /// granule comes from its own lanes at their vector speed. The blocks are
+    /// then laid out front to back, each gap from the scratch and each copy
+    /// from the bytes already written.
     #[inline(always)]
     fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl Fn(&mut LaneState, &mut [u8])) {
-        let layout = self.layout;
-        let prefix = layout.prefix as usize;
-        let steps = prefix.div_ceil(STEP_BYTES);
         let mut state = self.lane_state(cid, g);
-        generate(&mut state, &mut out[..steps * STEP_BYTES]);
+        let layout = self.layout;
         if layout.copies == 0 {
+            generate(&mut state, out);
             return;
         }
-        let copies = layout.copies as usize;
-        let gap_from = 8 * (copies + 1);
-        let drawn = (gap_from + layout.gap_bytes() as usize).div_ceil(STEP_BYTES) * STEP_BYTES;
-        let mut tail = [0u8; TAIL_BYTES];
-        generate(&mut state, &mut tail[..drawn]);
-        let word = |i: usize| u64::from_le_bytes(tail[8 * i..8 * i + 8].try_into().unwrap());
-        let gaps = &self.gap_orders[(word(0) >> 61) as usize][..copies];
-        let len = layout.copy_len as usize;
-        let segments = u64::from(layout.segments());
-        let mut dst = prefix;
-        let mut from = gap_from;
-        for (j, &gap) in gaps.iter().enumerate() {
-            let gap = gap as usize;
-            if len >= MAX_GAP {
+        let random = layout.random as usize;
+        let n = layout.copies as usize;
+        let mut scratch = ScratchBytes([0u8; SCRATCH]);
+        let drawn = (random + 1 + n).div_ceil(STEP_BYTES) * STEP_BYTES;
+        generate(&mut state, &mut scratch.0[..drawn]);
+        let (bytes, picks) = scratch.0.split_at(random);
+        let plan = &self.plans[usize::from(picks[0]) % PLANS];
+        let mut from = 0usize;
+        let mut prev_end = usize::MAX;
+        for (j, b) in plan.blocks.iter().enumerate() {
+            let (gap, len, at) = (usize::from(b.gap), usize::from(b.len), usize::from(b.at));
+            let start = at - gap;
+            if gap <= BLOCK && gap + len >= BLOCK && start + BLOCK <= GRANULE && from + BLOCK <= bytes.len() {
                 // One fixed-size move whatever the gap's length, so no branch
-                // depends on it: the bytes past the gap are overwritten by
-                // the copy that follows, which is at least as long.
-                let block: [u8; MAX_GAP] = tail[from..from + MAX_GAP].try_into().unwrap();
-                out[dst..dst + MAX_GAP].copy_from_slice(&block);
+                // depends on it: the bytes past the gap are overwritten by the
+                // copy that follows.
+                let block: [u8; BLOCK] = bytes[from..from + BLOCK].try_into().unwrap();
+                out[start..start + BLOCK].copy_from_slice(&block);
             } else {
-                out[dst..dst + gap].copy_from_slice(&tail[from..from + gap]);
+                copy_short(&mut out[start..at], &bytes[from..from + gap]);
             }
             from += gap;
-            dst += gap;
-            let v = word(j + 1);
-            if segments > 0 {
-                let src = (((u128::from(v) * u128::from(segments)) >> 64) as usize) * len;
-                let (head, tail) = out.split_at_mut(dst);
+            let count = usize::from(b.count);
+            let mut k = (usize::from(picks[1 + j]) * count) >> 8;
+            let mut src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
+            if gap == 0 && src == prev_end && count > 1 {
+                // With no gap between them, this copy would continue the
+                // previous one as one longer match.
+                k = (k + 1) % count;
+                src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
+            }
+            if at - src >= len {
+                let (head, tail) = out.split_at_mut(at);
                 copy_short(&mut tail[..len], &head[src..src + len]);
             } else {
-                // Ratios near the maximum: the prefix is shorter than a copy, so
-                // copies repeat the granule's first `len` bytes; one that overlaps
-                // itself repeats with period `dst`.
-                for k in 0..len {
-                    out[dst + k] = out[k];
+                // A copy near the start of a granule with fewer random bytes
+                // than one copy: it overlaps its source and repeats it.
+                for i in 0..len {
+                    out[at + i] = out[src + i];
                 }
             }
-            dst += len;
+            prev_end = src + len;
         }
     }
 
@@ -371,6 +387,14 @@ impl Model {
     }
 }
 
+/// Bytes moved at once by `copy_short` and by a gap's fixed-size move: one
+/// AVX-512 move or two AVX2 moves.
+const BLOCK: usize = 64;
+
+/// A granule's random bytes and choices, aligned for whole-vector stores.
+#[repr(align(64))]
+struct ScratchBytes([u8; SCRATCH]);
+
 /// A granule aligned for whole-vector loads.
 #[repr(align(64))]
 #[derive(Clone)]
@@ -400,7 +424,6 @@ fn stream_granule(dst: &mut [u8], src: &Granule) {
 /// one before it rather than finishing byte by byte.
 #[inline(always)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
-    const BLOCK: usize = 64;
     let n = dst.len();
     debug_assert_eq!(n, src.len());
     if n < BLOCK {
