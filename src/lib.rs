@@ -52,7 +52,7 @@ pub use config::{
     Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,
     MAX_THREADS,
 };
-pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
+pub use engine::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
