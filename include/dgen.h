@@ -52,12 +52,15 @@ typedef enum dgen_status {
    */
   DGEN_STATUS_INVALID_THREADS = 5,
   /**
-   * Another config field holds a value the generator cannot use.
+   * Another config field holds a value the generator cannot use:
+   * `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false.
    */
   DGEN_STATUS_INVALID_CONFIG = 6,
   /**
-   * The range passes the end of a sized stream, `offset + len` passes
-   * 2^64 - 1, or a buffer is larger than any object can be.
+   * The range or position passes the end of a sized stream, `offset + len`
+   * passes 2^64 - 1, a buffer is larger than any object can be, or
+   * `dgen_alloc_aligned` was given an alignment that is not a power of two
+   * or a length it cannot allocate.
    */
   DGEN_STATUS_OUT_OF_RANGE = 7,
   /**
@@ -65,7 +68,10 @@ typedef enum dgen_status {
    */
   DGEN_STATUS_MISMATCH = 8,
   /**
-   * The worker threads could not be started.
+   * No longer returned: when worker threads cannot be started, a fill runs
+   * on the calling thread instead (the bytes are the same) and the threads
+   * are tried again a second later. Kept so that the numbers of the other
+   * statuses stay as they are.
    */
   DGEN_STATUS_THREAD_POOL = 9,
   /**
@@ -155,10 +161,11 @@ typedef struct Compressor Compressor;
  * A generator: a seekable, reproducible stream of synthetic bytes.
  *
  * Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
- * `dgen_verify_at`, `dgen_is_complete`, `dgen_seed` and `dgen_position` may be
- * called from many threads at once on one generator. `dgen_fill` and
- * `dgen_free` need it to themselves: no other call on the same generator may
- * run while they do.
+ * `dgen_verify_at`, `dgen_is_complete`, `dgen_seed`, `dgen_size`,
+ * `dgen_threads` and `dgen_position` may be called from many threads at once
+ * on one generator. `dgen_fill`, `dgen_seek`, `dgen_rewind` and `dgen_free`
+ * need it to themselves: no other call on the same generator may run while
+ * they do.
  */
 typedef struct dgen_generator dgen_generator;
 
@@ -168,8 +175,11 @@ typedef struct dgen_generator dgen_generator;
  * fields a later version may add.
  *
  * Every byte of the stream is a pure function of `seed`, `size`,
- * `dedup_ratio`, `compress_ratio`, `dedup_unit` and the byte's offset;
- * `threads` changes only the speed.
+ * `dedup_ratio`, `compress_ratio`, `dedup_unit`, `compressor` and the byte's
+ * offset; `threads` and the NUMA fields change only the speed.
+ *
+ * `dgen_create` checks the fields in the order they are declared and
+ * reports the first bad one.
  */
 typedef struct dgen_config {
   /**
@@ -190,18 +200,24 @@ typedef struct dgen_config {
    */
   uint32_t dedup_unit;
   /**
-   * Seed of the stream, used when `has_seed` is true.
+   * Seed of the stream. A seed that is set is used, and one that could be
+   * mistaken for "no seed" is refused: with `has_seed` true this seed is
+   * used (0 included); with `has_seed` false it must be 0, and a fresh
+   * random seed is drawn per generator (`dgen_seed` reads it back so the
+   * run can be repeated). A non-zero seed with `has_seed` false is
+   * `DGEN_STATUS_INVALID_CONFIG`, never silently replaced.
    */
   uint64_t seed;
   /**
-   * False draws a fresh random seed per generator; `dgen_seed` reads it back
-   * so the run can be repeated.
+   * Whether `seed` is used; see `seed`.
    */
   bool has_seed;
   /**
    * Worker threads for large fills; 0 means every CPU this process may run
-   * on (or every such CPU of `numa_node`); at most 4096. To leave CPUs for
-   * I/O threads, ask for fewer, e.g. half of what `dgen_topology` reports.
+   * on (or every such CPU of `numa_node`). Accepted up to 4096 and capped at
+   * those CPUs, since more workers would only take turns on them;
+   * `dgen_threads` reports the number in use. To leave CPUs for I/O
+   * threads, ask for fewer, e.g. half of what `dgen_topology` reports.
    */
   uint32_t threads;
   /**
@@ -229,8 +245,10 @@ extern "C" {
 
 /**
  * Sets `*cfg` to the defaults: size 0 (endless), dedup_ratio 1.0,
- * compress_ratio 1.0, dedup_unit 4096, no seed (a fresh one per generator),
- * threads 0 (every CPU). Does nothing when `cfg` is NULL.
+ * compress_ratio 1.0, dedup_unit 4096, seed 0 with has_seed false (a fresh
+ * seed per generator), threads 0 (every CPU), numa_mode
+ * `DGEN_NUMA_MODE_AUTO`, numa_node -1, compressor `DGEN_COMPRESSOR_AUTO`.
+ * Does nothing when `cfg` is NULL.
  *
  * # Safety
  * `cfg` is NULL or points to writable memory for one `dgen_config`.
@@ -243,9 +261,12 @@ void dgen_config_init(struct dgen_config *cfg);
  * Cost and memory do not depend on `cfg->size`: a generator for 2^63 bytes is
  * as cheap as one for 4 KiB, and no thread starts before the first large
  * fill. On failure `*out` is set to NULL (when `out` is not NULL) and the
- * status names the first bad field: `DGEN_STATUS_INVALID_DEDUP_RATIO`,
- * `DGEN_STATUS_INVALID_COMPRESS_RATIO`, `DGEN_STATUS_INVALID_DEDUP_UNIT`,
- * `DGEN_STATUS_INVALID_THREADS`, or `DGEN_STATUS_NULL_POINTER`.
+ * status names the first bad field in declaration order:
+ * `DGEN_STATUS_INVALID_DEDUP_RATIO`, `DGEN_STATUS_INVALID_COMPRESS_RATIO`,
+ * `DGEN_STATUS_INVALID_DEDUP_UNIT`, `DGEN_STATUS_INVALID_CONFIG` (a non-zero
+ * `seed` with `has_seed` false), `DGEN_STATUS_INVALID_THREADS`,
+ * `DGEN_STATUS_INVALID_CONFIG` (`numa_mode`, `numa_node`),
+ * `DGEN_STATUS_INVALID_COMPRESSOR`; or `DGEN_STATUS_NULL_POINTER`.
  *
  * # Safety
  * `cfg` is NULL or points to a readable `dgen_config`; `out` is NULL or
@@ -278,7 +299,10 @@ enum dgen_status dgen_fill(struct dgen_generator *gen, void *buf, size_t len, si
  *
  * Safe to call from many threads at once on one generator. Fails with
  * `DGEN_STATUS_OUT_OF_RANGE` when the range passes the end of a sized stream
- * or `offset + len` passes 2^64 - 1. `buf` may be NULL only when `len` is 0.
+ * or `offset + len` passes 2^64 - 1; an empty range counts too, so `offset`
+ * past the size is refused even when `len` is 0 (`offset` equal to the size
+ * is the empty range at the end, which is fine). `buf` may be NULL only when
+ * `len` is 0.
  *
  * # Safety
  * `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
@@ -310,8 +334,9 @@ enum dgen_status dgen_verify_at(const struct dgen_generator *gen,
                                 uint64_t *mismatch_offset);
 
 /**
- * True when a sized stream has produced all its bytes through `dgen_fill`;
- * never for an endless stream. False (and a message) when `gen` is NULL.
+ * True when the position of a sized stream is at its end (all its bytes were
+ * produced by `dgen_fill`, or `dgen_seek` went to the end); never for an
+ * endless stream. False (and a message) when `gen` is NULL.
  *
  * # Safety
  * `gen` is NULL or a live generator from `dgen_create`.
@@ -336,6 +361,91 @@ uint64_t dgen_seed(const struct dgen_generator *gen);
  * `gen` is NULL or a live generator from `dgen_create`.
  */
 uint64_t dgen_position(const struct dgen_generator *gen);
+
+/**
+ * The stream's size in bytes as configured; 0 for an endless stream (and,
+ * with a message, when `gen` is NULL).
+ *
+ * # Safety
+ * `gen` is NULL or a live generator from `dgen_create`.
+ */
+uint64_t dgen_size(const struct dgen_generator *gen);
+
+/**
+ * The worker threads the generator uses for large fills: `threads`, or every
+ * CPU the process may use when it was 0, capped at those CPUs. 0 (and a
+ * message) when `gen` is NULL.
+ *
+ * # Safety
+ * `gen` is NULL or a live generator from `dgen_create`.
+ */
+uint32_t dgen_threads(const struct dgen_generator *gen);
+
+/**
+ * Moves the stream position: the next `dgen_fill` starts at `position`.
+ *
+ * `position` may be anything up to the size of a sized stream (the size
+ * itself is its end: the stream is then complete) and anything on an endless
+ * one. Past the end it fails with `DGEN_STATUS_OUT_OF_RANGE` and the position
+ * does not move. Not thread-safe on one generator, like `dgen_fill`.
+ *
+ * # Safety
+ * `gen` is NULL or a live generator from `dgen_create`, used by no other
+ * call during this one.
+ */
+enum dgen_status dgen_seek(struct dgen_generator *gen, uint64_t position);
+
+/**
+ * Moves the stream position back to 0, so the stream starts over. Not
+ * thread-safe on one generator, like `dgen_fill`.
+ *
+ * # Safety
+ * `gen` is NULL or a live generator from `dgen_create`, used by no other
+ * call during this one.
+ */
+enum dgen_status dgen_rewind(struct dgen_generator *gen);
+
+/**
+ * One-shot generation: fills `buf` with the bytes `[0, len)` of the stream
+ * `*cfg` describes, as `dgen_create`, `dgen_fill_at(gen, 0, buf, len)` and
+ * `dgen_free` would.
+ *
+ * A bad `cfg` gives the same status and message as `dgen_create`; `len`
+ * past the `size` of a sized stream is `DGEN_STATUS_OUT_OF_RANGE` (with
+ * `size` 0, any `len`). With `has_seed` false each call draws a fresh seed
+ * that is not reported: create a generator to read it back. `buf` may be
+ * NULL only when `len` is 0.
+ *
+ * # Safety
+ * `cfg` is NULL or a readable `dgen_config`; `buf` is NULL or valid for
+ * writes of `len` bytes.
+ */
+enum dgen_status dgen_generate(const struct dgen_config *cfg, void *buf, size_t len);
+
+/**
+ * Allocates `len` bytes whose address is a multiple of `alignment` (0 means
+ * 4096), as `O_DIRECT` I/O needs, and stores the address in `*out`; release
+ * it with `dgen_free_aligned` (never `free`).
+ *
+ * The memory is not cleared: a fill writes every byte, and pages that a
+ * generator's workers touch first are then placed on their NUMA node.
+ * `alignment` must be a power of two; 4096 suits the logical block size of
+ * every common device. On failure `*out` is NULL and the status is
+ * `DGEN_STATUS_OUT_OF_RANGE` (bad alignment, or no memory for `len` bytes)
+ * or `DGEN_STATUS_NULL_POINTER`.
+ *
+ * # Safety
+ * `out` is NULL or writable for one pointer.
+ */
+enum dgen_status dgen_alloc_aligned(size_t len, size_t alignment, void **out);
+
+/**
+ * Releases memory from `dgen_alloc_aligned`. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `buf` is NULL or a block from `dgen_alloc_aligned` not yet released.
+ */
+void dgen_free_aligned(void *buf);
 
 /**
  * Releases a generator and its worker threads. NULL is accepted and ignored.

@@ -10,17 +10,31 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 
+# The Rust toolchain comes from rustup, never from apt: Debian's rustc (1.63
+# on Debian 12) is older than the rust-version Cargo.toml asks for, and a
+# build with it fails far from the cause. Stop here with the reason instead.
+export PATH="$HOME/.cargo/bin:$PATH"
+need_rust=$(sed -n 's/^rust-version *= *"\([0-9.]*\)"/\1/p' Cargo.toml)
+have_rust=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p')
+if ! command -v cargo >/dev/null || [ -z "$have_rust" ] ||
+    [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$need_rust" ]; then
+    echo "test-all: Rust $need_rust or newer is needed (Cargo.toml rust-version); found: ${have_rust:-no rustc/cargo}." >&2
+    if command -v rustup >/dev/null; then
+        echo "  rustup is installed: run 'rustup toolchain install stable' and 'rustup default stable'." >&2
+    else
+        echo "  Install rustup's toolchain (not Debian's rustc, which is older):" >&2
+        echo "    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal" >&2
+        echo "  then open a new shell (or . \"\$HOME/.cargo/env\") and run this script again." >&2
+    fi
+    exit 1
+fi
+
 need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -e /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 # For the build with --features hwloc (topology from hwloc instead of sysfs).
 [ -e /usr/include/hwloc.h ] || need_apt+=(libhwloc-dev)
-if ! command -v cargo >/dev/null; then
-    # Debian's cargo may be older than rust-version in Cargo.toml; rustup's
-    # toolchain is preferred where it can be installed.
-    need_apt+=(cargo rustc)
-fi
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "+ apt-get install ${need_apt[*]}"
     $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -116,8 +116,9 @@ pub struct Config {
     /// with [`Generator::seed`](crate::Generator::seed) so a run can be repeated.
     pub seed: Option<u64>,
     /// Worker threads for large fills; 0 means every CPU this process may run
-    /// on (or every such CPU of `numa_node`). To leave CPUs for I/O threads, set
-    /// it lower, e.g. half of [`default_threads`](crate::default_threads).
+    /// on (or every such CPU of `numa_node`), and more than those is capped
+    /// to them. To leave CPUs for I/O threads, set it lower, e.g. half of
+    /// [`default_threads`](crate::default_threads).
     pub threads: usize,
     /// Whether workers are pinned by NUMA node: `Auto` only on multi-node hosts.
     pub numa_mode: NumaMode,

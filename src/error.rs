@@ -35,8 +35,6 @@ pub enum Error {
         /// The byte found in the buffer.
         actual: u8,
     },
-    /// A worker thread pool could not be created.
-    ThreadPool(String),
 }
 
 impl fmt::Display for Error {
@@ -55,9 +53,21 @@ impl fmt::Display for Error {
             Error::Mismatch { offset, expected, actual } => {
                 write!(f, "data mismatch at offset {offset}: expected 0x{expected:02x}, found 0x{actual:02x}")
             }
-            Error::ThreadPool(why) => write!(f, "cannot start worker threads: {why}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// For [`std::io::Read`] and [`std::io::Seek`]: a refused range or position is
+/// `InvalidInput`, a mismatch `InvalidData`, a bad config `InvalidInput`; the
+/// [`Error`] itself is kept inside (`io::Error::get_ref` / `downcast`).
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        let kind = match e {
+            Error::Mismatch { .. } => std::io::ErrorKind::InvalidData,
+            Error::InvalidConfig { .. } | Error::OutOfRange { .. } => std::io::ErrorKind::InvalidInput,
+        };
+        std::io::Error::new(kind, e)
+    }
+}

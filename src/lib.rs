@@ -33,6 +33,19 @@
 //! copies of earlier bytes of the granule, sized so that zstd, lz4 and gzip
 //! all compress it by `compress_ratio`.
 //!
+//! ## Reading, seeking, one shot
+//! A [`Generator`] is a [`std::io::Read`] and a [`std::io::Seek`], so
+//! `std::io::copy(&mut generator, &mut file)` writes a sized stream; seeking or
+//! any range past the end of a sized stream is an error. [`generate`] returns a
+//! whole sized stream in a `Vec`.
+//!
+//! ## Seeds and threads
+//! `seed: Some(s)` is the seed used; `None` draws a fresh one, which
+//! [`Generator::seed`] reads back. Large fills run on `threads` workers, capped
+//! at the CPUs the process may use; when the workers cannot be started, fills
+//! run on the calling thread (the bytes never depend on threads) and the pool
+//! is tried again after [`POOL_RETRY`].
+//!
 //! Layers: [`model`] is pure (no threads, no FFI); the engine ([`Generator`])
 //! adds the stream position and a thread pool; `ffi` is the C ABI.
 
@@ -52,7 +65,7 @@ pub use config::{
     Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,
     MAX_THREADS,
 };
-pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
+pub use engine::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;

@@ -226,7 +226,9 @@ impl Topology {
     }
 
     /// Where a generator with `threads` (0 = every usable CPU), `mode` and
-    /// `node` (None = any) runs its workers.
+    /// `node` (None = any) runs its workers. Workers are capped at the CPUs
+    /// the process may use (those of `node` when one is chosen): more would
+    /// only take turns on them.
     pub fn plan(&self, threads: usize, mode: NumaMode, node: Option<u32>) -> Result<Placement, Error> {
         let (cpus, pin) = match node {
             Some(n) => {
@@ -263,7 +265,7 @@ impl Topology {
                 (cpus, pin)
             }
         };
-        let threads = if threads == 0 { cpus.len().max(1) } else { threads };
+        let threads = if threads == 0 { cpus.len() } else { threads.min(cpus.len()) }.max(1);
         let pinned = if pin { (0..threads).map(|i| cpus[i % cpus.len()]).collect() } else { Vec::new() };
         Ok(Placement { threads, node, pinned })
     }
@@ -351,6 +353,8 @@ mod tests {
         let p = one.plan(0, NumaMode::Auto, None).unwrap();
         assert_eq!((p.threads, p.pinned.len()), (8, 0), "single node, auto: not pinned");
         assert_eq!(one.plan(0, NumaMode::Force, None).unwrap().pinned.len(), 8);
+        let p = one.plan(4096, NumaMode::Force, None).unwrap();
+        assert_eq!((p.threads, p.pinned.len()), (8, 8), "workers are capped at the allowed CPUs");
 
         let two = Topology::from_sysfs(&fixture("two", "0-15", &[(0, "0-7"), (1, "8-15")], 2), None).unwrap();
         assert_eq!(two.nodes(), vec![0, 1]);
@@ -360,6 +364,7 @@ mod tests {
         assert_eq!((p.threads, p.node), (8, Some(1)));
         assert!(p.pinned.iter().all(|c| (8..16).contains(c)));
         assert!(two.plan(0, NumaMode::Off, Some(1)).unwrap().pinned.is_empty());
+        assert_eq!(two.plan(100, NumaMode::Auto, Some(1)).unwrap().threads, 8, "capped at the node's CPUs");
 
         // Four nodes with gaps in the CPU numbering and offline CPUs (12-13).
         let four = Topology::from_sysfs(

@@ -120,3 +120,60 @@ fn generator_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Generator>();
 }
+
+#[test]
+fn an_empty_range_is_refused_past_the_end_and_allowed_at_it() {
+    let g = Generator::new(Config { size: 10_000, seed: Some(1), ..Config::default() }).unwrap();
+    assert!(g.fill_at(10_000, &mut []).is_ok());
+    assert!(g.verify_at(10_000, &[]).is_ok());
+    assert_eq!(g.fill_at(10_001, &mut []), Err(Error::OutOfRange { offset: 10_001, len: 0, size: 10_000 }));
+    assert_eq!(g.verify_at(10_001, &[]), Err(Error::OutOfRange { offset: 10_001, len: 0, size: 10_000 }));
+}
+
+#[test]
+fn threads_above_the_cpus_are_accepted_and_capped() {
+    let allowed = dgen::Topology::current().allowed.len();
+    for asked in [allowed + 1, 4096] {
+        let g = Generator::new(Config { threads: asked, seed: Some(4), ..Config::default() }).unwrap();
+        assert_eq!(g.threads(), allowed, "threads {asked} on {allowed} CPUs");
+        let mut buf = vec![0u8; 4 << 20];
+        g.fill_at(0, &mut buf).unwrap();
+        g.verify_at(0, &buf).unwrap();
+    }
+    let g = Generator::new(Config { threads: 1, ..Config::default() }).unwrap();
+    assert_eq!(g.threads(), 1);
+}
+
+#[test]
+fn seeking_past_the_end_is_refused_and_keeps_the_position() {
+    use std::io::{ErrorKind, Seek, SeekFrom};
+    let mut g = Generator::new(Config { size: 10_000, seed: Some(1), ..Config::default() }).unwrap();
+    g.seek(SeekFrom::Start(400)).unwrap();
+    for bad in [SeekFrom::Start(10_001), SeekFrom::End(1), SeekFrom::Current(-401), SeekFrom::Current(i64::MAX)] {
+        let e = g.seek(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        assert_eq!(g.position(), 400, "{bad:?} moved the position");
+    }
+    let e = g.seek(SeekFrom::Start(10_001)).unwrap_err();
+    assert_eq!(
+        e.into_inner().unwrap().downcast::<Error>().unwrap().to_string(),
+        Error::OutOfRange { offset: 10_001, len: 0, size: 10_000 }.to_string()
+    );
+    let mut endless = Generator::new(Config { seed: Some(1), ..Config::default() }).unwrap();
+    let e = endless.seek(SeekFrom::End(0)).unwrap_err();
+    assert!(e.to_string().contains("endless"), "{e}");
+    assert_eq!(endless.seek(SeekFrom::Start(u64::MAX)).unwrap(), u64::MAX);
+}
+
+#[test]
+fn generate_refuses_sizes_no_vector_holds() {
+    for (size, shown) in [(0u64, "0"), (u64::MAX, "18446744073709551615"), (1 << 63, "9223372036854775808")] {
+        match dgen::generate(Config { size, ..Config::default() }) {
+            Err(Error::InvalidConfig { field: "size", value, .. }) => assert_eq!(value, shown),
+            other => panic!("generate(size {size}) = {:?}", other.map(|v| v.len())),
+        }
+    }
+    // A bad field is named as by Generator::new.
+    let e = dgen::generate(Config { size: 10, dedup_ratio: 0.5, ..Config::default() }).unwrap_err();
+    assert!(e.to_string().starts_with("dedup_ratio"), "{e}");
+}

@@ -571,3 +571,183 @@ fn topology_reports_json_and_sizes_the_buffer() {
     );
     assert!(last_error().starts_with("numa_node"));
 }
+
+#[test]
+fn a_seed_without_has_seed_is_refused_never_replaced() {
+    let (s, msg) = create_err(&dgen_config { seed: 42, ..config() });
+    assert_eq!(s, dgen_status::InvalidConfig);
+    assert_eq!(msg, "seed is 42 but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed");
+    // has_seed true uses the seed, 0 included; seed 0 without it draws one.
+    for seed in [0u64, 42, u64::MAX] {
+        let g = Gen::new(&dgen_config { seed, has_seed: true, ..config() });
+        // SAFETY: the generator is live.
+        assert_eq!(unsafe { dgen_seed(g.0) }, seed);
+    }
+    let (a, b) = (Gen::new(&config()), Gen::new(&config()));
+    // SAFETY: the generators are live.
+    assert_ne!(unsafe { dgen_seed(a.0) }, unsafe { dgen_seed(b.0) });
+}
+
+#[test]
+fn the_first_bad_field_in_declaration_order_is_reported() {
+    let base = config();
+    let nan_dedup = dgen_config { dedup_ratio: f64::NAN, ..base };
+    let cases = [
+        (dgen_config { numa_mode: 9, ..nan_dedup }, dgen_status::InvalidDedupRatio, "dedup_ratio"),
+        (dgen_config { compressor: 99, numa_node: -5, ..nan_dedup }, dgen_status::InvalidDedupRatio, "dedup_ratio"),
+        (
+            dgen_config { compress_ratio: 0.0, threads: 5000, ..base },
+            dgen_status::InvalidCompressRatio,
+            "compress_ratio",
+        ),
+        (dgen_config { dedup_unit: 1, seed: 3, ..base }, dgen_status::InvalidDedupUnit, "dedup_unit"),
+        (dgen_config { seed: 3, threads: 5000, numa_mode: 9, ..base }, dgen_status::InvalidConfig, "seed"),
+        (dgen_config { threads: 5000, numa_mode: 9, ..base }, dgen_status::InvalidThreads, "threads"),
+        (dgen_config { numa_mode: 9, numa_node: -5, compressor: 99, ..base }, dgen_status::InvalidConfig, "numa_mode"),
+        (dgen_config { numa_node: -5, compressor: 99, ..base }, dgen_status::InvalidConfig, "numa_node"),
+        (dgen_config { numa_node: 4000, compressor: 99, ..base }, dgen_status::InvalidConfig, "numa_node"),
+        (dgen_config { compressor: 99, ..base }, dgen_status::InvalidCompressor, "compressor"),
+    ];
+    for (cfg, status, field) in cases {
+        let (s, msg) = create_err(&cfg);
+        assert_eq!(s, status, "{cfg:?}: {msg}");
+        assert!(msg.starts_with(&format!("{field} ")), "{cfg:?}: {msg}");
+        // dgen_topology and dgen_generate check a config the same way.
+        let mut needed = 0usize;
+        // SAFETY: NULL buf with len 0 is allowed; `needed` is writable.
+        assert_eq!(unsafe { dgen_topology(&cfg, null_mut(), 0, &mut needed) }, status);
+        assert_eq!(last_error(), msg);
+        // SAFETY: len 0 with a NULL buffer.
+        assert_eq!(unsafe { dgen_generate(&cfg, null_mut(), 0) }, status);
+        assert_eq!(last_error(), msg);
+    }
+}
+
+#[test]
+fn threads_above_the_cpus_are_capped_and_reported() {
+    let allowed = dgen::Topology::current().allowed.len() as u32;
+    for (asked, used) in [(0, allowed), (1, 1), (allowed + 1, allowed), (4096, allowed)] {
+        let g = Gen::new(&dgen_config { threads: asked, ..config() });
+        // SAFETY: the generator is live.
+        assert_eq!(unsafe { dgen_threads(g.0) }, used, "threads {asked}");
+    }
+    // SAFETY: NULL is checked.
+    assert_eq!(unsafe { dgen_threads(null()) }, 0);
+    assert_eq!(last_error(), "dgen_threads: gen must not be NULL");
+}
+
+#[test]
+fn size_seek_and_rewind() {
+    let size = 100_000u64;
+    let mut gen = Gen::new(&dgen_config { size, seed: 5, has_seed: true, ..config() });
+    let mut all = vec![0u8; size as usize];
+    assert_eq!(gen.fill_at(0, &mut all), dgen_status::Ok);
+    // SAFETY: the generator is live and no other call uses it.
+    unsafe {
+        assert_eq!(dgen_size(gen.0), size);
+        assert_eq!(dgen_seek(gen.0, 70_000), dgen_status::Ok);
+        assert_eq!(dgen_position(gen.0), 70_000);
+    }
+    let mut buf = vec![0u8; 1000];
+    assert_eq!(gen.fill(&mut buf), (dgen_status::Ok, 1000));
+    assert_eq!(buf[..], all[70_000..71_000]);
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(dgen_seek(gen.0, size + 1), dgen_status::OutOfRange);
+        assert_eq!(last_error(), "dgen_seek: position 100001 passes the end of the stream (size 100000)");
+        assert_eq!(dgen_position(gen.0), 71_000, "a refused seek does not move the position");
+        assert_eq!(dgen_seek(gen.0, size), dgen_status::Ok);
+        assert!(dgen_is_complete(gen.0));
+        assert_eq!(dgen_rewind(gen.0), dgen_status::Ok);
+        assert_eq!(dgen_position(gen.0), 0);
+        assert!(!dgen_is_complete(gen.0));
+    }
+    assert_eq!(gen.fill(&mut buf), (dgen_status::Ok, 1000));
+    assert_eq!(buf[..], all[..1000]);
+
+    let endless = Gen::new(&config());
+    // SAFETY: live generator; NULLs are checked.
+    unsafe {
+        assert_eq!(dgen_size(endless.0), 0);
+        assert_eq!(dgen_seek(endless.0, u64::MAX), dgen_status::Ok);
+        assert_eq!(dgen_seek(null_mut(), 0), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_seek: gen must not be NULL");
+        assert_eq!(dgen_rewind(null_mut()), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_rewind: gen must not be NULL");
+        assert_eq!(dgen_size(null()), 0);
+        assert_eq!(last_error(), "dgen_size: gen must not be NULL");
+    }
+}
+
+#[test]
+fn an_empty_range_past_the_end_is_out_of_range() {
+    let gen = Gen::new(&dgen_config { size: 8192, ..config() });
+    assert_eq!(gen.fill_at(8192, &mut []), dgen_status::Ok);
+    assert_eq!(gen.verify_at(8192, &[]).0, dgen_status::Ok);
+    assert_eq!(gen.fill_at(8193, &mut []), dgen_status::OutOfRange);
+    assert_eq!(gen.verify_at(8193, &[]).0, dgen_status::OutOfRange);
+    assert_eq!(last_error(), "range out of bounds: offset 8193 + length 0 passes the stream size 8192");
+}
+
+#[test]
+fn generate_fills_a_buffer_from_offset_0() {
+    let cfg = dgen_config { size: 5 << 20, dedup_ratio: 2.0, compress_ratio: 3.0, ..golden_config() };
+    let gen = Gen::new(&cfg);
+    let mut want = vec![0u8; 5 << 20];
+    assert_eq!(gen.fill_at(0, &mut want), dgen_status::Ok);
+    for len in [0usize, 1, 4097, 5 << 20] {
+        let mut got = vec![0u8; len];
+        // SAFETY: `got` is valid for `len` bytes.
+        assert_eq!(unsafe { dgen_generate(&cfg, got.as_mut_ptr().cast(), len) }, dgen_status::Ok);
+        assert!(got[..] == want[..len], "dgen_generate of {len} bytes");
+    }
+    let mut more = vec![0u8; (5 << 20) + 1];
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(dgen_generate(&cfg, more.as_mut_ptr().cast(), more.len()), dgen_status::OutOfRange);
+        assert_eq!(dgen_generate(null(), more.as_mut_ptr().cast(), 1), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_generate: cfg must not be NULL");
+        assert_eq!(dgen_generate(&cfg, null_mut(), 1), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_generate: buf must not be NULL");
+    }
+    // An endless stream takes any length.
+    let endless = dgen_config { size: 0, ..cfg };
+    // SAFETY: as above.
+    assert_eq!(unsafe { dgen_generate(&endless, more.as_mut_ptr().cast(), more.len()) }, dgen_status::Ok);
+    let mut stream = vec![0u8; more.len()];
+    assert_eq!(Gen::new(&endless).fill_at(0, &mut stream), dgen_status::Ok);
+    assert!(more == stream);
+}
+
+#[test]
+fn aligned_allocations_are_aligned_and_usable() {
+    for (len, alignment, want) in [(1 << 20, 0usize, 4096usize), (4096, 512, 512), (3, 1, 16), (0, 8192, 8192)] {
+        let mut p = std::ptr::dangling_mut::<c_void>();
+        // SAFETY: `p` is writable.
+        assert_eq!(unsafe { dgen_alloc_aligned(len, alignment, &mut p) }, dgen_status::Ok, "{}", last_error());
+        assert!(!p.is_null());
+        assert_eq!(p as usize % want, 0, "len {len} alignment {alignment}");
+        if len > 0 {
+            let gen = Gen::new(&config());
+            // SAFETY: the block holds `len` writable bytes.
+            let buf = unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), len) };
+            assert_eq!(gen.fill_at(0, buf), dgen_status::Ok);
+            assert_eq!(gen.verify_at(0, buf).0, dgen_status::Ok);
+        }
+        // SAFETY: `p` came from dgen_alloc_aligned and is released once.
+        unsafe { dgen_free_aligned(p) };
+    }
+    let mut p = std::ptr::dangling_mut::<c_void>();
+    // SAFETY: `p` is writable; NULL `out` is checked.
+    unsafe {
+        assert_eq!(dgen_alloc_aligned(100, 3000, &mut p), dgen_status::OutOfRange);
+        assert_eq!(last_error(), "dgen_alloc_aligned: alignment 3000 is not a power of two");
+        assert!(p.is_null());
+        assert_eq!(dgen_alloc_aligned(usize::MAX - 100, 4096, &mut p), dgen_status::OutOfRange);
+        assert!(last_error().contains("larger than any buffer"), "{}", last_error());
+        assert_eq!(dgen_alloc_aligned(isize::MAX as usize - 8192, 4096, &mut p), dgen_status::OutOfRange);
+        assert!(p.is_null());
+        assert_eq!(dgen_alloc_aligned(100, 0, null_mut()), dgen_status::NullPointer);
+        dgen_free_aligned(null_mut());
+    }
+}

@@ -187,3 +187,61 @@ fn rewind_and_set_position_replay_the_stream() {
     assert_eq!(&b[..10], &a[50_000..50_010]);
     assert_eq!(g.position(), 50_010);
 }
+
+/// `Generator` is a `std::io::Read`: `std::io::copy` writes the whole sized
+/// stream, the same bytes as `fill`, and then reads give 0.
+#[test]
+fn io_copy_writes_the_stream() {
+    use std::io::Read;
+    let c = Config { size: (5 << 20) + 777, ..cfg(2) };
+    let want = dgen::generate(c.clone()).unwrap();
+    let mut g = Generator::new(c).unwrap();
+    let mut out = Vec::new();
+    let n = std::io::copy(&mut g, &mut out).unwrap();
+    assert_eq!(n, want.len() as u64);
+    assert!(out == want, "io::copy gives other bytes than generate");
+    assert!(g.is_complete());
+    assert_eq!(g.read(&mut [0u8; 10]).unwrap(), 0);
+    // read_exact on a fresh generator, in odd pieces, too.
+    let mut g = Generator::new(Config { size: 100_000, ..cfg(1) }).unwrap();
+    let mut head = vec![0u8; 99_999];
+    g.read_exact(&mut head).unwrap();
+    let mut direct = vec![0u8; 99_999];
+    g.fill_at(0, &mut direct).unwrap();
+    assert!(head == direct);
+}
+
+/// `std::io::Seek` moves the position `read` continues from.
+#[test]
+fn io_seek_moves_the_position() {
+    use std::io::{Read, Seek, SeekFrom};
+    let c = Config { size: 1 << 20, ..cfg(1) };
+    let want = dgen::generate(c.clone()).unwrap();
+    let mut g = Generator::new(c).unwrap();
+    let mut buf = [0u8; 1000];
+    assert_eq!(g.seek(SeekFrom::Start(5000)).unwrap(), 5000);
+    g.read_exact(&mut buf).unwrap();
+    assert_eq!(buf[..], want[5000..6000]);
+    assert_eq!(g.seek(SeekFrom::Current(-3000)).unwrap(), 3000);
+    assert_eq!(g.stream_position().unwrap(), 3000);
+    g.read_exact(&mut buf).unwrap();
+    assert_eq!(buf[..], want[3000..4000]);
+    assert_eq!(g.seek(SeekFrom::End(-1000)).unwrap(), (1 << 20) - 1000);
+    assert_eq!(g.read(&mut [0u8; 4000]).unwrap(), 1000, "a short read at the end");
+    assert_eq!(g.seek(SeekFrom::End(0)).unwrap(), 1 << 20);
+    assert!(g.is_complete());
+    g.rewind();
+    g.read_exact(&mut buf).unwrap();
+    assert_eq!(buf[..], want[..1000]);
+}
+
+/// `dgen::generate` gives the bytes a generator gives for the same config.
+#[test]
+fn generate_equals_the_stream() {
+    for c in [Config { size: 3 << 20, ..cfg(2) }, Config { size: 12_345, ..cfg(1) }] {
+        let data = dgen::generate(c.clone()).unwrap();
+        assert_eq!(data.len() as u64, c.size);
+        let g = Generator::new(c).unwrap();
+        g.verify_at(0, &data).unwrap();
+    }
+}

@@ -7,8 +7,14 @@
 //   while (gen.fill(block) > 0) { /* write block */ }
 //
 // Thread safety is that of the C handle: fill_at, verify_at, is_complete,
-// seed and position may run from many threads at once on one Generator;
-// fill, read and move/destruction need it to themselves.
+// seed, size, threads and position may run from many threads at once on one
+// Generator; fill, read, seek, rewind and move/destruction need it to
+// themselves.
+//
+// Seeds: Config().seed(v) fixes the seed (any value, 0 included); without it
+// each Generator draws a fresh seed, which seed() reads back. A C config with
+// a non-zero seed but has_seed false is refused (dgen::Error with
+// DGEN_STATUS_INVALID_CONFIG), never replaced by a random seed.
 #ifndef DGEN_HPP
 #define DGEN_HPP
 
@@ -90,16 +96,24 @@ public:
     Config &compress_ratio(double v) noexcept { c_.compress_ratio = v; return *this; }
     /// Dedup unit in bytes: a multiple of 4096 up to 64 MiB.
     Config &dedup_unit(uint32_t v) noexcept { c_.dedup_unit = v; return *this; }
-    /// Fixes the seed, so the stream repeats.
+    /// Fixes the seed (any value, 0 included), so the stream repeats: sets
+    /// both `seed` and `has_seed` of the C struct.
     Config &seed(uint64_t v) noexcept { c_.seed = v; c_.has_seed = true; return *this; }
-    /// Draws a fresh seed per generator (the default).
+    /// Draws a fresh seed per generator (the default), which
+    /// Generator::seed() reads back.
     Config &random_seed() noexcept { c_.seed = 0; c_.has_seed = false; return *this; }
-    /// Worker threads for large fills; 0 means every CPU.
+    /// Worker threads for large fills; 0 means every CPU the process may
+    /// use. Up to 4096 is accepted and capped at those CPUs
+    /// (Generator::threads() gives the number in use).
     Config &threads(uint32_t v) noexcept { c_.threads = v; return *this; }
     /// How workers are placed: DGEN_NUMA_MODE_AUTO, _OFF or _FORCE.
     Config &numa_mode(dgen_numa_mode v) noexcept { c_.numa_mode = static_cast<uint32_t>(v); return *this; }
     /// Keeps the workers on this NUMA node; -1 for none.
     Config &numa_node(int32_t v) noexcept { c_.numa_node = v; return *this; }
+    /// The compressor compress_ratio is calibrated for: DGEN_COMPRESSOR_AUTO
+    /// (the default: every LZ-family compressor lands near the target) or
+    /// one by name, e.g. DGEN_COMPRESSOR_ZSTD, which then hits it tightly.
+    Config &compressor(dgen_compressor v) noexcept { c_.compressor = static_cast<uint32_t>(v); return *this; }
 
     /// The C struct, for dgen_create or for reading fields back.
     const dgen_config &c_config() const noexcept { return c_; }
@@ -108,6 +122,82 @@ public:
 private:
     dgen_config c_;
 };
+
+/// Memory aligned for O_DIRECT I/O (dgen_alloc_aligned): `size()` bytes at an
+/// address that is a multiple of the alignment (4096 by default). Move-only;
+/// released by the destructor. The bytes are not cleared: fill them with a
+/// Generator (fill_at, fill) or dgen::generate. It is a contiguous container,
+/// so every container overload of Generator takes it.
+class AlignedBuffer {
+public:
+    /// Allocates `len` bytes aligned to `alignment` (a power of two; 0
+    /// means 4096). Throws dgen::Error for a bad alignment or when memory
+    /// runs out.
+    explicit AlignedBuffer(std::size_t len, std::size_t alignment = 4096) : len_(len) {
+        void *p = nullptr;
+        detail::check(dgen_alloc_aligned(len, alignment, &p));
+        data_ = static_cast<uint8_t *>(p);
+    }
+    AlignedBuffer(const AlignedBuffer &) = delete;
+    AlignedBuffer &operator=(const AlignedBuffer &) = delete;
+    AlignedBuffer(AlignedBuffer &&other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), len_(std::exchange(other.len_, 0)) {}
+    AlignedBuffer &operator=(AlignedBuffer &&other) noexcept {
+        if (this != &other) {
+            dgen_free_aligned(data_);
+            data_ = std::exchange(other.data_, nullptr);
+            len_ = std::exchange(other.len_, 0);
+        }
+        return *this;
+    }
+    ~AlignedBuffer() { dgen_free_aligned(data_); }
+
+    /// The first byte (null once moved from).
+    uint8_t *data() noexcept { return data_; }
+    const uint8_t *data() const noexcept { return data_; }
+    /// The length in bytes (0 once moved from).
+    std::size_t size() const noexcept { return len_; }
+    uint8_t *begin() noexcept { return data_; }
+    uint8_t *end() noexcept { return data_ + len_; }
+    const uint8_t *begin() const noexcept { return data_; }
+    const uint8_t *end() const noexcept { return data_ + len_; }
+    uint8_t &operator[](std::size_t i) noexcept { return data_[i]; }
+    const uint8_t &operator[](std::size_t i) const noexcept { return data_[i]; }
+
+private:
+    uint8_t *data_ = nullptr;
+    std::size_t len_ = 0;
+};
+
+/// One-shot generation: fills `buf` with the bytes [0, len) of the stream
+/// `cfg` describes (dgen_generate). `len` may not pass a sized stream's end.
+/// Throws dgen::Error.
+inline void generate(const Config &cfg, void *buf, std::size_t len) {
+    detail::check(dgen_generate(&cfg.c_config(), buf, len));
+}
+
+/// generate into a contiguous container (its size in bytes).
+template <class C, std::enable_if_t<detail::is_byte_container_v<C>, int> = 0>
+void generate(const Config &cfg, C &&container) {
+    generate(cfg, static_cast<void *>(std::data(container)), detail::byte_size(container));
+}
+
+/// The whole of a sized stream, `cfg`'s size in bytes. Throws dgen::Error
+/// (DGEN_STATUS_INVALID_CONFIG) naming `size` for an endless stream (size 0)
+/// or one larger than a vector can hold, and for every other bad field as
+/// Generator does.
+inline std::vector<uint8_t> generate(const Config &cfg) {
+    const uint64_t size = cfg.c_config().size;
+    if (size == 0 || size > static_cast<uint64_t>(std::vector<uint8_t>().max_size())) {
+        // size is the first field, so it is named before any other bad one.
+        throw Error(DGEN_STATUS_INVALID_CONFIG,
+                    "size must be from 1 to the largest vector for dgen::generate (0 is an endless stream), got " +
+                        std::to_string(size));
+    }
+    std::vector<uint8_t> out(static_cast<std::size_t>(size));
+    generate(cfg, out.data(), out.size());
+    return out;
+}
 
 /// This machine's NUMA nodes and CPUs, and where a generator built from `cfg`
 /// would run its workers, as JSON text (see dgen_topology). Throws dgen::Error.
@@ -212,12 +302,24 @@ public:
                          detail::byte_size(container), mismatch_offset);
     }
 
-    /// True when a sized stream has produced all its bytes through fill.
+    /// True when the position of a sized stream is at its end.
     bool is_complete() const noexcept { return gen_ != nullptr && dgen_is_complete(gen_); }
     /// The seed in use; a Config with it repeats the stream.
     uint64_t seed() const { return dgen_seed(handle()); }
     /// Offset the next fill starts at.
     uint64_t position() const { return dgen_position(handle()); }
+    /// The stream's size in bytes; 0 for an endless stream.
+    uint64_t size() const { return dgen_size(handle()); }
+    /// Worker threads for large fills, after the cap at the CPUs the process
+    /// may use.
+    uint32_t threads() const { return dgen_threads(handle()); }
+
+    /// Moves the position the next fill starts at. Past the end of a sized
+    /// stream it throws dgen::Error (DGEN_STATUS_OUT_OF_RANGE) and the
+    /// position stays; the end itself is allowed.
+    void seek(uint64_t position) { detail::check(dgen_seek(gen_, position)); }
+    /// Starts the stream over from offset 0.
+    void rewind() { detail::check(dgen_rewind(gen_)); }
 
     /// The C handle, still owned by this object (null once moved from).
     dgen_generator *get() const noexcept { return gen_; }
@@ -225,8 +327,8 @@ public:
     explicit operator bool() const noexcept { return gen_ != nullptr; }
 
 private:
-    // dgen_seed and dgen_position have no status to report a null handle
-    // with, so the wrapper checks first.
+    // dgen_seed, dgen_position, dgen_size and dgen_threads have no status to
+    // report a null handle with, so the wrapper checks first.
     const dgen_generator *handle() const {
         if (gen_ == nullptr) {
             throw Error(DGEN_STATUS_NULL_POINTER, "dgen::Generator has been moved from");

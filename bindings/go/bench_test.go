@@ -18,7 +18,7 @@ var benchConfig = cloop.Config{DedupRatio: 2, CompressRatio: 2, Seed: 42}
 
 func newBench(b *testing.B) *dgen.Generator {
 	g, err := dgen.New(dgen.Config{DedupRatio: benchConfig.DedupRatio, CompressRatio: benchConfig.CompressRatio,
-		Seed: benchConfig.Seed, HasSeed: true})
+		Seed: dgen.SeedOf(benchConfig.Seed)})
 	if err != nil {
 		b.Fatal(err)
 	}

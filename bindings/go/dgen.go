@@ -3,16 +3,19 @@
 // and seekable, produced straight into the caller's buffer by libdgen.
 //
 // A Generator is an io.Reader (a stream that ends at Config.Size, or never
-// when Size is 0), an io.ReaderAt that may be used from many goroutines at
-// once, and an io.WriterTo, so io.Copy needs no extra buffer. Every byte is a
-// pure function of the seed, the ratios, the dedup unit, the size and the
-// byte's offset: the same Config gives the same bytes in Go, C, C++, Rust and
-// the dgen command, for any thread count and any read sizes.
+// when Size is 0), an io.Seeker, an io.ReaderAt that may be used from many
+// goroutines at once, and an io.WriterTo, so io.Copy needs no extra buffer.
+// Every byte is a pure function of the seed, the ratios, the dedup unit, the
+// compressor, the size and the byte's offset: the same Config gives the same
+// bytes in Go, C, C++, Rust and the dgen command, for any thread count and
+// any read sizes.
 //
-//	g, err := dgen.New(dgen.Config{Size: 1 << 30, DedupRatio: 2, CompressRatio: 3, Seed: 42, HasSeed: true})
+//	g, err := dgen.New(dgen.Config{Size: 1 << 30, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(42)})
 //	if err != nil { ... }
 //	defer g.Close()
 //	n, err := io.Copy(file, g)
+//
+// Generate does it in one call for data that fits in memory.
 package dgen
 
 /*
@@ -64,6 +67,14 @@ static dgen_go_result dgen_go_verify_at(const dgen_generator *gen, uint64_t offs
 static dgen_go_result dgen_go_topology(const dgen_config *cfg, char *buf, size_t len, size_t *needed) {
 	return dgen_go_result_of(dgen_topology(cfg, buf, len, needed));
 }
+
+static dgen_go_result dgen_go_seek(dgen_generator *gen, uint64_t position) {
+	return dgen_go_result_of(dgen_seek(gen, position));
+}
+
+static dgen_go_result dgen_go_generate(const dgen_config *cfg, void *buf, size_t len) {
+	return dgen_go_result_of(dgen_generate(cfg, buf, len));
+}
 */
 import "C"
 
@@ -72,6 +83,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -88,8 +100,79 @@ const (
 	NumaForce NumaMode = C.DGEN_NUMA_MODE_FORCE
 )
 
+// Compressor names the compressor that Config.CompressRatio is calibrated
+// for (dgen_compressor in C).
+type Compressor uint32
+
+const (
+	// CompressorAuto lays data out so that every LZ-family compressor
+	// storage systems run lands near the target (the zero value).
+	CompressorAuto Compressor = C.DGEN_COMPRESSOR_AUTO
+	// CompressorZstd tunes the layout for zstd.
+	CompressorZstd Compressor = C.DGEN_COMPRESSOR_ZSTD
+	// CompressorLz4 tunes it for lz4.
+	CompressorLz4 Compressor = C.DGEN_COMPRESSOR_LZ4
+	// CompressorGzip tunes it for deflate: zlib and gzip.
+	CompressorGzip Compressor = C.DGEN_COMPRESSOR_GZIP
+	// CompressorSnappy tunes it for snappy.
+	CompressorSnappy Compressor = C.DGEN_COMPRESSOR_SNAPPY
+	// CompressorLzo tunes it for LZO1X-1.
+	CompressorLzo Compressor = C.DGEN_COMPRESSOR_LZO
+	// CompressorLzjb tunes it for LZJB.
+	CompressorLzjb Compressor = C.DGEN_COMPRESSOR_LZJB
+)
+
+// compressorNames are the names every face uses, indexed by value.
+var compressorNames = [...]string{"auto", "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"}
+
+// String gives the compressor's name ("zstd"), or Compressor(N) for a value
+// that names none.
+func (c Compressor) String() string {
+	if int(c) < len(compressorNames) {
+		return compressorNames[c]
+	}
+	return fmt.Sprintf("Compressor(%d)", uint32(c))
+}
+
+// ParseCompressor returns the compressor with this name: auto, zstd, lz4,
+// gzip (also zlib or deflate), snappy, lzo (also lzo1x or lzo1x-1) or lzjb,
+// in any letter case. Another name is an *Error with StatusInvalidCompressor.
+func ParseCompressor(name string) (Compressor, error) {
+	lower := strings.ToLower(strings.TrimSpace(name))
+	switch lower {
+	case "zlib", "deflate":
+		return CompressorGzip, nil
+	case "lzo1x", "lzo1x-1":
+		return CompressorLzo, nil
+	}
+	for i, n := range compressorNames {
+		if n == lower {
+			return Compressor(i), nil
+		}
+	}
+	return CompressorAuto, &Error{Status: StatusInvalidCompressor,
+		Message: "compressor must be one of " + strings.Join(compressorNames[:], ", ") + ", got " + name}
+}
+
+// MarshalText gives the name, so a Compressor reads well in JSON and other
+// text formats.
+func (c Compressor) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText parses a name as ParseCompressor does (flag.TextVar and
+// encoding/json use it).
+func (c *Compressor) UnmarshalText(text []byte) error {
+	v, err := ParseCompressor(string(text))
+	if err == nil {
+		*c = v
+	}
+	return err
+}
+
 // Config says what to generate. The zero value is valid: an endless stream
 // of incompressible, unique bytes with a fresh random seed.
+//
+// The fields are checked in the order they are declared, and an error names
+// the first bad one.
 type Config struct {
 	// Size is the length of the stream in bytes; 0 means endless.
 	Size uint64
@@ -101,25 +184,37 @@ type Config struct {
 	// DedupUnit is the dedup block size in bytes, a multiple of 4096 up to
 	// 64 MiB; 0 means the library default (4096).
 	DedupUnit uint32
-	// Seed selects the stream when HasSeed is true; otherwise each
-	// generator draws a fresh seed, which Generator.Seed reads back.
-	Seed    uint64
-	HasSeed bool
+	// Seed selects the stream when set (any value, 0 included): write
+	// SeedOf(42). Nil draws a fresh seed per generator, which
+	// Generator.Seed reads back so the run can be repeated.
+	Seed *uint64
 	// Threads used for large reads; 0 means every CPU this process may run
-	// on (or every such CPU of NumaNode). Leave CPUs for I/O goroutines by
-	// asking for fewer, for example half of runtime.NumCPU().
+	// on (or every such CPU of NumaNode). Up to 4096 is accepted and capped
+	// at those CPUs; Generator.Threads reports the number in use. Leave CPUs
+	// for I/O goroutines by asking for fewer, for example half of
+	// runtime.NumCPU().
 	Threads int
 	// NumaMode places the threads; the zero value is NumaAuto.
 	NumaMode NumaMode
-	// NumaNode keeps the threads on that NUMA node's CPUs when HasNumaNode
-	// is true.
-	NumaNode    int
-	HasNumaNode bool
+	// NumaNode keeps the threads on that NUMA node's CPUs when set: write
+	// NodeOf(1). Nil means any node.
+	NumaNode *int
+	// Compressor is the compressor CompressRatio is calibrated for; the zero
+	// value, CompressorAuto, suits them all.
+	Compressor Compressor
 }
 
-// toC converts the config, checking the fields Go can hold out of the C
-// range (the library checks the rest and names the field and value).
-func (cfg Config) toC() (C.dgen_config, error) {
+// SeedOf returns a pointer to seed, for Config.Seed.
+func SeedOf(seed uint64) *uint64 { return &seed }
+
+// NodeOf returns a pointer to node, for Config.NumaNode.
+func NodeOf(node int) *int { return &node }
+
+// toC converts the config field by field, in declaration order. A field Go
+// can hold but C cannot (a negative thread count) stops it: the fields
+// before it are set, the later ones keep the library's defaults, and the
+// problem is returned for cConfig to report.
+func (cfg Config) toC() (C.dgen_config, *Error) {
 	var c C.dgen_config
 	C.dgen_config_init(&c)
 	c.size = C.uint64_t(cfg.Size)
@@ -132,44 +227,67 @@ func (cfg Config) toC() (C.dgen_config, error) {
 	if cfg.DedupUnit != 0 {
 		c.dedup_unit = C.uint32_t(cfg.DedupUnit)
 	}
-	c.seed = C.uint64_t(cfg.Seed)
-	c.has_seed = C.bool(cfg.HasSeed)
+	if cfg.Seed != nil {
+		c.seed = C.uint64_t(*cfg.Seed)
+		c.has_seed = true
+	}
 	if cfg.Threads < 0 || uint64(cfg.Threads) > math.MaxUint32 {
 		return c, &Error{Status: StatusInvalidThreads,
 			Message: fmt.Sprintf("threads must be from 0 (all CPUs) to 4096, got %d", cfg.Threads)}
 	}
 	c.threads = C.uint32_t(cfg.Threads)
 	c.numa_mode = C.uint32_t(cfg.NumaMode)
-	if cfg.HasNumaNode {
-		if cfg.NumaNode < 0 || cfg.NumaNode > math.MaxInt32 {
+	if cfg.NumaNode != nil {
+		if n := *cfg.NumaNode; n < 0 || n > math.MaxInt32 {
 			return c, &Error{Status: StatusInvalidConfig,
-				Message: fmt.Sprintf("numa_node must be a NUMA node number (0 or more), got %d", cfg.NumaNode)}
+				Message: fmt.Sprintf("numa_node must be a NUMA node number (0 or more), got %d", n)}
 		}
-		c.numa_node = C.int32_t(cfg.NumaNode)
+		c.numa_node = C.int32_t(*cfg.NumaNode)
 	}
+	c.compressor = C.uint32_t(cfg.Compressor)
 	return c, nil
 }
 
-// Generator produces one stream. Read and WriteTo continue the stream;
-// ReadAt and Verify reach any offset and may run from many goroutines at
-// once. Close releases the library's memory and threads; a finalizer does it
-// for a Generator that is dropped without Close, but threads and memory are
-// held until the garbage collector runs, so call Close.
+// cConfig converts the config for the library. A problem toC finds is
+// reported only when the fields before it pass the library's checks, so the
+// error always names the first bad field in declaration order, whichever
+// side finds it.
+func (cfg Config) cConfig() (C.dgen_config, error) {
+	c, bad := cfg.toC()
+	if bad == nil {
+		return c, nil
+	}
+	// Generating 0 bytes checks a config exactly as creating a generator does.
+	if err := check(C.dgen_go_generate(&c, nil, 0)); err != nil {
+		return c, err
+	}
+	return c, bad
+}
+
+// Generator produces one stream. Read and WriteTo continue the stream from
+// the position, which Seek moves; ReadAt and Verify reach any offset and may
+// run from many goroutines at once. Close releases the library's memory and
+// threads; a finalizer does it for a Generator that is dropped without Close,
+// but threads and memory are held until the garbage collector runs, so call
+// Close.
 type Generator struct {
-	// mu guards gen: Read, WriteTo and Close take it for writing (the
-	// library needs the handle to itself for them), ReadAt and Verify for
-	// reading.
+	// mu guards gen and pos: Read, WriteTo, Seek and Close take it for
+	// writing (the library needs the handle to itself for them), ReadAt and
+	// Verify for reading.
 	mu   sync.RWMutex
 	gen  *C.dgen_generator
+	pos  uint64 // the library's position, which only calls under mu move
 	size uint64
 	seed uint64
+	// threads is the library's worker count, after the cap at the CPUs.
+	threads int
 }
 
 // New creates a generator. A bad config returns an *Error whose Status names
 // the field (compare with errors.Is, e.g. ErrInvalidDedupRatio) and whose
 // message gives the field and the value.
 func New(cfg Config) (*Generator, error) {
-	c, err := cfg.toC()
+	c, err := cfg.cConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -177,17 +295,99 @@ func New(cfg Config) (*Generator, error) {
 	if err := check(C.dgen_go_create(&c, &h)); err != nil {
 		return nil, err
 	}
-	g := &Generator{gen: h, size: cfg.Size, seed: uint64(C.dgen_seed(h))}
+	g := &Generator{gen: h, size: cfg.Size, seed: uint64(C.dgen_seed(h)), threads: int(C.dgen_threads(h))}
 	runtime.SetFinalizer(g, (*Generator).free)
 	return g, nil
 }
 
-// Seed returns the seed of the stream: Config.Seed, or the one drawn when
-// HasSeed was false, so that the run can be repeated.
+// Generate returns the whole of a sized stream: Config.Size bytes, the same
+// bytes a Generator's ReadAt(p, 0) gives. Size 0 (an endless stream) and
+// sizes no slice can hold are an *Error naming size; the other fields are
+// checked as New checks them. Without a Seed each call draws a fresh one,
+// which is not reported: use New to read it back.
+func Generate(cfg Config) ([]byte, error) {
+	if cfg.Size == 0 || cfg.Size > math.MaxInt {
+		return nil, &Error{Status: StatusInvalidConfig, Message: fmt.Sprintf(
+			"size must be from 1 to %d bytes for Generate (0 is an endless stream), got %d", math.MaxInt, cfg.Size)}
+	}
+	c, err := cfg.cConfig()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, int(cfg.Size))
+	err = check(C.dgen_go_generate(&c, unsafe.Pointer(&out[0]), C.size_t(len(out))))
+	runtime.KeepAlive(out)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Seed returns the seed of the stream: Config.Seed, or the one drawn when it
+// was nil, so that the run can be repeated.
 func (g *Generator) Seed() uint64 { return g.seed }
 
 // Size returns Config.Size: the length of the stream, 0 for endless.
 func (g *Generator) Size() uint64 { return g.size }
+
+// Threads returns the worker threads the library uses for large reads:
+// Config.Threads, or every CPU the process may use when it was 0, capped at
+// those CPUs.
+func (g *Generator) Threads() int { return g.threads }
+
+// Position returns the offset the next Read starts at.
+func (g *Generator) Position() uint64 {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.pos
+}
+
+// IsComplete reports whether a sized stream's position is at its end, so
+// Read returns io.EOF; never for an endless stream.
+func (g *Generator) IsComplete() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.size != 0 && g.pos >= g.size
+}
+
+// Seek moves the position Read and WriteTo continue from, as io.Seeker.
+// A position before 0 or past the end of a sized stream is an *Error with
+// StatusOutOfRange and leaves the position alone; the end itself is allowed
+// (Read then returns io.EOF). io.SeekEnd on an endless stream is an error
+// too, as it has no end.
+func (g *Generator) Seek(offset int64, whence int) (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gen == nil {
+		return 0, ErrClosed
+	}
+	var base uint64
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		base = g.pos
+	case io.SeekEnd:
+		if g.size == 0 {
+			return 0, &Error{Status: StatusOutOfRange, Message: "cannot seek from the end of an endless stream (size 0)"}
+		}
+		base = g.size
+	default:
+		return 0, &Error{Status: StatusOutOfRange,
+			Message: fmt.Sprintf("whence must be io.SeekStart, io.SeekCurrent or io.SeekEnd, got %d", whence)}
+	}
+	// base + offset in uint64, with its wrap-around detected: a negative
+	// offset must land below base, a positive one at or above it.
+	target := base + uint64(offset)
+	if (offset < 0) != (target < base) || target > math.MaxInt64 {
+		return 0, &Error{Status: StatusOutOfRange,
+			Message: fmt.Sprintf("seek to %d%+d is outside 0 to 2^63 - 1", base, offset)}
+	}
+	if err := check(C.dgen_go_seek(g.gen, C.uint64_t(target))); err != nil {
+		return 0, err
+	}
+	g.pos = target
+	return int64(target), nil
+}
 
 // Read fills p with the next bytes of the stream. It returns io.EOF, and no
 // bytes, once a sized stream is complete; a read that reaches the end is
@@ -215,13 +415,16 @@ func (g *Generator) readLocked(p []byte) (int, error) {
 	if written == 0 {
 		return 0, io.EOF
 	}
+	g.pos += uint64(written)
 	return int(written), nil
 }
 
 // ReadAt fills p with the bytes at offset off, as io.ReaderAt: it may be
 // called from many goroutines at once and does not move the position of
 // Read. On a sized stream a range that passes the end is filled up to the
-// end and returns io.EOF with the count filled.
+// end and returns io.EOF with the count filled, as io.ReaderAt asks (an
+// offset past the end gives 0 and io.EOF); Verify, which checks rather than
+// reads, refuses such ranges instead.
 func (g *Generator) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, &Error{Status: StatusOutOfRange, Message: fmt.Sprintf("offset must not be negative, got %d", off)}
@@ -296,7 +499,9 @@ func (g *Generator) WriteTo(w io.Writer) (int64, error) {
 
 // Verify checks that p holds the stream's bytes at offset off. It returns
 // nil when every byte matches, a *MismatchError with the offset of the first
-// wrong byte when one differs, and an *Error for a range outside the stream.
+// wrong byte when one differs, and an *Error with StatusOutOfRange for a
+// range outside the stream, as in C, C++ and Rust: an empty p at an offset
+// past the end of a sized stream is outside it too (at the end it is not).
 // Safe for concurrent use.
 func (g *Generator) Verify(p []byte, off int64) error {
 	if off < 0 {
@@ -307,11 +512,13 @@ func (g *Generator) Verify(p []byte, off int64) error {
 	if g.gen == nil {
 		return ErrClosed
 	}
-	if len(p) == 0 {
-		return nil
+	// An empty p still goes to the library, which checks its offset.
+	var first unsafe.Pointer
+	if len(p) > 0 {
+		first = unsafe.Pointer(&p[0])
 	}
 	var at C.uint64_t
-	r := C.dgen_go_verify_at(g.gen, C.uint64_t(off), unsafe.Pointer(&p[0]), C.size_t(len(p)), &at)
+	r := C.dgen_go_verify_at(g.gen, C.uint64_t(off), first, C.size_t(len(p)), &at)
 	if r.status == C.DGEN_STATUS_MISMATCH {
 		i := uint64(at) - uint64(off)
 		var want [1]byte
@@ -328,9 +535,10 @@ func (g *Generator) Verify(p []byte, off int64) error {
 	return check(r)
 }
 
-// Close releases the generator. It is safe to call more than once, and
-// waits for reads in progress on other goroutines; calls after it return
-// ErrClosed.
+// Close releases the generator, waiting for reads in progress on other
+// goroutines. It always returns nil, a second Close included; Read, ReadAt,
+// Verify, WriteTo and Seek after it return ErrClosed (Seed, Size, Threads,
+// Position and IsComplete keep answering from what the generator last knew).
 func (g *Generator) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -356,7 +564,7 @@ func (g *Generator) freeLocked() {
 // nodes and their CPUs, the CPUs this process may use, and where a
 // generator made from cfg would run its threads.
 func Topology(cfg Config) (string, error) {
-	c, err := cfg.toC()
+	c, err := cfg.cConfig()
 	if err != nil {
 		return "", err
 	}

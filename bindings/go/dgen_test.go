@@ -13,14 +13,23 @@ import (
 	"testing"
 
 	dgen "github.com/libdgen/dgen/bindings/go"
+	"github.com/libdgen/dgen/bindings/go/internal/cloop"
 )
+
+// A Generator is every io interface it promises.
+var _ interface {
+	io.ReadSeeker
+	io.ReaderAt
+	io.WriterTo
+	io.Closer
+} = (*dgen.Generator)(nil)
 
 // The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
 const golden16MiB = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c"
 
 var goldenConfig = dgen.Config{
-	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: 42, HasSeed: true,
+	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: dgen.SeedOf(42),
 }
 
 func mustNew(t testing.TB, cfg dgen.Config) *dgen.Generator {
@@ -68,7 +77,7 @@ func TestGoldenSHA256MatchesCAndRust(t *testing.T) {
 }
 
 func TestReadStreamsTheSizedStreamThenEOF(t *testing.T) {
-	cfg := dgen.Config{Size: 10<<20 + 123, DedupRatio: 2, CompressRatio: 3, Seed: 7, HasSeed: true}
+	cfg := dgen.Config{Size: 10<<20 + 123, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(7)}
 	want := reference(t, cfg)
 	g := mustNew(t, cfg)
 	var got []byte
@@ -102,7 +111,7 @@ func TestReadStreamsTheSizedStreamThenEOF(t *testing.T) {
 }
 
 func TestReadAtFromManyGoroutines(t *testing.T) {
-	cfg := dgen.Config{Size: 8 << 20, DedupRatio: 4, CompressRatio: 2, Seed: 11, HasSeed: true, Threads: 2}
+	cfg := dgen.Config{Size: 8 << 20, DedupRatio: 4, CompressRatio: 2, Seed: dgen.SeedOf(11), Threads: 2}
 	want := reference(t, cfg)
 	g := mustNew(t, cfg)
 	var wg sync.WaitGroup
@@ -144,7 +153,7 @@ func TestReadAtFromManyGoroutines(t *testing.T) {
 }
 
 func TestReadAtEdges(t *testing.T) {
-	g := mustNew(t, dgen.Config{Size: 10000, Seed: 3, HasSeed: true})
+	g := mustNew(t, dgen.Config{Size: 10000, Seed: dgen.SeedOf(3)})
 	full := make([]byte, 10000)
 	if n, err := g.ReadAt(full, 0); n != 10000 || err != nil {
 		t.Fatalf("ReadAt(all) = %d, %v", n, err)
@@ -163,14 +172,14 @@ func TestReadAtEdges(t *testing.T) {
 		t.Fatalf("ReadAt(-1) = %v; want ErrOutOfRange naming -1", err)
 	}
 	// An endless stream reaches the largest offset io.ReaderAt can name.
-	e := mustNew(t, dgen.Config{DedupRatio: 3.7, Seed: 1, HasSeed: true})
+	e := mustNew(t, dgen.Config{DedupRatio: 3.7, Seed: dgen.SeedOf(1)})
 	if n, err := e.ReadAt(buf, math.MaxInt64-int64(len(buf))); n != len(buf) || err != nil {
 		t.Fatalf("ReadAt near 2^63 = %d, %v", n, err)
 	}
 }
 
 func TestIOCopyWritesTheWholeStream(t *testing.T) {
-	cfg := dgen.Config{Size: 5<<20 + 1, DedupRatio: 2, CompressRatio: 2, Seed: 5, HasSeed: true}
+	cfg := dgen.Config{Size: 5<<20 + 1, DedupRatio: 2, CompressRatio: 2, Seed: dgen.SeedOf(5)}
 	want := reference(t, cfg)
 	g := mustNew(t, cfg)
 	var out bytes.Buffer
@@ -203,7 +212,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestVerifyFindsAFlippedByte(t *testing.T) {
-	cfg := dgen.Config{Size: 4 << 20, DedupRatio: 2, CompressRatio: 3, Seed: 9, HasSeed: true}
+	cfg := dgen.Config{Size: 4 << 20, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(9)}
 	g := mustNew(t, cfg)
 	const off = 1<<20 + 17
 	buf := make([]byte, 256<<10)
@@ -258,8 +267,11 @@ func TestBadConfigsNameTheFieldAndValue(t *testing.T) {
 		{dgen.Config{Threads: 5000}, dgen.ErrInvalidThreads, []string{"threads", "5000"}},
 		{dgen.Config{Threads: 1 << 40}, dgen.ErrInvalidThreads, []string{"threads", "1099511627776"}},
 		{dgen.Config{NumaMode: 7}, dgen.ErrInvalidConfig, []string{"numa_mode", "7"}},
-		{dgen.Config{NumaNode: 4096, HasNumaNode: true}, dgen.ErrInvalidConfig, []string{"numa_node", "4096"}},
-		{dgen.Config{NumaNode: -2, HasNumaNode: true}, dgen.ErrInvalidConfig, []string{"numa_node", "-2"}},
+		{dgen.Config{NumaNode: dgen.NodeOf(4096)}, dgen.ErrInvalidConfig, []string{"numa_node", "4096"}},
+		{dgen.Config{NumaNode: dgen.NodeOf(-2)}, dgen.ErrInvalidConfig, []string{"numa_node", "-2"}},
+		{dgen.Config{NumaNode: dgen.NodeOf(-1)}, dgen.ErrInvalidConfig, []string{"numa_node", "-1"}},
+		{dgen.Config{NumaNode: dgen.NodeOf(1 << 40)}, dgen.ErrInvalidConfig, []string{"numa_node", "1099511627776"}},
+		{dgen.Config{Compressor: 7}, dgen.ErrInvalidCompressor, []string{"compressor", "got 7"}},
 	}
 	for _, c := range cases {
 		g, err := dgen.New(c.cfg)
@@ -285,7 +297,7 @@ func TestBadConfigsNameTheFieldAndValue(t *testing.T) {
 }
 
 func TestCloseTwiceAndUseAfterClose(t *testing.T) {
-	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: 1, HasSeed: true})
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +326,7 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 }
 
 func TestCloseWhileReadersRun(t *testing.T) {
-	g, err := dgen.New(dgen.Config{Seed: 2, HasSeed: true})
+	g, err := dgen.New(dgen.Config{Seed: dgen.SeedOf(2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +368,7 @@ func TestSeedsAndThreads(t *testing.T) {
 	}
 	// The seed read back repeats the run, with any thread count.
 	for _, threads := range []int{1, 2, 3} {
-		again := reference(t, dgen.Config{Size: 1 << 20, Seed: a.Seed(), HasSeed: true, Threads: threads})
+		again := reference(t, dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(a.Seed()), Threads: threads})
 		if !bytes.Equal(first, again) {
 			t.Fatalf("seed %d with %d threads gave other bytes", a.Seed(), threads)
 		}
@@ -387,7 +399,7 @@ func TestTopologyAndVersion(t *testing.T) {
 	if len(topo.Nodes) == 0 || topo.Placement.Threads != 1 {
 		t.Fatalf("Topology = %s; want nodes and 1 thread", text)
 	}
-	if _, err := dgen.Topology(dgen.Config{NumaNode: 4096, HasNumaNode: true}); !errors.Is(err, dgen.ErrInvalidConfig) {
+	if _, err := dgen.Topology(dgen.Config{NumaNode: dgen.NodeOf(4096)}); !errors.Is(err, dgen.ErrInvalidConfig) {
 		t.Fatalf("Topology(node 4096) = %v; want ErrInvalidConfig", err)
 	}
 	if v := dgen.Version(); strings.Count(v, ".") != 2 {
@@ -395,5 +407,207 @@ func TestTopologyAndVersion(t *testing.T) {
 	}
 	if s := dgen.StatusOutOfRange.String(); !strings.HasPrefix(s, "DGEN_STATUS_OUT_OF_RANGE") {
 		t.Fatalf("StatusOutOfRange.String() = %q", s)
+	}
+}
+
+// A seed that is set is used, 0 included; no flag has to go with it.
+func TestASeedThatIsSetIsHonoured(t *testing.T) {
+	for _, seed := range []uint64{42, 0, math.MaxUint64} {
+		g := mustNew(t, dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(seed)})
+		if g.Seed() != seed {
+			t.Fatalf("Config{Seed: SeedOf(%d)} gave Seed() = %d", seed, g.Seed())
+		}
+	}
+	a := reference(t, dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(42)})
+	b := reference(t, dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(42), Threads: 1})
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same seed gave other bytes")
+	}
+}
+
+// The first bad field in declaration order is named, whether the Go side or
+// the library finds it.
+func TestTheFirstBadFieldIsNamed(t *testing.T) {
+	cfg := dgen.Config{DedupRatio: math.NaN(), Threads: -1, NumaMode: 9, NumaNode: dgen.NodeOf(-3), Compressor: 99}
+	steps := []struct {
+		sentinel error
+		field    string
+		fix      func()
+	}{
+		{dgen.ErrInvalidDedupRatio, "dedup_ratio", func() { cfg.DedupRatio = 2 }},
+		{dgen.ErrInvalidThreads, "threads", func() { cfg.Threads = 1 << 40 }},
+		{dgen.ErrInvalidThreads, "threads", func() { cfg.Threads = 5000 }},
+		{dgen.ErrInvalidThreads, "threads", func() { cfg.Threads = 0 }},
+		{dgen.ErrInvalidConfig, "numa_mode", func() { cfg.NumaMode = dgen.NumaOff }},
+		{dgen.ErrInvalidConfig, "numa_node", func() { cfg.NumaNode = dgen.NodeOf(4000) }},
+		{dgen.ErrInvalidConfig, "numa_node", func() { cfg.NumaNode = nil }},
+		{dgen.ErrInvalidCompressor, "compressor", func() { cfg.Compressor = dgen.CompressorZstd }},
+	}
+	for _, step := range steps {
+		for name, call := range map[string]func() error{
+			"New":      func() error { _, err := dgen.New(cfg); return err },
+			"Generate": func() error { c := cfg; c.Size = 100; _, err := dgen.Generate(c); return err },
+			"Topology": func() error { _, err := dgen.Topology(cfg); return err },
+		} {
+			err := call()
+			if !errors.Is(err, step.sentinel) || !strings.HasPrefix(err.Error(), "dgen: "+step.field+" ") {
+				t.Fatalf("%s(%+v) = %v; want %v naming %s", name, cfg, err, step.sentinel, step.field)
+			}
+		}
+		step.fix()
+	}
+	mustNew(t, cfg)
+}
+
+// An empty range is checked like any other: fine at the end of a sized
+// stream, out of range past it, as in C, C++ and Rust.
+func TestAnEmptyRangePastTheEndIsOutOfRange(t *testing.T) {
+	g := mustNew(t, dgen.Config{Size: 8192, Seed: dgen.SeedOf(1)})
+	if err := g.Verify(nil, 8192); err != nil {
+		t.Fatalf("Verify(empty, at the end) = %v", err)
+	}
+	for _, off := range []int64{8193, 1 << 40} {
+		err := g.Verify([]byte{}, off)
+		if !errors.Is(err, dgen.ErrOutOfRange) || !strings.Contains(err.Error(), "length 0") {
+			t.Fatalf("Verify(empty, %d) = %v; want ErrOutOfRange", off, err)
+		}
+	}
+}
+
+func TestSeekPositionAndIsComplete(t *testing.T) {
+	const size = 100000
+	cfg := dgen.Config{Size: size, CompressRatio: 2, Seed: dgen.SeedOf(6)}
+	all := reference(t, cfg)
+	g := mustNew(t, cfg)
+	if g.Position() != 0 || g.IsComplete() {
+		t.Fatal("a new generator is not at 0")
+	}
+	buf := make([]byte, 1000)
+	if pos, err := g.Seek(70000, io.SeekStart); pos != 70000 || err != nil {
+		t.Fatalf("Seek(70000) = %d, %v", pos, err)
+	}
+	if _, err := io.ReadFull(g, buf); err != nil || !bytes.Equal(buf, all[70000:71000]) || g.Position() != 71000 {
+		t.Fatalf("Read after Seek = %v; position %d", err, g.Position())
+	}
+	if pos, err := g.Seek(-1000, io.SeekCurrent); pos != 70000 || err != nil {
+		t.Fatalf("Seek(-1000, current) = %d, %v", pos, err)
+	}
+	for _, bad := range []struct {
+		off    int64
+		whence int
+	}{{size + 1, io.SeekStart}, {1, io.SeekEnd}, {-70001, io.SeekCurrent}, {math.MaxInt64, io.SeekCurrent},
+		{math.MinInt64, io.SeekEnd}, {-1, io.SeekStart}, {0, 7}} {
+		if _, err := g.Seek(bad.off, bad.whence); !errors.Is(err, dgen.ErrOutOfRange) {
+			t.Fatalf("Seek(%d, %d) = %v; want ErrOutOfRange", bad.off, bad.whence, err)
+		}
+		if g.Position() != 70000 {
+			t.Fatalf("a refused Seek(%d, %d) moved the position to %d", bad.off, bad.whence, g.Position())
+		}
+	}
+	if _, err := g.Seek(size+1, io.SeekStart); !strings.Contains(err.Error(), "passes the end of the stream") {
+		t.Fatalf("Seek past the end: %v", err)
+	}
+	if pos, err := g.Seek(-1000, io.SeekEnd); pos != size-1000 || err != nil {
+		t.Fatalf("Seek(-1000, end) = %d, %v", pos, err)
+	}
+	if n, err := g.Read(make([]byte, 4000)); n != 1000 || err != nil || !g.IsComplete() {
+		t.Fatalf("Read at the end = %d, %v; complete %v", n, err, g.IsComplete())
+	}
+	if n, err := g.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("Read after the end = %d, %v", n, err)
+	}
+	if pos, err := g.Seek(0, io.SeekStart); pos != 0 || err != nil || g.IsComplete() {
+		t.Fatalf("Seek(0) = %d, %v", pos, err)
+	}
+	var out bytes.Buffer
+	if n, err := io.Copy(&out, g); n != size || err != nil || !bytes.Equal(out.Bytes(), all) {
+		t.Fatalf("io.Copy after rewinding = %d, %v", n, err)
+	}
+	endless := mustNew(t, dgen.Config{Seed: dgen.SeedOf(1)})
+	if _, err := endless.Seek(0, io.SeekEnd); !errors.Is(err, dgen.ErrOutOfRange) {
+		t.Fatalf("Seek from the end of an endless stream = %v", err)
+	}
+	if pos, err := endless.Seek(math.MaxInt64, io.SeekStart); pos != math.MaxInt64 || err != nil {
+		t.Fatalf("Seek(MaxInt64) on an endless stream = %d, %v", pos, err)
+	}
+	g.Close()
+	if _, err := g.Seek(0, io.SeekStart); err != dgen.ErrClosed {
+		t.Fatalf("Seek after Close = %v", err)
+	}
+}
+
+func TestGenerateEqualsReadAt(t *testing.T) {
+	cfg := dgen.Config{Size: 3<<20 + 5, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(8)}
+	got, err := dgen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := reference(t, cfg); !bytes.Equal(got, want) {
+		t.Fatal("Generate differs from ReadAt")
+	}
+	_, err = dgen.Generate(dgen.Config{DedupRatio: 0.5})
+	if !errors.Is(err, dgen.ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "dgen: size must be") {
+		t.Fatalf("Generate(size 0) = %v; want ErrInvalidConfig naming size", err)
+	}
+	_, err = dgen.Generate(dgen.Config{Size: 10, DedupRatio: 0.5})
+	if !errors.Is(err, dgen.ErrInvalidDedupRatio) {
+		t.Fatalf("Generate(dedup 0.5) = %v", err)
+	}
+}
+
+func TestThreadsAreCappedAtTheCPUs(t *testing.T) {
+	all := mustNew(t, dgen.Config{})
+	many := mustNew(t, dgen.Config{Threads: 4096})
+	if all.Threads() < 1 || many.Threads() != all.Threads() {
+		t.Fatalf("Threads() = %d with 4096 asked, %d with 0", many.Threads(), all.Threads())
+	}
+	if one := mustNew(t, dgen.Config{Threads: 1}); one.Threads() != 1 {
+		t.Fatalf("Threads() = %d with 1 asked", one.Threads())
+	}
+}
+
+// The compressor setting reaches the library: the bytes are those the C ABI
+// gives with the same compressor, and a value that names none is refused.
+func TestCompressorReachesTheLibrary(t *testing.T) {
+	for c := dgen.CompressorAuto; c <= dgen.CompressorLzjb; c++ {
+		want, err := cloop.Generate(cloop.Config{DedupRatio: 2, CompressRatio: 3, Seed: 4, Compressor: uint32(c)}, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := mustNew(t, dgen.Config{DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(4), Compressor: c})
+		got := make([]byte, 1<<20)
+		if _, err := g.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("compressor %v: bytes differ from C's (%v)", c, err)
+		}
+		back, err := dgen.ParseCompressor(strings.ToUpper(c.String()))
+		if err != nil || back != c {
+			t.Fatalf("ParseCompressor(%q) = %v, %v", c.String(), back, err)
+		}
+	}
+	_, err := dgen.New(dgen.Config{Compressor: dgen.CompressorLzjb + 1})
+	want := "dgen: compressor must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6), got 7"
+	if !errors.Is(err, dgen.ErrInvalidCompressor) || err.Error() != want {
+		t.Fatalf("New(Compressor 7) = %v", err)
+	}
+	for name, c := range map[string]dgen.Compressor{"zlib": dgen.CompressorGzip, " Deflate ": dgen.CompressorGzip,
+		"lzo1x-1": dgen.CompressorLzo, "auto": dgen.CompressorAuto} {
+		if got, err := dgen.ParseCompressor(name); got != c || err != nil {
+			t.Fatalf("ParseCompressor(%q) = %v, %v", name, got, err)
+		}
+	}
+	_, err = dgen.ParseCompressor("brotli")
+	if !errors.Is(err, dgen.ErrInvalidCompressor) ||
+		err.Error() != "dgen: compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got brotli" {
+		t.Fatalf("ParseCompressor(brotli) = %v", err)
+	}
+	if s := dgen.Compressor(9).String(); s != "Compressor(9)" {
+		t.Fatalf("Compressor(9).String() = %q", s)
+	}
+	var cfg struct{ Compressor dgen.Compressor }
+	if err := json.Unmarshal([]byte(`{"Compressor":"snappy"}`), &cfg); err != nil || cfg.Compressor != dgen.CompressorSnappy {
+		t.Fatalf("JSON compressor = %v, %v", cfg.Compressor, err)
+	}
+	if text, _ := json.Marshal(cfg); string(text) != `{"Compressor":"snappy"}` {
+		t.Fatalf("JSON = %s", text)
 	}
 }

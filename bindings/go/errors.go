@@ -22,8 +22,13 @@ const (
 	StatusInvalidConfig        Status = C.DGEN_STATUS_INVALID_CONFIG
 	StatusOutOfRange           Status = C.DGEN_STATUS_OUT_OF_RANGE
 	StatusMismatch             Status = C.DGEN_STATUS_MISMATCH
-	StatusThreadPool           Status = C.DGEN_STATUS_THREAD_POOL
-	StatusPanic                Status = C.DGEN_STATUS_PANIC
+	// StatusThreadPool is no longer returned: when worker threads cannot
+	// start, reads run on the calling thread (with the same bytes) and the
+	// threads are tried again a second later.
+	StatusThreadPool        Status = C.DGEN_STATUS_THREAD_POOL
+	StatusPanic             Status = C.DGEN_STATUS_PANIC
+	StatusInvalidCompressor Status = C.DGEN_STATUS_INVALID_COMPRESSOR
+	StatusIO                Status = C.DGEN_STATUS_IO
 )
 
 // String gives the library's description of the status, e.g.
@@ -65,9 +70,12 @@ var (
 	ErrMismatch             = &Error{Status: StatusMismatch}
 	ErrThreadPool           = &Error{Status: StatusThreadPool}
 	ErrPanic                = &Error{Status: StatusPanic}
+	ErrInvalidCompressor    = &Error{Status: StatusInvalidCompressor}
+	ErrIO                   = &Error{Status: StatusIO}
 )
 
-// ErrClosed is returned by calls on a Generator after Close.
+// ErrClosed is returned by Read, ReadAt, Verify, WriteTo and Seek on a
+// Generator after Close (Close itself returns nil, however often it runs).
 var ErrClosed = errors.New("dgen: generator is closed")
 
 // MismatchError is what Verify returns when the data differs from the

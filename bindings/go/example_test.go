@@ -17,8 +17,7 @@ func Example() {
 		Size:          64 << 20, // 64 MiB
 		DedupRatio:    2,        // every block has, on average, one copy
 		CompressRatio: 3,        // zstd, lz4 and gzip shrink it about 3:1
-		Seed:          42,
-		HasSeed:       true,
+		Seed:          dgen.SeedOf(42),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -36,7 +35,7 @@ func Example() {
 // ReadAt reaches any offset, from many goroutines at once, and gives the
 // bytes that Read would give there.
 func ExampleGenerator_ReadAt() {
-	g, err := dgen.New(dgen.Config{Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3, DedupUnit: 8192, Seed: 42, HasSeed: true})
+	g, err := dgen.New(dgen.Config{Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3, DedupUnit: 8192, Seed: dgen.SeedOf(42)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func ExampleGenerator_ReadAt() {
 // Verify reports the offset of the first byte that differs, for example in
 // data read back from storage.
 func ExampleGenerator_Verify() {
-	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: 7, HasSeed: true})
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(7)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -85,7 +84,7 @@ func ExampleGenerator_Seed() {
 		log.Fatal(err)
 	}
 	defer g.Close()
-	again, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: g.Seed(), HasSeed: true})
+	again, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(g.Seed())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -95,4 +94,52 @@ func ExampleGenerator_Seed() {
 	again.Read(b)
 	fmt.Println(string(a) == string(b))
 	// Output: true
+}
+
+// Generate returns a whole sized stream in one call, for data that fits in
+// memory.
+func ExampleGenerate() {
+	data, err := dgen.Generate(dgen.Config{Size: 1 << 20, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(42)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(data), "bytes")
+	// Output: 1048576 bytes
+}
+
+// Seek moves the position Read continues from; past the end of a sized
+// stream it is an error and the position stays.
+func ExampleGenerator_Seek() {
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, Seed: dgen.SeedOf(7)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer g.Close()
+	pos, _ := g.Seek(-4096, io.SeekEnd)
+	fmt.Println(pos, g.IsComplete())
+	_, err = g.Seek(1, io.SeekEnd)
+	fmt.Println(errors.Is(err, dgen.ErrOutOfRange), g.Position())
+	n, _ := io.Copy(io.Discard, g)
+	fmt.Println(n, g.IsComplete())
+	// Output:
+	// 1044480 false
+	// true 1044480
+	// 4096 true
+}
+
+// A compressor given by name, for example from a command-line flag, tunes
+// the layout for that compressor.
+func ExampleParseCompressor() {
+	c, err := dgen.ParseCompressor("zstd")
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, CompressRatio: 3, Compressor: c})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer g.Close()
+	_, err = dgen.ParseCompressor("rar")
+	fmt.Println(c, err)
+	// Output: zstd dgen: compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got rar
 }

@@ -151,10 +151,7 @@ fn bench(args: &BenchArgs) -> Outcome {
                 row
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({ "kernel": format!("{:?}", dgen::Generator::new(dgen::Config::default()).map(|g| g.kernel()).ok()), "results": rows })
-        );
+        println!("{}", serde_json::json!({ "kernel": dgen::model::Kernel::detect().name(), "results": rows }));
     } else if let Some(b) = &baseline {
         print!("{}", dgen::bench::table_versus(&samples, b));
     } else {

@@ -66,6 +66,15 @@ int main(int argc, char **argv) {
         std::cout << "4 threads with fill_at reproduce the file: "
                   << (gen.verify_at(0, whole) ? "yes" : "no") << "\n";
 
+        // Seek back into the stream, and make its first MiB in one shot into
+        // memory aligned for O_DIRECT.
+        gen.seek(gen.size() / 2);
+        std::cout << "after seek to the middle: " << gen.read(1 << 20).size() << " bytes read at "
+                  << gen.size() / 2 << "\n";
+        dgen::AlignedBuffer block(1 << 20);
+        dgen::generate(dgen::Config().size(size).dedup_ratio(2.0).compress_ratio(3.0).dedup_unit(8192).seed(42), block);
+        std::cout << "generate gives the stream's first MiB: " << (gen.verify_at(0, block) ? "yes" : "no") << "\n";
+
         // Bad input throws dgen::Error with the status and the library's message.
         try {
             dgen::Generator bad(dgen::Config().compress_ratio(0.5));

@@ -29,10 +29,11 @@ const _: fn() = || {
 /// A generator: a seekable, reproducible stream of synthetic bytes.
 ///
 /// Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
-/// `dgen_verify_at`, `dgen_is_complete`, `dgen_seed` and `dgen_position` may be
-/// called from many threads at once on one generator. `dgen_fill` and
-/// `dgen_free` need it to themselves: no other call on the same generator may
-/// run while they do.
+/// `dgen_verify_at`, `dgen_is_complete`, `dgen_seed`, `dgen_size`,
+/// `dgen_threads` and `dgen_position` may be called from many threads at once
+/// on one generator. `dgen_fill`, `dgen_seek`, `dgen_rewind` and `dgen_free`
+/// need it to themselves: no other call on the same generator may run while
+/// they do.
 pub struct dgen_generator {
     inner: Generator,
 }
@@ -42,8 +43,11 @@ pub struct dgen_generator {
 /// fields a later version may add.
 ///
 /// Every byte of the stream is a pure function of `seed`, `size`,
-/// `dedup_ratio`, `compress_ratio`, `dedup_unit` and the byte's offset;
-/// `threads` changes only the speed.
+/// `dedup_ratio`, `compress_ratio`, `dedup_unit`, `compressor` and the byte's
+/// offset; `threads` and the NUMA fields change only the speed.
+///
+/// `dgen_create` checks the fields in the order they are declared and
+/// reports the first bad one.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct dgen_config {
@@ -56,14 +60,20 @@ pub struct dgen_config {
     pub compress_ratio: f64,
     /// Dedup unit in bytes: a multiple of 4096, at most 67108864 (64 MiB).
     pub dedup_unit: u32,
-    /// Seed of the stream, used when `has_seed` is true.
+    /// Seed of the stream. A seed that is set is used, and one that could be
+    /// mistaken for "no seed" is refused: with `has_seed` true this seed is
+    /// used (0 included); with `has_seed` false it must be 0, and a fresh
+    /// random seed is drawn per generator (`dgen_seed` reads it back so the
+    /// run can be repeated). A non-zero seed with `has_seed` false is
+    /// `DGEN_STATUS_INVALID_CONFIG`, never silently replaced.
     pub seed: u64,
-    /// False draws a fresh random seed per generator; `dgen_seed` reads it back
-    /// so the run can be repeated.
+    /// Whether `seed` is used; see `seed`.
     pub has_seed: bool,
     /// Worker threads for large fills; 0 means every CPU this process may run
-    /// on (or every such CPU of `numa_node`); at most 4096. To leave CPUs for
-    /// I/O threads, ask for fewer, e.g. half of what `dgen_topology` reports.
+    /// on (or every such CPU of `numa_node`). Accepted up to 4096 and capped at
+    /// those CPUs, since more workers would only take turns on them;
+    /// `dgen_threads` reports the number in use. To leave CPUs for I/O
+    /// threads, ask for fewer, e.g. half of what `dgen_topology` reports.
     pub threads: u32,
     /// How workers are placed, a `dgen_numa_mode`: `DGEN_NUMA_MODE_AUTO` (pin
     /// across nodes only on multi-node hosts), `DGEN_NUMA_MODE_OFF` or
@@ -130,14 +140,20 @@ pub enum dgen_status {
     InvalidDedupUnit = 4,
     /// `threads` is above 4096.
     InvalidThreads = 5,
-    /// Another config field holds a value the generator cannot use.
+    /// Another config field holds a value the generator cannot use:
+    /// `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false.
     InvalidConfig = 6,
-    /// The range passes the end of a sized stream, `offset + len` passes
-    /// 2^64 - 1, or a buffer is larger than any object can be.
+    /// The range or position passes the end of a sized stream, `offset + len`
+    /// passes 2^64 - 1, a buffer is larger than any object can be, or
+    /// `dgen_alloc_aligned` was given an alignment that is not a power of two
+    /// or a length it cannot allocate.
     OutOfRange = 7,
     /// `dgen_verify_at` found a byte that differs from the stream.
     Mismatch = 8,
-    /// The worker threads could not be started.
+    /// No longer returned: when worker threads cannot be started, a fill runs
+    /// on the calling thread instead (the bytes are the same) and the threads
+    /// are tried again a second later. Kept so that the numbers of the other
+    /// statuses stay as they are.
     ThreadPool = 9,
     /// An internal error was caught at the library boundary; the message says
     /// where. Please report it.
@@ -187,7 +203,6 @@ impl dgen_status {
             },
             Error::OutOfRange { .. } => dgen_status::OutOfRange,
             Error::Mismatch { .. } => dgen_status::Mismatch,
-            Error::ThreadPool(_) => dgen_status::ThreadPool,
         }
     }
 
@@ -320,8 +335,10 @@ fn check_len(func: &str, len: usize) -> Result<(), dgen_status> {
 }
 
 /// Sets `*cfg` to the defaults: size 0 (endless), dedup_ratio 1.0,
-/// compress_ratio 1.0, dedup_unit 4096, no seed (a fresh one per generator),
-/// threads 0 (every CPU). Does nothing when `cfg` is NULL.
+/// compress_ratio 1.0, dedup_unit 4096, seed 0 with has_seed false (a fresh
+/// seed per generator), threads 0 (every CPU), numa_mode
+/// `DGEN_NUMA_MODE_AUTO`, numa_node -1, compressor `DGEN_COMPRESSOR_AUTO`.
+/// Does nothing when `cfg` is NULL.
 ///
 /// # Safety
 /// `cfg` is NULL or points to writable memory for one `dgen_config`.
@@ -352,69 +369,127 @@ pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
     })
 }
 
-/// Reads a `dgen_config` from C without trusting its `bool` byte: C code may
-/// leave any value there (a `memset`, a union), and Rust may only hold 0 or 1
-/// in a `bool`.
+/// A `dgen_config` as C wrote it, read without trusting its `bool` byte: C
+/// code may leave any value there (a `memset`, a union), and Rust may only
+/// hold 0 or 1 in a `bool`.
+struct RawConfig {
+    size: u64,
+    dedup_ratio: f64,
+    compress_ratio: f64,
+    dedup_unit: u32,
+    seed: u64,
+    has_seed: bool,
+    threads: u32,
+    numa_mode: u32,
+    numa_node: i32,
+    compressor: u32,
+}
+
+impl RawConfig {
+    /// # Safety
+    /// `cfg` points to readable memory for one `dgen_config`.
+    unsafe fn read(cfg: *const dgen_config) -> RawConfig {
+        // SAFETY: the caller guarantees `cfg` is valid for reads. Each field is
+        // read through a raw place, so no reference to the struct (and so to
+        // the possibly invalid bool) is made; the bool is read as the byte it is.
+        unsafe {
+            RawConfig {
+                size: std::ptr::addr_of!((*cfg).size).read(),
+                dedup_ratio: std::ptr::addr_of!((*cfg).dedup_ratio).read(),
+                compress_ratio: std::ptr::addr_of!((*cfg).compress_ratio).read(),
+                dedup_unit: std::ptr::addr_of!((*cfg).dedup_unit).read(),
+                seed: std::ptr::addr_of!((*cfg).seed).read(),
+                has_seed: std::ptr::addr_of!((*cfg).has_seed).cast::<u8>().read() != 0,
+                threads: std::ptr::addr_of!((*cfg).threads).read(),
+                numa_mode: std::ptr::addr_of!((*cfg).numa_mode).read(),
+                numa_node: std::ptr::addr_of!((*cfg).numa_node).read(),
+                compressor: std::ptr::addr_of!((*cfg).compressor).read(),
+            }
+        }
+    }
+
+    /// The Rust config, checking the fields in the order the struct declares
+    /// them, so that the first bad field is the one reported: size,
+    /// dedup_ratio, compress_ratio, dedup_unit, seed/has_seed, threads,
+    /// numa_mode, numa_node (including whether the node exists), compressor.
+    fn to_config(&self) -> Result<Config, Error> {
+        let invalid = |field, value: String, expected| Error::InvalidConfig { field, value, expected };
+        // Config::validate checks size, the ratios and dedup_unit, then
+        // threads; threads is left at its (valid) default here so that the
+        // seed, which comes before it, is checked first.
+        let mut config = Config {
+            size: self.size,
+            dedup_ratio: self.dedup_ratio,
+            compress_ratio: self.compress_ratio,
+            dedup_unit: self.dedup_unit,
+            ..Config::default()
+        };
+        config.validate()?;
+        config.seed = match (self.has_seed, self.seed) {
+            (true, seed) => Some(seed),
+            (false, 0) => None,
+            // A seed written without has_seed would otherwise be dropped for
+            // a random one without a word.
+            (false, seed) => {
+                return Err(invalid(
+                    "seed",
+                    seed.to_string(),
+                    "is set but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed",
+                ))
+            }
+        };
+        config.threads = self.threads as usize;
+        config.validate()?;
+        config.numa_mode = match self.numa_mode {
+            0 => NumaMode::Auto,
+            1 => NumaMode::Off,
+            2 => NumaMode::Force,
+            other => {
+                return Err(invalid(
+                    "numa_mode",
+                    other.to_string(),
+                    "must be DGEN_NUMA_MODE_AUTO (0), DGEN_NUMA_MODE_OFF (1) or DGEN_NUMA_MODE_FORCE (2)",
+                ))
+            }
+        };
+        config.numa_node = match self.numa_node {
+            -1 => None,
+            n if n >= 0 => Some(n as u32),
+            other => return Err(invalid("numa_node", other.to_string(), "must be -1 (none) or a NUMA node number")),
+        };
+        // Whether the node exists on this machine is part of numa_node's check.
+        Topology::current().plan(config.threads, config.numa_mode, config.numa_node)?;
+        config.compressor = match crate::config::Compressor::ALL.get(self.compressor as usize) {
+            Some(&c) => c,
+            None => {
+                return Err(invalid(
+                    "compressor",
+                    self.compressor.to_string(),
+                    "must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6)",
+                ))
+            }
+        };
+        Ok(config)
+    }
+}
+
+/// Reads and checks `*cfg`; on failure sets the message and returns the
+/// status naming the first bad field.
 ///
 /// # Safety
 /// `cfg` points to readable memory for one `dgen_config`.
-unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
-    // SAFETY: the caller guarantees `cfg` is valid for reads. Each field is
-    // read through a raw place, so no reference to the struct (and so to the
-    // possibly invalid bool) is made; the bool is read as the byte it is.
-    let (config, numa_mode, numa_node, compressor) = unsafe {
-        let has_seed = std::ptr::addr_of!((*cfg).has_seed).cast::<u8>().read() != 0;
-        let seed = std::ptr::addr_of!((*cfg).seed).read();
-        let config = Config {
-            size: std::ptr::addr_of!((*cfg).size).read(),
-            dedup_ratio: std::ptr::addr_of!((*cfg).dedup_ratio).read(),
-            compress_ratio: std::ptr::addr_of!((*cfg).compress_ratio).read(),
-            dedup_unit: std::ptr::addr_of!((*cfg).dedup_unit).read(),
-            seed: has_seed.then_some(seed),
-            threads: std::ptr::addr_of!((*cfg).threads).read() as usize,
-            ..Config::default()
-        };
-        (
-            config,
-            std::ptr::addr_of!((*cfg).numa_mode).read(),
-            std::ptr::addr_of!((*cfg).numa_node).read(),
-            std::ptr::addr_of!((*cfg).compressor).read(),
-        )
-    };
-    let numa_mode = match numa_mode {
-        0 => NumaMode::Auto,
-        1 => NumaMode::Off,
-        2 => NumaMode::Force,
-        other => {
-            return Err(Error::InvalidConfig {
-                field: "numa_mode",
-                value: other.to_string(),
-                expected: "must be DGEN_NUMA_MODE_AUTO (0), DGEN_NUMA_MODE_OFF (1) or DGEN_NUMA_MODE_FORCE (2)",
-            })
+unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, dgen_status> {
+    // SAFETY: guaranteed by the caller.
+    let raw = unsafe { RawConfig::read(cfg) };
+    raw.to_config().map_err(|e| match e {
+        Error::InvalidConfig { field: "seed", value, .. } => {
+            set_error(format!(
+                "seed is {value} but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed"
+            ));
+            dgen_status::InvalidConfig
         }
-    };
-    let numa_node = match numa_node {
-        -1 => None,
-        n if n >= 0 => Some(n as u32),
-        other => {
-            return Err(Error::InvalidConfig {
-                field: "numa_node",
-                value: other.to_string(),
-                expected: "must be -1 (none) or a NUMA node number",
-            })
-        }
-    };
-    let compressor = match crate::config::Compressor::ALL.get(compressor as usize) {
-        Some(&c) => c,
-        None => {
-            return Err(Error::InvalidConfig {
-                field: "compressor",
-                value: compressor.to_string(),
-                expected: "must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6)",
-            })
-        }
-    };
-    Ok(Config { numa_mode, numa_node, compressor, ..config })
+        e => fail(e),
+    })
 }
 
 /// Validates `*cfg` and creates a generator, stored in `*out`.
@@ -422,9 +497,12 @@ unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, Error> {
 /// Cost and memory do not depend on `cfg->size`: a generator for 2^63 bytes is
 /// as cheap as one for 4 KiB, and no thread starts before the first large
 /// fill. On failure `*out` is set to NULL (when `out` is not NULL) and the
-/// status names the first bad field: `DGEN_STATUS_INVALID_DEDUP_RATIO`,
-/// `DGEN_STATUS_INVALID_COMPRESS_RATIO`, `DGEN_STATUS_INVALID_DEDUP_UNIT`,
-/// `DGEN_STATUS_INVALID_THREADS`, or `DGEN_STATUS_NULL_POINTER`.
+/// status names the first bad field in declaration order:
+/// `DGEN_STATUS_INVALID_DEDUP_RATIO`, `DGEN_STATUS_INVALID_COMPRESS_RATIO`,
+/// `DGEN_STATUS_INVALID_DEDUP_UNIT`, `DGEN_STATUS_INVALID_CONFIG` (a non-zero
+/// `seed` with `has_seed` false), `DGEN_STATUS_INVALID_THREADS`,
+/// `DGEN_STATUS_INVALID_CONFIG` (`numa_mode`, `numa_node`),
+/// `DGEN_STATUS_INVALID_COMPRESSOR`; or `DGEN_STATUS_NULL_POINTER`.
 ///
 /// # Safety
 /// `cfg` is NULL or points to a readable `dgen_config`; `out` is NULL or
@@ -443,7 +521,7 @@ pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dge
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
         let config = match unsafe { read_config(cfg) } {
             Ok(c) => c,
-            Err(e) => return fail(e),
+            Err(s) => return s,
         };
         match Generator::new(config) {
             Ok(inner) => {
@@ -545,7 +623,10 @@ unsafe fn bytes<'a>(buf: *const c_void, len: usize) -> &'a [u8] {
 ///
 /// Safe to call from many threads at once on one generator. Fails with
 /// `DGEN_STATUS_OUT_OF_RANGE` when the range passes the end of a sized stream
-/// or `offset + len` passes 2^64 - 1. `buf` may be NULL only when `len` is 0.
+/// or `offset + len` passes 2^64 - 1; an empty range counts too, so `offset`
+/// past the size is refused even when `len` is 0 (`offset` equal to the size
+/// is the empty range at the end, which is fine). `buf` may be NULL only when
+/// `len` is 0.
 ///
 /// # Safety
 /// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
@@ -626,8 +707,9 @@ pub unsafe extern "C" fn dgen_verify_at(
     })
 }
 
-/// True when a sized stream has produced all its bytes through `dgen_fill`;
-/// never for an endless stream. False (and a message) when `gen` is NULL.
+/// True when the position of a sized stream is at its end (all its bytes were
+/// produced by `dgen_fill`, or `dgen_seek` went to the end); never for an
+/// endless stream. False (and a message) when `gen` is NULL.
 ///
 /// # Safety
 /// `gen` is NULL or a live generator from `dgen_create`.
@@ -675,6 +757,216 @@ pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
         }
         // SAFETY: `gen` is a live generator; only shared access is made.
         unsafe { (*gen).inner.position() }
+    })
+}
+
+/// The stream's size in bytes as configured; 0 for an endless stream (and,
+/// with a message, when `gen` is NULL).
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_size(gen: *const dgen_generator) -> u64 {
+    guard("dgen_size", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_size", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.size() }
+    })
+}
+
+/// The worker threads the generator uses for large fills: `threads`, or every
+/// CPU the process may use when it was 0, capped at those CPUs. 0 (and a
+/// message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_threads(gen: *const dgen_generator) -> u32 {
+    guard("dgen_threads", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_threads", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        let threads = unsafe { (*gen).inner.threads() };
+        // At most the CPUs of the machine, and at most 4096 by the config.
+        u32::try_from(threads).unwrap_or(u32::MAX)
+    })
+}
+
+/// Moves the stream position: the next `dgen_fill` starts at `position`.
+///
+/// `position` may be anything up to the size of a sized stream (the size
+/// itself is its end: the stream is then complete) and anything on an endless
+/// one. Past the end it fails with `DGEN_STATUS_OUT_OF_RANGE` and the position
+/// does not move. Not thread-safe on one generator, like `dgen_fill`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`, used by no other
+/// call during this one.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_seek(gen: *mut dgen_generator, position: u64) -> dgen_status {
+    guard("dgen_seek", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_seek", "gen");
+        }
+        // SAFETY: `gen` is a live generator and the caller promises no other
+        // call uses it meanwhile, so this is the only reference.
+        let gen = unsafe { &mut (*gen).inner };
+        match gen.set_position(position) {
+            Ok(()) => dgen_status::Ok,
+            Err(_) => {
+                set_error(format!("dgen_seek: position {position} passes the end of the stream (size {})", gen.size()));
+                dgen_status::OutOfRange
+            }
+        }
+    })
+}
+
+/// Moves the stream position back to 0, so the stream starts over. Not
+/// thread-safe on one generator, like `dgen_fill`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`, used by no other
+/// call during this one.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_rewind(gen: *mut dgen_generator) -> dgen_status {
+    guard("dgen_rewind", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_rewind", "gen");
+        }
+        // SAFETY: as in `dgen_seek`.
+        unsafe { (*gen).inner.rewind() };
+        dgen_status::Ok
+    })
+}
+
+/// One-shot generation: fills `buf` with the bytes `[0, len)` of the stream
+/// `*cfg` describes, as `dgen_create`, `dgen_fill_at(gen, 0, buf, len)` and
+/// `dgen_free` would.
+///
+/// A bad `cfg` gives the same status and message as `dgen_create`; `len`
+/// past the `size` of a sized stream is `DGEN_STATUS_OUT_OF_RANGE` (with
+/// `size` 0, any `len`). With `has_seed` false each call draws a fresh seed
+/// that is not reported: create a generator to read it back. `buf` may be
+/// NULL only when `len` is 0.
+///
+/// # Safety
+/// `cfg` is NULL or a readable `dgen_config`; `buf` is NULL or valid for
+/// writes of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_generate(cfg: *const dgen_config, buf: *mut c_void, len: usize) -> dgen_status {
+    guard("dgen_generate", Message::Reset, dgen_status::Panic, || {
+        if cfg.is_null() {
+            return null("dgen_generate", "cfg");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_generate", "buf");
+        }
+        if let Err(s) = check_len("dgen_generate", len) {
+            return s;
+        }
+        // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
+        let config = match unsafe { read_config(cfg) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        let gen = match Generator::new(config) {
+            Ok(g) => g,
+            Err(e) => return fail(e),
+        };
+        // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill_at(0, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Bytes kept in front of a `dgen_alloc_aligned` block for its layout: the
+/// total size and the alignment, which `dgen_free_aligned` needs.
+const ALIGNED_HEADER: usize = 2 * std::mem::size_of::<usize>();
+
+/// Allocates `len` bytes whose address is a multiple of `alignment` (0 means
+/// 4096), as `O_DIRECT` I/O needs, and stores the address in `*out`; release
+/// it with `dgen_free_aligned` (never `free`).
+///
+/// The memory is not cleared: a fill writes every byte, and pages that a
+/// generator's workers touch first are then placed on their NUMA node.
+/// `alignment` must be a power of two; 4096 suits the logical block size of
+/// every common device. On failure `*out` is NULL and the status is
+/// `DGEN_STATUS_OUT_OF_RANGE` (bad alignment, or no memory for `len` bytes)
+/// or `DGEN_STATUS_NULL_POINTER`.
+///
+/// # Safety
+/// `out` is NULL or writable for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_alloc_aligned(len: usize, alignment: usize, out: *mut *mut c_void) -> dgen_status {
+    guard("dgen_alloc_aligned", Message::Reset, dgen_status::Panic, || {
+        if out.is_null() {
+            return null("dgen_alloc_aligned", "out");
+        }
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(std::ptr::null_mut()) };
+        let asked = if alignment == 0 { 4096 } else { alignment };
+        if !asked.is_power_of_two() {
+            set_error(format!("dgen_alloc_aligned: alignment {alignment} is not a power of two"));
+            return dgen_status::OutOfRange;
+        }
+        // The header sits in the `align` bytes before the block, so `align`
+        // is at least the header's size.
+        let align = asked.max(ALIGNED_HEADER);
+        let layout = match len.checked_add(align).map(|total| std::alloc::Layout::from_size_align(total, align)) {
+            Some(Ok(l)) => l,
+            _ => {
+                set_error(format!("dgen_alloc_aligned: len {len} is larger than any buffer can be"));
+                return dgen_status::OutOfRange;
+            }
+        };
+        // SAFETY: `layout` has a non-zero size (at least `align` bytes).
+        let base = unsafe { std::alloc::alloc(layout) };
+        if base.is_null() {
+            set_error(format!("dgen_alloc_aligned: cannot allocate {len} bytes aligned to {asked}"));
+            return dgen_status::OutOfRange;
+        }
+        // SAFETY: the block is `align + len` bytes from `base`, so `base +
+        // align` is inside it (or its end when len is 0) and aligned to
+        // `align`; the header's two words lie in `[base, base + align)`,
+        // aligned to `usize` because `align` is a power of two >= 16.
+        unsafe {
+            let block = base.add(align);
+            let header = block.cast::<usize>().sub(2);
+            header.write(layout.size());
+            header.add(1).write(align);
+            out.write(block.cast());
+        }
+        dgen_status::Ok
+    })
+}
+
+/// Releases memory from `dgen_alloc_aligned`. NULL is accepted and ignored.
+///
+/// # Safety
+/// `buf` is NULL or a block from `dgen_alloc_aligned` not yet released.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_free_aligned(buf: *mut c_void) {
+    guard("dgen_free_aligned", Message::Reset, (), || {
+        if buf.is_null() {
+            return;
+        }
+        // SAFETY: `buf` came from `dgen_alloc_aligned`, which wrote the total
+        // size and the alignment in the two words before it and allocated
+        // `align` bytes in front of it with exactly that layout.
+        unsafe {
+            let header = buf.cast::<usize>().sub(2);
+            let (size, align) = (header.read(), header.add(1).read());
+            let base = buf.cast::<u8>().sub(align);
+            std::alloc::dealloc(base, std::alloc::Layout::from_size_align_unchecked(size, align));
+        }
     })
 }
 
@@ -727,11 +1019,8 @@ pub unsafe extern "C" fn dgen_topology(
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
         let config = match unsafe { read_config(cfg) } {
             Ok(c) => c,
-            Err(e) => return fail(e),
+            Err(s) => return s,
         };
-        if let Err(e) = config.validate() {
-            return fail(e);
-        }
         let topology = Topology::current();
         let placement = match topology.plan(config.threads, config.numa_mode, config.numa_node) {
             Ok(p) => p,
@@ -854,7 +1143,8 @@ mod tests {
             dgen_status::from_error(&Error::Mismatch { offset: 1, expected: 2, actual: 3 }),
             dgen_status::Mismatch
         );
-        assert_eq!(dgen_status::from_error(&Error::ThreadPool("no".into())), dgen_status::ThreadPool);
+        assert_eq!(dgen_status::from_error(&inv("compressor")), dgen_status::InvalidCompressor);
+        assert_eq!(dgen_status::from_error(&inv("numa_mode")), dgen_status::InvalidConfig);
     }
 
     #[test]

@@ -8,12 +8,17 @@
 #include "golden.h"
 #include "sha256.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static int failed;
 
@@ -79,6 +84,8 @@ static void test_defaults(void) {
     CHECK(cfg.threads == 0);
     CHECK(cfg.numa_mode == DGEN_NUMA_MODE_AUTO);
     CHECK(cfg.numa_node == -1);
+    CHECK(cfg.compressor == DGEN_COMPRESSOR_AUTO);
+    CHECK(cfg.seed == 0);
     dgen_config_init(NULL);
     CHECK_MESSAGE("dgen_config_init: cfg must not be NULL");
 
@@ -384,7 +391,7 @@ struct bad_case {
 #define THREADS_RANGE "must be from 0 (all CPUs) to 4096"
 
 static void test_bad_config(void) {
-    struct bad_case cases[20];
+    struct bad_case cases[24];
     size_t n = 0, i;
     dgen_config ok = base_config();
 
@@ -420,6 +427,10 @@ static void test_bad_config(void) {
     BAD(numa_node, -2, DGEN_STATUS_INVALID_CONFIG, "numa_node must be -1 (none) or a NUMA node number, got -2");
     BAD(numa_node, 4000, DGEN_STATUS_INVALID_CONFIG,
         "numa_node must be a NUMA node of this machine (see `dgen topology`), got 4000");
+    BAD(compressor, 7u, DGEN_STATUS_INVALID_COMPRESSOR,
+        "compressor must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6), got 7");
+    BAD(seed, 42u, DGEN_STATUS_INVALID_CONFIG,
+        "seed is 42 but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed");
 #undef BAD
 
     for (i = 0; i < n; i++) {
@@ -466,6 +477,13 @@ static void test_out_of_range(void) {
     CHECK_STATUS(dgen_verify_at(sized, 9000, buf, sizeof buf, &at), DGEN_STATUS_OUT_OF_RANGE);
     CHECK_MESSAGE("range out of bounds: offset 9000 + length 100 passes the stream size 8192");
     CHECK(at == 123); /* written only on a mismatch */
+
+    /* An empty range is fine at the end and refused past it. */
+    CHECK_STATUS(dgen_fill_at(sized, 8192, buf, 0), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_verify_at(sized, 8192, buf, 0, NULL), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(sized, 8193, buf, 0), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("range out of bounds: offset 8193 + length 0 passes the stream size 8192");
+    CHECK_STATUS(dgen_verify_at(sized, 8193, NULL, 0, NULL), DGEN_STATUS_OUT_OF_RANGE);
 
     /* offset + len past 2^64 - 1 */
     CHECK_STATUS(dgen_fill_at(endless, UINT64_MAX - 100, buf, sizeof buf), DGEN_STATUS_OK);
@@ -606,6 +624,259 @@ static void test_seed(void) {
     dgen_free(again);
 }
 
+
+/* ---------------------------------------------------------------------- */
+
+static void test_seed_rule(void) {
+    /* A seed that is set is used; one written without has_seed is refused,
+     * never silently replaced by a random one. */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = (dgen_generator *)&cfg;
+    cfg.seed = 42;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_CONFIG);
+    CHECK_MESSAGE("seed is 42 but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed");
+    CHECK(gen == NULL);
+    cfg.has_seed = true;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK(dgen_seed(gen) == 42);
+    dgen_free(gen);
+    cfg.seed = 0; /* 0 is a seed like any other when has_seed is true */
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK(dgen_seed(gen) == 0);
+    dgen_free(gen);
+}
+
+static void test_field_order(void) {
+    /* With several bad fields, the first one in declaration order is named. */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    cfg.dedup_ratio = NAN;
+    cfg.numa_mode = 9;
+    cfg.compressor = 99;
+    cfg.threads = 5000;
+    cfg.seed = 5;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_DEDUP_RATIO);
+    CHECK_MESSAGE("dedup_ratio " RATIO_RANGE ", got NaN");
+    cfg.dedup_ratio = 2.0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strncmp(dgen_last_error(), "seed is 5 ", 10) == 0);
+    cfg.seed = 0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_THREADS);
+    cfg.threads = 0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strncmp(dgen_last_error(), "numa_mode ", 10) == 0);
+    cfg.numa_mode = DGEN_NUMA_MODE_OFF;
+    cfg.numa_node = 4000;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strncmp(dgen_last_error(), "numa_node ", 10) == 0);
+    cfg.numa_node = -1;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_INVALID_COMPRESSOR);
+    cfg.compressor = DGEN_COMPRESSOR_ZSTD;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    dgen_free(gen);
+}
+
+static void test_seek(void) {
+    const uint64_t size = 100000;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL, *endless = NULL;
+    unsigned char *all = xmalloc((size_t)size);
+    unsigned char buf[1000];
+    size_t written = 0;
+    cfg.size = size;
+    cfg.compress_ratio = 2.0;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK(dgen_size(gen) == size);
+    CHECK_STATUS(dgen_fill_at(gen, 0, all, (size_t)size), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_seek(gen, 70000), DGEN_STATUS_OK);
+    CHECK(dgen_position(gen) == 70000);
+    CHECK_STATUS(dgen_fill(gen, buf, sizeof buf, &written), DGEN_STATUS_OK);
+    CHECK(written == sizeof buf && memcmp(buf, all + 70000, sizeof buf) == 0);
+    /* Past the end is refused and the position stays; the end itself is fine. */
+    CHECK_STATUS(dgen_seek(gen, size + 1), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("dgen_seek: position 100001 passes the end of the stream (size 100000)");
+    CHECK(dgen_position(gen) == 71000);
+    CHECK_STATUS(dgen_seek(gen, size), DGEN_STATUS_OK);
+    CHECK(dgen_is_complete(gen));
+    CHECK_STATUS(dgen_rewind(gen), DGEN_STATUS_OK);
+    CHECK(dgen_position(gen) == 0 && !dgen_is_complete(gen));
+    CHECK_STATUS(dgen_fill(gen, buf, sizeof buf, &written), DGEN_STATUS_OK);
+    CHECK(memcmp(buf, all, sizeof buf) == 0);
+    CHECK_STATUS(dgen_seek(NULL, 0), DGEN_STATUS_NULL_POINTER);
+    CHECK_STATUS(dgen_rewind(NULL), DGEN_STATUS_NULL_POINTER);
+    CHECK(dgen_size(NULL) == 0);
+    CHECK_MESSAGE("dgen_size: gen must not be NULL");
+
+    cfg.size = 0;
+    CHECK_STATUS(dgen_create(&cfg, &endless), DGEN_STATUS_OK);
+    CHECK(dgen_size(endless) == 0);
+    CHECK_STATUS(dgen_seek(endless, UINT64_MAX), DGEN_STATUS_OK);
+    dgen_free(endless);
+    dgen_free(gen);
+    free(all);
+}
+
+static void test_generate(void) {
+    /* dgen_generate fills from offset 0, as a generator's dgen_fill_at does,
+     * into memory from dgen_alloc_aligned. */
+    const size_t len = (size_t)5 << 20;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char *want = xmalloc(len);
+    void *got = NULL;
+    cfg.size = len;
+    cfg.dedup_ratio = 2.0;
+    cfg.compress_ratio = 3.0;
+    cfg.seed = 8;
+    cfg.has_seed = true;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, 0, want, len), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_alloc_aligned(len + 1, 4096, &got), DGEN_STATUS_OK);
+    CHECK(got != NULL && (uintptr_t)got % 4096 == 0);
+    CHECK_STATUS(dgen_generate(&cfg, got, len), DGEN_STATUS_OK);
+    CHECK(memcmp(got, want, len) == 0);
+    CHECK_STATUS(dgen_generate(&cfg, got, 4097), DGEN_STATUS_OK);
+    CHECK(memcmp(got, want, 4097) == 0);
+    CHECK_STATUS(dgen_generate(&cfg, got, len + 1), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_STATUS(dgen_generate(NULL, got, len), DGEN_STATUS_NULL_POINTER);
+    cfg.dedup_ratio = 0.5;
+    CHECK_STATUS(dgen_generate(&cfg, got, len), DGEN_STATUS_INVALID_DEDUP_RATIO);
+    CHECK_MESSAGE("dedup_ratio " RATIO_RANGE ", got 0.5");
+    dgen_free_aligned(got);
+    dgen_free_aligned(NULL);
+
+    CHECK_STATUS(dgen_alloc_aligned(100, 512, &got), DGEN_STATUS_OK);
+    CHECK((uintptr_t)got % 512 == 0);
+    dgen_free_aligned(got);
+    CHECK_STATUS(dgen_alloc_aligned(100, 3000, &got), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("dgen_alloc_aligned: alignment 3000 is not a power of two");
+    CHECK(got == NULL);
+    CHECK_STATUS(dgen_alloc_aligned(SIZE_MAX, 0, &got), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_STATUS(dgen_alloc_aligned(1, 0, NULL), DGEN_STATUS_NULL_POINTER);
+    dgen_free(gen);
+    free(want);
+}
+
+static void test_threads_cap(void) {
+    /* threads above the CPUs the process may use is accepted and capped. */
+    dgen_config cfg = base_config();
+    dgen_generator *all = NULL, *many = NULL, *one = NULL;
+    CHECK_STATUS(dgen_create(&cfg, &all), DGEN_STATUS_OK);
+    cfg.threads = 4096;
+    CHECK_STATUS(dgen_create(&cfg, &many), DGEN_STATUS_OK);
+    cfg.threads = 1;
+    CHECK_STATUS(dgen_create(&cfg, &one), DGEN_STATUS_OK);
+    CHECK(dgen_threads(all) >= 1);
+    CHECK(dgen_threads(many) == dgen_threads(all));
+    CHECK(dgen_threads(one) == 1);
+    CHECK(dgen_threads(NULL) == 0);
+    dgen_free(all);
+    dgen_free(many);
+    dgen_free(one);
+}
+
+static int threads_now(void) {
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL) {
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+#define SKIP 77
+
+/* The child of test_pool_fallback: large fills succeed while no thread can
+ * be started, and the worker pool is started once that is possible again. */
+static int pool_fallback_child(void) {
+    const size_t len = (size_t)4 << 20;
+    const uint64_t off = 12345;
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    unsigned char *want = xmalloc(len), *got = xmalloc(len);
+    struct rlimit limit, one;
+    struct timespec pause = {1, 200000000}; /* past the library's 1 s retry delay */
+    size_t i;
+    int before, bad = 0;
+    cfg.threads = 2;
+    cfg.compress_ratio = 3.0;
+    if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK || dgen_threads(gen) < 2) {
+        return SKIP; /* one CPU: no fill reaches the pool */
+    }
+    /* The reference, in pieces too small for the pool. */
+    for (i = 0; i < len; i += (size_t)1 << 20) {
+        if (dgen_fill_at(gen, off + i, want + i, (size_t)1 << 20) != DGEN_STATUS_OK) {
+            return 1;
+        }
+    }
+    /* RLIMIT_NPROC binds every user but root: run as nobody. */
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
+        return SKIP;
+    }
+    if (getrlimit(RLIMIT_NPROC, &limit) != 0) {
+        return SKIP;
+    }
+    one = limit;
+    one.rlim_cur = 1;
+    before = threads_now();
+    if (setrlimit(RLIMIT_NPROC, &one) != 0) {
+        return SKIP;
+    }
+    if (dgen_fill_at(gen, off, got, len) != DGEN_STATUS_OK || memcmp(got, want, len) != 0) {
+        fprintf(stderr, "pool_fallback: a fill without worker threads failed: %s\n", dgen_last_error());
+        bad = 1;
+    } else if (threads_now() != before) {
+        fprintf(stderr, "pool_fallback: %d threads, %d before, under a limit of 1 process\n", threads_now(), before);
+        bad = 1;
+    }
+    if (dgen_verify_at(gen, off, want, len, NULL) != DGEN_STATUS_OK) {
+        fprintf(stderr, "pool_fallback: verify without worker threads failed: %s\n", dgen_last_error());
+        bad = 1;
+    }
+    /* The limit goes away; after the retry delay the pool starts. */
+    if (setrlimit(RLIMIT_NPROC, &limit) != 0) {
+        return 1;
+    }
+    nanosleep(&pause, NULL);
+    memset(got, 0, len);
+    if (dgen_fill_at(gen, off, got, len) != DGEN_STATUS_OK || memcmp(got, want, len) != 0) {
+        fprintf(stderr, "pool_fallback: a fill after the limit was lifted failed: %s\n", dgen_last_error());
+        bad = 1;
+    } else if (threads_now() < before + 2) {
+        fprintf(stderr, "pool_fallback: the pool was not started again (%d threads, %d before)\n", threads_now(),
+                before);
+        bad = 1;
+    }
+    dgen_free(gen);
+    free(want);
+    free(got);
+    return bad;
+}
+
+static void test_pool_fallback(void) {
+    /* In a child process, which may give up root and its thread limit. */
+    int status = 0;
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        _exit(pool_fallback_child());
+    }
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    if (WEXITSTATUS(status) == SKIP) {
+        printf("pool_fallback: skipped (one CPU, or the limit cannot be set)\n");
+        return;
+    }
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct test_case {
@@ -629,6 +900,12 @@ static const struct test_case cases[] = {
     {"thread_local_message", test_thread_local_message},
     {"seed", test_seed},
     {"topology", test_topology},
+    {"seed_rule", test_seed_rule},
+    {"field_order", test_field_order},
+    {"seek", test_seek},
+    {"generate", test_generate},
+    {"threads_cap", test_threads_cap},
+    {"pool_fallback", test_pool_fallback},
 };
 
 int main(int argc, char **argv) {

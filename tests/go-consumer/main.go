@@ -23,7 +23,7 @@ func main() {
 	n := flag.Int64("bytes", 16<<20, "bytes to hash")
 	flag.Parse()
 	g, err := dgen.New(dgen.Config{Size: *size, DedupRatio: *dedup, CompressRatio: *compress,
-		DedupUnit: uint32(*unit), Seed: *seed, HasSeed: true})
+		DedupUnit: uint32(*unit), Seed: dgen.SeedOf(*seed)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dgen-consumer:", err)
 		os.Exit(2)
