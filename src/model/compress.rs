@@ -31,8 +31,8 @@ use crate::config::Compressor;
 /// Random bytes every granule keeps, whatever the ratio: enough that no two
 /// granules are ever equal by accident.
 pub const MIN_RANDOM_BYTES: u32 = 32;
-/// Most copies a granule can have.
-pub const MAX_COPIES: usize = 64;
+/// Most copies a granule can have: a byte each, and one more, in one lane step.
+pub const MAX_COPIES: usize = 63;
 /// Farthest a copy's source may lie back: LZJB's largest offset.
 pub const NEAR: u32 = 1023;
 /// Longest gap: short enough that every copy has a source within [`NEAR`]
@@ -252,43 +252,73 @@ fn spread(total: u32, n: usize, hi: u32) -> Vec<u32> {
 /// A granule's blocks in one order: where each gap and copy goes and where
 /// its source may come from. Built once per model; a granule picks one of a
 /// few orders and, per copy, one source among its candidates.
+///
+/// Every offset is checked against the granule when the plan is built
+/// ([`Plan::new`] panics otherwise), which the granule writer relies on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     /// The blocks, in granule order.
-    pub blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     /// Granule offset of every gap's first byte (source candidates).
-    pub gap_starts: Vec<u16>,
+    pub(crate) gap_starts: Vec<u16>,
 }
 
 /// One gap and the copy after it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Block {
+pub(crate) struct Block {
+    /// Where the gap's random bytes are drawn: at or after `start`, in the
+    /// run of random bytes that ends the granule before the gaps move.
+    pub from: u16,
+    /// Granule offset of the gap.
+    pub start: u16,
     /// Random bytes before the copy.
     pub gap: u16,
+    /// Granule offset the copy starts at: `start + gap`.
+    pub at: u16,
     /// Bytes copied.
     pub len: u16,
-    /// Granule offset the copy starts at.
-    pub at: u16,
     /// First gap whose start may be the source (an index into `gap_starts`).
     pub first: u8,
-    /// How many gaps from `first` on may be the source.
+    /// How many gaps from `first` on may be the source (at least 1).
     pub count: u8,
+    /// How the gap moves: 0 when it is empty; 8, 16, 32 or 64 when it moves
+    /// as one fixed-size block of that many bytes (the smallest that holds
+    /// it; its copy covers the rest of the block, and the block fits in the
+    /// granule where it is read and where it is written); [`MEMMOVE`] for a
+    /// longer gap.
+    pub gap_move: u8,
+    /// The only source overlaps the copy (a head shorter than one copy).
+    pub overlap: bool,
 }
+
+/// Bytes the granule writer moves at once: one AVX-512 register.
+pub(crate) const BLOCK: usize = 64;
+/// `Block::gap_move` of a gap moved with `copy_within`.
+pub(crate) const MEMMOVE: u8 = u8::MAX;
 
 impl Plan {
     /// Lays out `layout` with gap lengths in the order `gaps` (one per copy,
     /// the head first, summing to `layout.random`) and copy lengths in the
-    /// order `lens`.
+    /// order `lens` (summing to the rest of the granule).
+    ///
+    /// # Panics
+    /// When the lengths do not fill the granule exactly, or break a bound the
+    /// granule writer relies on.
     pub fn new(layout: &Layout, gaps: &[u32], lens: &[u32]) -> Plan {
         let n = layout.copies as usize;
-        debug_assert_eq!(gaps.len(), n);
-        debug_assert_eq!(lens.len(), n);
-        debug_assert_eq!(gaps.iter().sum::<u32>(), layout.random);
+        assert!(n <= MAX_COPIES && gaps.len() == n && lens.len() == n);
+        if n == 0 {
+            return Plan::default();
+        }
+        assert_eq!(gaps.iter().sum::<u32>(), layout.random);
+        assert_eq!(gaps.iter().chain(lens).sum::<u32>(), GRANULE as u32);
         let mut blocks = Vec::with_capacity(n);
         let mut gap_starts = Vec::with_capacity(n);
         let mut at = 0u32;
+        let mut from = GRANULE as u32 - layout.random;
         for (j, (&gap, &len)) in gaps.iter().zip(lens).enumerate() {
-            gap_starts.push(at as u16);
+            let start = at;
+            gap_starts.push(start as u16);
             at += gap;
             // Sources: gap starts at least `len` back (no copy overlaps its
             // own source) and at most `max_distance` back.
@@ -296,23 +326,43 @@ impl Plan {
                 let d = at - u32::from(gap_starts[k]);
                 d >= len && d <= layout.max_distance
             };
-            let mut first = (0..=j).find(|&k| ok(k));
+            let first = (0..=j).find(|&k| ok(k));
             let count = first.map_or(0, |f| (f..=j).take_while(|&k| ok(k)).count());
-            if count == 0 {
-                // A copy near the start of a granule whose random bytes are
-                // fewer than one copy: it repeats the head, overlapping itself.
-                first = Some(0);
-            }
-            blocks.push(Block {
+            // Without a candidate (a copy near the start of a granule whose
+            // random bytes are fewer than one copy), the copy repeats the
+            // head, overlapping itself.
+            let overlap = count == 0;
+                let (gap16, len16) = (gap as usize, len as usize);
+            let block = Block {
+                from: from as u16,
+                start: start as u16,
                 gap: gap as u16,
-                len: len as u16,
                 at: at as u16,
+                len: len as u16,
                 first: first.unwrap_or(0) as u8,
                 count: count.max(1) as u8,
-            });
+                gap_move: match [8usize, 16, 32, BLOCK].into_iter().find(|&w| w >= gap16) {
+                    _ if gap16 == 0 => 0,
+                    Some(w)
+                        if gap16 + len16 >= w && from as usize + w <= GRANULE && start as usize + w <= GRANULE =>
+                    {
+                        w as u8
+                    }
+                    _ => MEMMOVE,
+                },
+                overlap,
+            };
+            // What the granule writer relies on.
+            assert!(len >= 1 && from >= start && from + gap <= GRANULE as u32);
+            assert!(overlap || (count >= 1 && first.unwrap() + count <= j + 1));
+            assert!(!overlap || at > 0);
+            blocks.push(block);
             at += len;
+            from += gap;
+            // The copy ends before the bytes of the gaps still to move.
+            assert!(at <= from || j + 1 == n);
         }
-        debug_assert_eq!(at as usize, GRANULE);
+        assert_eq!(at as usize, GRANULE);
         Plan { blocks, gap_starts }
     }
 
@@ -328,7 +378,8 @@ impl Plan {
             return Vec::new();
         }
         let m = n - 1;
-        let short = (3 * m as u32 / 2).min(layout.random);
+        // The head keeps at least 16 bytes for the copies that repeat it.
+        let short = (3 * m as u32 / 2).min(layout.random - layout.random.min(16));
         // The first copies after a head shorter than themselves take their
         // source from the head's start, which must stay within reach.
         let reach = layout.max_distance.saturating_sub(2 * layout.max_len);

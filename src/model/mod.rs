@@ -16,10 +16,6 @@ use dedup::DedupMap;
 use hash::{mix64, SplitMix};
 use lanes::{LaneState, LANES, STEP_BYTES};
 
-/// Room for what a granule draws: its random bytes, one byte that picks its
-/// order of gaps and one per copy that picks its source, in whole lane steps.
-const SCRATCH: usize = (GRANULE + 1 + compress::MAX_COPIES).div_ceil(STEP_BYTES) * STEP_BYTES;
-
 /// Bytes in a granule, the unit of content.
 pub const GRANULE: usize = 4096;
 const G64: u64 = GRANULE as u64;
@@ -206,12 +202,14 @@ impl Model {
     /// Writes granule `g` of content `cid`; `generate` runs the lanes.
     ///
     /// An all-random granule is the lanes' output itself. Otherwise the lanes
-    /// fill a scratch in L1 with the granule's random bytes, then one byte
-    /// that picks the order of its gaps and one per copy that picks the
-    /// copy's source among its candidates: every byte and every choice of a
-    /// granule comes from its own lanes at their vector speed. The blocks are
-    /// then laid out front to back, each gap from the scratch and each copy
-    /// from the bytes already written.
+    /// first draw one step of choices (a byte that picks the order of the
+    /// gaps, one per copy that picks the copy's source among its candidates)
+    /// and then the granule's random bytes, into its last bytes. Every byte
+    /// and choice of a granule so comes from its own lanes at their vector
+    /// speed, and the random bytes go straight into the caller's buffer. One pass front to
+    /// back then moves each gap down to its place and makes the copy after
+    /// it: a gap's place never lies after the bytes drawn for it, and a copy
+    /// ends where the next gap's place starts, before any bytes not yet moved.
     #[inline(always)]
     fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl Fn(&mut LaneState, &mut [u8])) {
         let mut state = self.lane_state(cid, g);
@@ -221,27 +219,32 @@ impl Model {
             return;
         }
         let random = layout.random as usize;
-        let n = layout.copies as usize;
-        let mut scratch = ScratchBytes([0u8; SCRATCH]);
-        let drawn = (random + 1 + n).div_ceil(STEP_BYTES) * STEP_BYTES;
-        generate(&mut state, &mut scratch.0[..drawn]);
-        let (bytes, picks) = scratch.0.split_at(random);
+        // One lane step of choices: a byte that picks the order of the gaps
+        // and one per copy that picks its source.
+        let mut picks = [0u8; STEP_BYTES];
+        generate(&mut state, &mut picks);
+        generate(&mut state, &mut out[GRANULE - random.div_ceil(STEP_BYTES) * STEP_BYTES..]);
         let plan = &self.plans[usize::from(picks[0]) % PLANS];
-        let mut from = 0usize;
+        let p = out.as_mut_ptr();
         let mut prev_end = usize::MAX;
         for (j, b) in plan.blocks.iter().enumerate() {
-            let (gap, len, at) = (usize::from(b.gap), usize::from(b.len), usize::from(b.at));
-            let start = at - gap;
-            if gap <= BLOCK && gap + len >= BLOCK && start + BLOCK <= GRANULE && from + BLOCK <= bytes.len() {
-                // One fixed-size move whatever the gap's length, so no branch
-                // depends on it: the bytes past the gap are overwritten by the
-                // copy that follows.
-                let block: [u8; BLOCK] = bytes[from..from + BLOCK].try_into().unwrap();
-                out[start..start + BLOCK].copy_from_slice(&block);
-            } else {
-                copy_short(&mut out[start..at], &bytes[from..from + gap]);
+            let (from, start, gap, at, len) =
+                (usize::from(b.from), usize::from(b.start), usize::from(b.gap), usize::from(b.at), usize::from(b.len));
+            // A gap moves as one fixed-size block whatever its length, so no
+            // branch depends on it: the bytes past the gap are overwritten by
+            // its copy, and end before the bytes of the gaps still to move.
+            // SAFETY (each move): `Plan::new` checked `from + w <= GRANULE`
+            // and `start + w <= GRANULE` for a move of `w` bytes, and `out`
+            // holds GRANULE bytes; the block is read whole before it is
+            // written, so the two may overlap.
+            match b.gap_move {
+                0 => {}
+                8 => unsafe { move_block::<8>(p, from, start) },
+                16 => unsafe { move_block::<16>(p, from, start) },
+                32 => unsafe { move_block::<32>(p, from, start) },
+                64 => unsafe { move_block::<64>(p, from, start) },
+                _ => out.copy_within(from..from + gap, start),
             }
-            from += gap;
             let count = usize::from(b.count);
             let mut k = (usize::from(picks[1 + j]) * count) >> 8;
             let mut src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
@@ -251,17 +254,30 @@ impl Model {
                 k = (k + 1) % count;
                 src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
             }
-            if at - src >= len {
-                let (head, tail) = out.split_at_mut(at);
-                copy_short(&mut tail[..len], &head[src..src + len]);
-            } else {
+            prev_end = src + len;
+            if b.overlap {
                 // A copy near the start of a granule with fewer random bytes
                 // than one copy: it overlaps its source and repeats it.
                 for i in 0..len {
                     out[at + i] = out[src + i];
                 }
+            } else if (32..=BLOCK).contains(&len) {
+                // The usual copy: two 32-byte moves that overlap in the middle.
+                // SAFETY: `Plan::new` checked that every candidate source of a
+                // copy that is not `overlap` starts at least `len` bytes before
+                // `at` (so source and copy do not overlap, and `src + len <=
+                // at`), and that `at + len <= GRANULE`; `len >= 32` keeps both
+                // halves inside the copy.
+                unsafe {
+                    let a = std::ptr::read_unaligned(p.add(src).cast::<[u8; 32]>());
+                    let z = std::ptr::read_unaligned(p.add(src + len - 32).cast::<[u8; 32]>());
+                    std::ptr::write_unaligned(p.add(at).cast::<[u8; 32]>(), a);
+                    std::ptr::write_unaligned(p.add(at + len - 32).cast::<[u8; 32]>(), z);
+                }
+            } else {
+                let (head, tail) = out.split_at_mut(at);
+                copy_short(&mut tail[..len], &head[src..src + len]);
             }
-            prev_end = src + len;
         }
     }
 
@@ -387,13 +403,7 @@ impl Model {
     }
 }
 
-/// Bytes moved at once by `copy_short` and by a gap's fixed-size move: one
-/// AVX-512 move or two AVX2 moves.
-const BLOCK: usize = 64;
-
-/// A granule's random bytes and choices, aligned for whole-vector stores.
-#[repr(align(64))]
-struct ScratchBytes([u8; SCRATCH]);
+use compress::BLOCK;
 
 /// A granule aligned for whole-vector loads.
 #[repr(align(64))]
@@ -418,16 +428,41 @@ fn stream_granule(dst: &mut [u8], src: &Granule) {
     }
 }
 
-/// Copies up to a few hundred bytes with inline whole-block moves instead of a
-/// call to memcpy, which costs more than the copy at these sizes. 64-byte
-/// blocks are one AVX-512 move or two AVX2 moves; the last block overlaps the
-/// one before it rather than finishing byte by byte.
+/// Moves `W` bytes from `p + from` to `p + start` with one unaligned load and
+/// one unaligned store.
+///
+/// # Safety
+/// `p + from` and `p + start` are each valid for `W` bytes.
+#[inline(always)]
+unsafe fn move_block<const W: usize>(p: *mut u8, from: usize, start: usize) {
+    // SAFETY: the caller's contract; unaligned accesses need no alignment.
+    unsafe { std::ptr::write_unaligned(p.add(start).cast::<[u8; W]>(), std::ptr::read_unaligned(p.add(from).cast::<[u8; W]>())) }
+}
+
+/// Copies up to a few hundred bytes with inline fixed-size moves instead of
+/// a call to memcpy, which costs more than the copy at these sizes: 64-byte
+/// blocks (one AVX-512 move or two AVX2 moves) with the last one overlapping
+/// the one before, and below 64 bytes two moves of a power of two that
+/// overlap in the middle. `dst` and `src` do not overlap.
 #[inline(always)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = dst.len();
     debug_assert_eq!(n, src.len());
+    #[inline(always)]
+    fn two<const W: usize>(dst: &mut [u8], src: &[u8]) {
+        let n = dst.len();
+        let a: [u8; W] = src[..W].try_into().unwrap();
+        let b: [u8; W] = src[n - W..].try_into().unwrap();
+        dst[..W].copy_from_slice(&a);
+        dst[n - W..].copy_from_slice(&b);
+    }
     if n < BLOCK {
-        dst.copy_from_slice(src);
+        match n {
+            32.. => two::<32>(dst, src),
+            16.. => two::<16>(dst, src),
+            8.. => two::<8>(dst, src),
+            _ => dst.copy_from_slice(src),
+        }
         return;
     }
     let mut k = 0;
