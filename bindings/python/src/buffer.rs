@@ -86,13 +86,13 @@ impl Raw {
     /// The buffer as bytes to write.
     ///
     /// # Safety
-    /// The `View` this came from must still be held, must be writable, and no
-    /// other reference to the memory may be used while the slice lives. Other
-    /// Python threads could still write to the same memory while the GIL is
-    /// released; that is a race in the calling program, as with
-    /// `file.readinto` or `hashlib`, and changes only which bytes end up in a
-    /// buffer the program itself made inconsistent.
-    pub unsafe fn as_mut(&self) -> &mut [u8] {
+    /// The slice must not outlive the `View` this came from, which must be
+    /// writable, and no other reference to the memory may be used while the
+    /// slice lives. Other Python threads could still write to the same memory
+    /// while the GIL is released; that is a race in the calling program, as
+    /// with `file.readinto` or `hashlib`, and changes only which bytes end up
+    /// in a buffer the program itself made inconsistent.
+    pub unsafe fn as_mut<'b>(self) -> &'b mut [u8] {
         if self.len == 0 {
             return &mut [];
         }
@@ -104,8 +104,8 @@ impl Raw {
     /// The buffer as bytes to read.
     ///
     /// # Safety
-    /// The `View` this came from must still be held.
-    pub unsafe fn as_ref(&self) -> &[u8] {
+    /// The slice must not outlive the `View` this came from.
+    pub unsafe fn as_ref<'b>(self) -> &'b [u8] {
         if self.len == 0 {
             return &[];
         }
@@ -132,11 +132,7 @@ impl<'a> View<'a> {
     /// Borrows `obj`'s memory, keeping the `Py_buffer` in `slot` (stack
     /// memory of the caller, so that it never moves while exported: some
     /// exporters point `shape` into the struct itself).
-    pub fn get(
-        obj: &Bound<'_, PyAny>,
-        access: Access,
-        slot: &'a mut Slot,
-    ) -> PyResult<View<'a>> {
+    pub fn get(obj: &Bound<'_, PyAny>, access: Access, slot: &'a mut Slot) -> PyResult<View<'a>> {
         let flags: c_int = match access {
             Access::Write => PYBUF_WRITABLE | PYBUF_C_CONTIGUOUS,
             Access::Read => PYBUF_C_CONTIGUOUS,
@@ -178,11 +174,8 @@ fn explain(py: Python<'_>, access: Access) -> PyErr {
         Access::Read => "buf must be a C-contiguous buffer (bytes, bytearray, memoryview, numpy array, mmap)",
     };
     let msg = format!("{need}: {}", err.value(py));
-    let new = if err.is_instance_of::<PyTypeError>(py) {
-        PyTypeError::new_err(msg)
-    } else {
-        PyBufferError::new_err(msg)
-    };
+    let new =
+        if err.is_instance_of::<PyTypeError>(py) { PyTypeError::new_err(msg) } else { PyBufferError::new_err(msg) };
     new.set_cause(py, Some(err));
     new
 }

@@ -62,8 +62,7 @@ impl Args<'_, '_> {
             c.compress_ratio = args::ratio(v, "compress_ratio", "must be a number from 1.0 to 32.0")?;
         }
         if let Some(v) = given(self.dedup_unit) {
-            c.dedup_unit =
-                args::uint(v, "dedup_unit", "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)")?;
+            c.dedup_unit = args::uint(v, "dedup_unit", "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)")?;
         }
         c.seed = args::opt_uint(self.seed, "seed", "must be None or an integer from 0 to 2**64-1")?;
         if let Some(v) = given(self.threads) {

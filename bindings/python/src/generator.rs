@@ -291,7 +291,11 @@ impl Generator {
             0 => 0,
             1 => self.pos.load(Ordering::Acquire) as i128,
             2 if self.config.size != 0 => self.config.size as i128,
-            2 => return Err(PyValueError::new_err("seek from the end (whence=2) needs a sized stream; this one is endless")),
+            2 => {
+                return Err(PyValueError::new_err(
+                    "seek from the end (whence=2) needs a sized stream; this one is endless",
+                ))
+            }
             _ => return Err(PyValueError::new_err(format!("whence must be 0, 1 or 2, got {whence}"))),
         };
         let target = base + delta;
