@@ -53,8 +53,10 @@ run python3 -m venv "$venvs/build"
 run "$venvs/build/bin/pip" install -q --upgrade pip
 run "$venvs/build/bin/pip" install -q maturin
 # What `pip install ./bindings/python` does, with the venv's maturin
-# instead of one pip would fetch into a throwaway environment.
-run "$venvs/build/bin/pip" wheel -q --no-build-isolation --no-deps -w "$wheels" ./bindings/python
+# instead of one pip would fetch into a throwaway environment (maturin's
+# build backend runs `maturin` from PATH).
+PATH="$venvs/build/bin:$PATH" run "$venvs/build/bin/pip" wheel -q --no-build-isolation --no-deps -w "$wheels" \
+  ./bindings/python
 wheel=$(ls "$wheels"/libdgen-*.whl)
 echo "$wheel"
 case "$wheel" in
