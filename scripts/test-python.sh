@@ -2,8 +2,9 @@
 # The Python package, end to end: rustfmt and clippy on the extension's
 # crate, a wheel built by pip through maturin in a fresh venv, that wheel
 # installed into a second fresh venv (no Rust needed there), the pytest suite
-# run against the installed package, the cross-language golden hash, and a
-# short benchmark run that prints figures next to the C ABI's.
+# run against the installed package, the type stubs checked against it by
+# mypy's stubtest, the cross-language golden hash, and a short benchmark run
+# that prints figures next to the C ABI's.
 #
 #   scripts/test-python.sh          (run as root on Debian 12; installs what is missing)
 set -euo pipefail
@@ -66,7 +67,7 @@ esac
 
 step "install the wheel into a fresh venv and run the tests there"
 run python3 -m venv "$venvs/test"
-run "$venvs/test/bin/pip" install -q "$wheel" pytest numpy
+run "$venvs/test/bin/pip" install -q "$wheel" pytest numpy mypy
 # The package under test is the installed one, not the source folder.
 "$venvs/test/bin/python" - "$venvs/test" <<'EOF'
 import sys, dgen, dgen.compat
@@ -77,9 +78,12 @@ print("import dgen ->", dgen.__file__)
 EOF
 (cd bindings/python && run "$venvs/test/bin/python" -m pytest -p no:cacheprovider -q tests)
 
+step "the type stubs match the installed module"
+(cd "$venvs" && run "$venvs/test/bin/python" -m mypy.stubtest dgen)
+
 step "benchmark (figures only; nothing is asserted on speed)"
 run cargo build --release --lib -p libdgen
 (cd bindings/python && run "$venvs/test/bin/python" bench.py --quick --no-build)
 
 echo
-echo "test-python: all stages passed (fmt, clippy, wheel, fresh-venv install, pytest, golden hash)"
+echo "test-python: all stages passed (fmt, clippy, wheel, fresh-venv install, pytest, stubs, golden hash)"

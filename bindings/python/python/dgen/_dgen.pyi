@@ -1,11 +1,11 @@
 """Type stubs of the extension module behind ``dgen`` (re-exported there)."""
 
 from types import TracebackType
-from typing import Any, Dict, Optional, SupportsFloat, SupportsIndex, Tuple, Type, Union
+from typing import Any, Dict, Literal, Optional, SupportsFloat, SupportsIndex, Tuple, Type, Union, final
 
-from _typeshed import ReadableBuffer, WriteableBuffer
 from typing_extensions import Self
 
+__all__ = ["COMPRESSORS", "GRANULE", "Generator", "LIBRARY_VERSION", "MismatchError", "__version__", "generate", "topology"]
 __version__: str
 """Version of this package."""
 LIBRARY_VERSION: str
@@ -15,6 +15,11 @@ COMPRESSORS: Tuple[str, ...]
 GRANULE: int
 """The unit of content, 4096 bytes."""
 
+# Any object with the buffer protocol. Spelled Any rather than
+# collections.abc.Buffer because type checkers see numpy arrays as buffers
+# only on Python 3.12 and later.
+_WritableBuffer = Any  # writable and C-contiguous: bytearray, memoryview, numpy array, mmap
+_ReadableBuffer = Any  # C-contiguous: also bytes and read-only views
 _Ratio = Union[float, int, SupportsFloat]
 _Int = Union[int, SupportsIndex]
 
@@ -28,6 +33,7 @@ class MismatchError(Exception):
     found: int
     """The byte found in the buffer there."""
 
+@final
 class Generator:
     """A seekable, reproducible stream of synthetic bytes.
 
@@ -38,8 +44,8 @@ class Generator:
     (see ``COMPRESSORS``).
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         size: _Int = 0,
         dedup_ratio: _Ratio = 1.0,
         compress_ratio: _Ratio = 1.0,
@@ -49,14 +55,14 @@ class Generator:
         numa_mode: str = "auto",
         numa_node: Optional[_Int] = None,
         compressor: str = "auto",
-    ) -> None: ...
-    def fill(self, buf: WriteableBuffer) -> int:
+    ) -> Self: ...
+    def fill(self, buf: _WritableBuffer) -> int:
         """Continues the stream into ``buf``; returns the bytes written (0 at the end)."""
-    def readinto(self, buf: WriteableBuffer) -> int:
+    def readinto(self, buf: _WritableBuffer) -> int:
         """Same as ``fill``."""
-    def fill_at(self, offset: _Int, buf: WriteableBuffer) -> None:
+    def fill_at(self, offset: _Int, buf: _WritableBuffer) -> None:
         """Fills ``buf`` with the stream's bytes at ``offset``; thread-safe."""
-    def verify_at(self, offset: _Int, buf: ReadableBuffer) -> None:
+    def verify_at(self, offset: _Int, buf: _ReadableBuffer) -> None:
         """Raises ``MismatchError`` unless ``buf`` holds the stream's bytes at ``offset``."""
     def read(self, n: Optional[_Int] = None, /) -> bytes:
         """Up to ``n`` bytes of the stream (the rest of a sized stream for None or n < 0)."""
@@ -77,7 +83,7 @@ class Generator:
         exc_type: Optional[Type[BaseException]],
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> Literal[False]: ...
     @property
     def closed(self) -> bool: ...
     @property
