@@ -39,7 +39,10 @@ echo "$golden"
 
 step "rustfmt and clippy on bindings/python (not in the cargo workspace)"
 run cargo fmt --manifest-path bindings/python/Cargo.toml --check
-run cargo clippy --manifest-path bindings/python/Cargo.toml --release -- -D warnings
+# Its own target folder: maturin's builds set PYO3_PYTHON, which would make
+# the two take turns rebuilding PyO3 in a shared one.
+run cargo clippy --manifest-path bindings/python/Cargo.toml --release --target-dir bindings/python/target/clippy \
+  -- -D warnings
 
 # Both venvs live at fixed paths in the crate's target folder and are made
 # anew each run: the build sees the same interpreter path every time, so
