@@ -35,11 +35,23 @@ use crate::errors::{guarded, lib_error, Failure};
 #[pyclass(module = "dgen", name = "Generator", frozen)]
 pub struct Generator {
     inner: RwLock<Option<dgen::Generator>>,
+    /// The value of [`FORKS`] when `inner` was built in this process.
+    epoch: AtomicU64,
     pos: AtomicU64,
     config: dgen::Config,
     seed: u64,
     threads: usize,
 }
+
+/// How many times this process has been forked into (counted in the child by
+/// `dgen/__init__.py` through `os.register_at_fork`).
+///
+/// A child process has only the thread that called fork: a generator whose
+/// worker pool was started before the fork would wait forever for workers
+/// that do not exist. A generator built before the latest fork is therefore
+/// rebuilt, from the same config and seed (so the same bytes), on its first
+/// use in the child.
+pub static FORKS: AtomicU64 = AtomicU64::new(0);
 
 /// Bytes left after `pos`: to `size`, or to 2^64 - 1 for an endless stream.
 fn remaining(size: u64, pos: u64) -> u64 {
@@ -58,6 +70,7 @@ impl Generator {
         let threads = gen.threads();
         Ok(Generator {
             inner: RwLock::new(Some(gen)),
+            epoch: AtomicU64::new(FORKS.load(Ordering::Acquire)),
             pos: AtomicU64::new(0),
             config: dgen::Config { seed: Some(seed), ..config },
             seed,
@@ -68,13 +81,36 @@ impl Generator {
     /// The live generator, or `Failure::Closed`. Taken with the GIL released:
     /// a `close` in progress may hold the write lock.
     fn live(&self) -> Result<RwLockReadGuard<'_, Option<dgen::Generator>>, Failure> {
+        if self.epoch.load(Ordering::Relaxed) != FORKS.load(Ordering::Relaxed) {
+            self.rebuild_after_fork()?;
+        }
         // A panic never happens while the lock is held for writing (close
-        // only swaps an Option), so a poisoned lock still holds good data.
+        // and the rebuild only swap an Option), so a poisoned lock still
+        // holds good data.
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
             return Err(Failure::Closed);
         }
         Ok(guard)
+    }
+
+    /// Replaces a generator inherited through fork by a new one (see [`FORKS`]).
+    #[cold]
+    fn rebuild_after_fork(&self) -> Result<(), Failure> {
+        let mut slot = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let forks = FORKS.load(Ordering::Acquire);
+        if self.epoch.load(Ordering::Acquire) == forks {
+            return Ok(()); // another thread of this process rebuilt it
+        }
+        if let Some(old) = slot.take() {
+            let new = dgen::Generator::new(self.config.clone());
+            // The old one's worker threads stayed in the parent: dropping it
+            // would wait for them forever. Its memory is left as it is.
+            std::mem::forget(old);
+            *slot = Some(new?);
+        }
+        self.epoch.store(forks, Ordering::Release);
+        Ok(())
     }
 
     /// Claims the next `want` bytes of the stream (fewer at the end of a sized

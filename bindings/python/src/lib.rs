@@ -117,6 +117,14 @@ fn topology<'py>(
     py.import("json")?.call_method1("loads", (json,))
 }
 
+/// Called in a child process right after a fork (registered by
+/// `dgen/__init__.py` with `os.register_at_fork`): generators made before
+/// the fork rebuild themselves on their next use.
+#[pyfunction]
+fn _after_fork_in_child() {
+    generator::FORKS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
 /// A pointer moved into a closure that runs with the GIL released.
 struct Ptr(*mut u8);
 
@@ -134,6 +142,7 @@ fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MismatchError", py.get_type::<MismatchError>())?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(topology, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LIBRARY_VERSION", dgen::VERSION)?;
     let names: Vec<&str> = dgen::Compressor::ALL.iter().map(|c| c.name()).collect();

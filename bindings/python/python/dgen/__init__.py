@@ -20,6 +20,8 @@ command. ``dgen.compat`` offers dgen-py's API on top of this module, so that a
 script written for dgen-py runs with ``import dgen.compat as dgen_py``.
 """
 
+import os as _os
+
 from ._dgen import (
     COMPRESSORS,
     GRANULE,
@@ -30,6 +32,13 @@ from ._dgen import (
     generate,
     topology,
 )
+from ._dgen import _after_fork_in_child
+
+# A child of fork has none of its parent's threads, so generators inherited
+# through fork rebuild their worker pools (same config and seed, same bytes)
+# on first use instead of waiting for workers that are not there.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 __all__ = [
     "COMPRESSORS",

@@ -5,7 +5,17 @@ from typing import Any, Dict, Literal, Optional, SupportsFloat, SupportsIndex, T
 
 from typing_extensions import Self
 
-__all__ = ["COMPRESSORS", "GRANULE", "Generator", "LIBRARY_VERSION", "MismatchError", "__version__", "generate", "topology"]
+__all__ = [
+    "COMPRESSORS",
+    "GRANULE",
+    "Generator",
+    "LIBRARY_VERSION",
+    "MismatchError",
+    "__version__",
+    "_after_fork_in_child",
+    "generate",
+    "topology",
+]
 __version__: str
 """Version of this package."""
 LIBRARY_VERSION: str
@@ -128,3 +138,6 @@ def topology(
     numa_node: Optional[_Int] = None,
 ) -> Dict[str, Any]:
     """NUMA nodes, CPUs and where a generator's worker threads would run."""
+
+def _after_fork_in_child() -> None:
+    """Marks generators made before a fork for a rebuild in the child (registered with os.register_at_fork)."""
