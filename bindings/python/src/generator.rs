@@ -63,7 +63,7 @@ fn remaining(size: u64, pos: u64) -> u64 {
 }
 
 impl Generator {
-    /// Builds the Python object from a config (used by `generate` as well).
+    /// Builds the Python object from a parsed config.
     pub fn from_config(py: Python<'_>, config: dgen::Config) -> PyResult<Generator> {
         let gen = dgen::Generator::new(config.clone()).map_err(|e| lib_error(py, e))?;
         let seed = gen.seed();
@@ -84,9 +84,8 @@ impl Generator {
         if self.epoch.load(Ordering::Relaxed) != FORKS.load(Ordering::Relaxed) {
             self.rebuild_after_fork()?;
         }
-        // A panic never happens while the lock is held for writing (close
-        // and the rebuild only swap an Option), so a poisoned lock still
-        // holds good data.
+        // Writers only swap the Option (a panic in between leaves it either
+        // way), so a poisoned lock still holds a usable value.
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if guard.is_none() {
             return Err(Failure::Closed);
