@@ -54,7 +54,6 @@ mkdir -p "$venvs" "$wheels"
 
 step "build the wheel with pip and maturin in a fresh venv"
 run python3 -m venv "$venvs/build"
-run "$venvs/build/bin/pip" install -q --upgrade pip
 run "$venvs/build/bin/pip" install -q maturin
 # What `pip install ./bindings/python` does, with the venv's maturin
 # instead of one pip would fetch into a throwaway environment (maturin's
