@@ -2,7 +2,8 @@
 # The Python package, end to end: rustfmt and clippy on the extension's
 # crate, a wheel built by pip through maturin in a fresh venv, that wheel
 # installed into a second fresh venv (no Rust needed there), the pytest suite
-# run against the installed package, the type stubs checked against it by
+# run against the installed package, the wheel's symbols checked against the
+# CPython 3.9 stable ABI, the type stubs checked against the package by
 # mypy's stubtest, the cross-language golden hash, and a short benchmark run
 # that prints figures next to the C ABI's.
 #
@@ -67,6 +68,28 @@ case "$wheel" in
   *) echo "expected one abi3 wheel for CPython 3.9 and later, got $wheel" >&2; exit 1 ;;
 esac
 
+step "the wheel's symbols: the CPython 3.9 stable ABI, and the buffer protocol"
+# PyObject_GetBuffer and PyBuffer_Release joined the stable ABI in 3.11
+# unchanged; every CPython 3 exports them, and the extension calls them on
+# 3.9 and 3.10 too (see src/buffer.rs). Anything else past 3.9 fails here.
+run "$venvs/build/bin/pip" install -q abi3audit
+# It exits 1 for those two; the report below is what is checked.
+"$venvs/build/bin/abi3audit" -R "$wheel" > "$wheels/abi3audit.json" || true
+"$venvs/build/bin/python" - "$wheels/abi3audit.json" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+allowed = {"PyObject_GetBuffer", "PyBuffer_Release"}
+for spec in report["specs"].values():
+    for ext in spec["wheel"]:
+        r = ext["result"]
+        later = set(r["future_abi3_objects"])
+        print(f'{ext["name"]}: baseline {r["baseline"]}, non-abi3 symbols {r["non_abi3_symbols"]}, '
+              f'from later versions {sorted(later)}')
+        assert r["is_abi3"] and r["baseline"] == "3.9", r
+        assert not r["non_abi3_symbols"], r["non_abi3_symbols"]
+        assert later <= allowed, later - allowed
+EOF
+
 step "install the wheel into a fresh venv and run the tests there"
 run python3 -m venv "$venvs/test"
 run "$venvs/test/bin/pip" install -q "$wheel" pytest numpy mypy
@@ -88,4 +111,4 @@ run cargo build --release --lib -p libdgen
 (cd bindings/python && run "$venvs/test/bin/python" bench.py --quick --no-build)
 
 echo
-echo "test-python: all stages passed (fmt, clippy, wheel, fresh-venv install, pytest, stubs, golden hash)"
+echo "test-python: all stages passed (fmt, clippy, wheel, abi3 symbols, fresh-venv install, pytest, stubs, golden hash)"
