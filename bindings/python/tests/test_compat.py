@@ -157,6 +157,8 @@ def test_numa_modes_and_bad_arguments():
         dgen_py.Generator(size=4096, chunk_size=0)
     with pytest.raises(TypeError, match="size must be an integer"):
         dgen_py.Generator(size="10GB")
+    with pytest.raises(ValueError, match="max_threads must be None or an integer from 0 \\(all CPUs\\) to 4096, got -2"):
+        dgen_py.Generator(size=4096, max_threads=-2)
     with pytest.raises(BufferError):
         dgen_py.Generator(size=4096).fill_chunk(b"read-only")
     with pytest.raises(TypeError):

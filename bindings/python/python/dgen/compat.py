@@ -81,7 +81,13 @@ def _numa_mode(mode: Any) -> str:
 
 def _threads(max_threads: Optional[int]) -> int:
     # dgen-py: None means every core; libdgen says 0 for that.
-    return 0 if max_threads is None else max_threads
+    if max_threads is None:
+        return 0
+    if isinstance(max_threads, bool) or not isinstance(max_threads, int):
+        raise TypeError(f"max_threads must be None or an integer, got {type(max_threads).__name__} {max_threads!r}")
+    if not 0 <= max_threads <= 4096:
+        raise ValueError(f"max_threads must be None or an integer from 0 (all CPUs) to 4096, got {max_threads!r}")
+    return max_threads
 
 
 def _positive(name: str, value: Any) -> Optional[int]:
