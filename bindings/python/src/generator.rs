@@ -211,7 +211,7 @@ impl Generator {
     /// nbytes)`. Does not move the position. Safe to call from many threads at
     /// once. ValueError when the range passes the end of a sized stream.
     fn fill_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
-        let offset: u64 = args::uint(offset, "offset", "must be an integer from 0 to 2**64-1")?;
+        let offset = args::offset(offset)?;
         let mut slot = Slot::new();
         let view = View::get(buf, Access::Write, &mut slot)?;
         let raw = view.raw();
@@ -232,7 +232,7 @@ impl Generator {
     /// `dgen.MismatchError` with the offset of the first wrong byte, the
     /// expected byte and the byte found when it does not.
     fn verify_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
-        let offset: u64 = args::uint(offset, "offset", "must be an integer from 0 to 2**64-1")?;
+        let offset = args::offset(offset)?;
         let mut slot = Slot::new();
         let view = View::get(buf, Access::Read, &mut slot)?;
         let raw = view.raw();
