@@ -1,0 +1,143 @@
+"""Type stubs of the extension module behind ``dgen`` (re-exported there)."""
+
+from types import TracebackType
+from typing import Any, Dict, Literal, Optional, SupportsFloat, SupportsIndex, Tuple, Type, Union, final
+
+from typing_extensions import Self
+
+__all__ = [
+    "COMPRESSORS",
+    "GRANULE",
+    "Generator",
+    "LIBRARY_VERSION",
+    "MismatchError",
+    "__version__",
+    "_after_fork_in_child",
+    "generate",
+    "topology",
+]
+__version__: str
+"""Version of this package."""
+LIBRARY_VERSION: str
+"""Version of the libdgen library built into it."""
+COMPRESSORS: Tuple[str, ...]
+"""Names ``compressor=`` accepts: auto, zstd, lz4, gzip, snappy, lzo, lzjb."""
+GRANULE: int
+"""The unit of content, 4096 bytes."""
+
+# Any object with the buffer protocol. Spelled Any rather than
+# collections.abc.Buffer because type checkers see numpy arrays as buffers
+# only on Python 3.12 and later.
+_WritableBuffer = Any  # writable and C-contiguous: bytearray, memoryview, numpy array, mmap
+_ReadableBuffer = Any  # C-contiguous: also bytes and read-only views
+_Ratio = Union[float, int, SupportsFloat]
+_Int = Union[int, SupportsIndex]
+
+class MismatchError(Exception):
+    """Raised by ``Generator.verify_at`` when a buffer differs from the stream."""
+
+    offset: int
+    """Stream offset of the first wrong byte."""
+    expected: int
+    """The byte the stream has at ``offset``."""
+    found: int
+    """The byte found in the buffer there."""
+
+@final
+class Generator:
+    """A seekable, reproducible stream of synthetic bytes.
+
+    ``size=0`` is endless; ``seed=None`` draws a seed (read it back with
+    ``seed``). ``threads=0`` uses every CPU the process may run on for fills
+    of 2 MiB and more; ``numa_mode`` is "auto", "off" or "force";
+    ``compressor`` names the compressor ``compress_ratio`` is calibrated for
+    (see ``COMPRESSORS``).
+    """
+
+    def __new__(
+        cls,
+        size: _Int = 0,
+        dedup_ratio: _Ratio = 1.0,
+        compress_ratio: _Ratio = 1.0,
+        dedup_unit: _Int = 4096,
+        seed: Optional[_Int] = None,
+        threads: _Int = 0,
+        numa_mode: str = "auto",
+        numa_node: Optional[_Int] = None,
+        compressor: str = "auto",
+    ) -> Self: ...
+    def fill(self, buf: _WritableBuffer) -> int:
+        """Continues the stream into ``buf``; returns the bytes written (0 at the end)."""
+    def readinto(self, buf: _WritableBuffer) -> int:
+        """Same as ``fill``."""
+    def fill_at(self, offset: _Int, buf: _WritableBuffer) -> None:
+        """Fills ``buf`` with the stream's bytes at ``offset``; thread-safe."""
+    def verify_at(self, offset: _Int, buf: _ReadableBuffer) -> None:
+        """Raises ``MismatchError`` unless ``buf`` holds the stream's bytes at ``offset``."""
+    def read(self, n: Optional[_Int] = None, /) -> bytes:
+        """Up to ``n`` bytes of the stream (the rest of a sized stream for None or n < 0)."""
+    def seek(self, pos: _Int, whence: int = 0, /) -> int:
+        """Moves the position (whence 0: from the start, 1: from here, 2: from the end)."""
+    def tell(self) -> int:
+        """The position."""
+    def rewind(self) -> None:
+        """Starts the stream over from offset 0."""
+    def close(self) -> None:
+        """Frees the generator and its threads; later calls raise ValueError."""
+    def readable(self) -> bool: ...
+    def writable(self) -> bool: ...
+    def seekable(self) -> bool: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def is_complete(self) -> bool: ...
+    @property
+    def dedup_ratio(self) -> float: ...
+    @property
+    def compress_ratio(self) -> float: ...
+    @property
+    def dedup_unit(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def numa_mode(self) -> str: ...
+    @property
+    def numa_node(self) -> Optional[int]: ...
+    @property
+    def compressor(self) -> str: ...
+
+def generate(
+    size: _Int,
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    numa_mode: str = "auto",
+    numa_node: Optional[_Int] = None,
+    compressor: str = "auto",
+) -> bytearray:
+    """The first ``size`` bytes of ``Generator(size, **config)``, as a bytearray."""
+
+def topology(
+    threads: _Int = 0,
+    numa_mode: str = "auto",
+    numa_node: Optional[_Int] = None,
+) -> Dict[str, Any]:
+    """NUMA nodes, CPUs and where a generator's worker threads would run."""
+
+def _after_fork_in_child() -> None:
+    """Marks generators made before a fork for a rebuild in the child (registered with os.register_at_fork)."""

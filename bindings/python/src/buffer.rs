@@ -1,0 +1,181 @@
+//! Borrowing a caller's buffer through the buffer protocol, in place.
+//!
+//! Any exporter works (bytearray, memoryview and its slices, array.array,
+//! numpy arrays of any dtype, mmap) as long as it hands out one C-contiguous
+//! block of memory, writable for fills. The element type is ignored: the
+//! generator writes bytes, and the view is asked for no format string, so a
+//! float64 array is filled as its 8 * n bytes.
+//!
+//! The `Py_buffer` lives on the caller's stack (no allocation per call, which
+//! matters at 4 KiB per call) and is released by `View`'s `Drop`. `View` is
+//! not `Send`, so it cannot be moved into a closure that runs with the GIL
+//! released: the release always happens with the GIL held.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::mem::MaybeUninit;
+
+use pyo3::exceptions::{PyBufferError, PyTypeError};
+use pyo3::ffi::{PyObject, Py_ssize_t};
+use pyo3::prelude::*;
+
+/// CPython's `Py_buffer` (PEP 3118).
+///
+/// Declared here because PyO3 offers it to abi3 builds only from Python 3.11,
+/// the version that added it to the stable ABI. The struct and the two
+/// functions below are unchanged since Python 3.0 (3.11 declared them stable
+/// as they were), and every CPython interpreter exports the functions, so an
+/// abi3 wheel built for 3.9 finds them on 3.9 and 3.10 too.
+#[repr(C)]
+struct Py_buffer {
+    buf: *mut c_void,
+    obj: *mut PyObject,
+    len: Py_ssize_t,
+    itemsize: Py_ssize_t,
+    readonly: c_int,
+    ndim: c_int,
+    format: *mut c_char,
+    shape: *mut Py_ssize_t,
+    strides: *mut Py_ssize_t,
+    suboffsets: *mut Py_ssize_t,
+    internal: *mut c_void,
+}
+
+/// The buffer flags used here (`object.h`; fixed by PEP 3118).
+const PYBUF_WRITABLE: c_int = 0x0001;
+const PYBUF_ND: c_int = 0x0008;
+const PYBUF_STRIDES: c_int = 0x0010 | PYBUF_ND;
+const PYBUF_C_CONTIGUOUS: c_int = 0x0020 | PYBUF_STRIDES;
+
+extern "C" {
+    fn PyObject_GetBuffer(obj: *mut PyObject, view: *mut Py_buffer, flags: c_int) -> c_int;
+    fn PyBuffer_Release(view: *mut Py_buffer);
+}
+
+/// Stack space for one buffer view, to pass to [`View::get`].
+pub struct Slot(MaybeUninit<Py_buffer>);
+
+impl Slot {
+    /// Uninitialised space; [`View::get`] fills it.
+    pub fn new() -> Slot {
+        Slot(MaybeUninit::uninit())
+    }
+}
+
+/// A buffer obtained with `PyObject_GetBuffer`, released on drop.
+pub struct View<'a> {
+    raw: &'a mut Py_buffer,
+}
+
+/// Pointer and length of a borrowed buffer, to be used while the GIL is
+/// released.
+#[derive(Clone, Copy)]
+pub struct Raw {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: `Raw` is only made from a live `View`, and the `View` outlives every
+// use of the `Raw` (both stay in one function body, the `View` dropped after
+// the closure that uses the `Raw` returns). While a view is held, CPython's
+// exporters refuse to resize or free the memory (bytearray resize, mmap close
+// and numpy resize raise BufferError), so the pointer stays valid on any
+// thread for that time.
+unsafe impl Send for Raw {}
+
+impl Raw {
+    /// The buffer as bytes to write.
+    ///
+    /// # Safety
+    /// The slice must not outlive the `View` this came from, which must be
+    /// writable, and no other reference to the memory may be used while the
+    /// slice lives. Other Python threads could still write to the same memory
+    /// while the GIL is released; that is a race in the calling program, as
+    /// with `file.readinto` or `hashlib`, and changes only which bytes end up
+    /// in a buffer the program itself made inconsistent.
+    pub unsafe fn as_mut<'b>(self) -> &'b mut [u8] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: as the caller promises, the view is live and writable and
+        // `ptr` points at `len` bytes of one contiguous block.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    /// The buffer as bytes to read.
+    ///
+    /// # Safety
+    /// The slice must not outlive the `View` this came from.
+    pub unsafe fn as_ref<'b>(self) -> &'b [u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: the view is live and `ptr` points at `len` contiguous bytes.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// What a call needs from the buffer it is given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The generator writes it (`fill`, `fill_at`, `readinto`).
+    Write,
+    /// The generator only reads it (`verify_at`).
+    Read,
+}
+
+impl<'a> View<'a> {
+    /// Borrows `obj`'s memory, keeping the `Py_buffer` in `slot` (stack
+    /// memory of the caller, so that it never moves while exported: some
+    /// exporters point `shape` into the struct itself).
+    pub fn get(obj: &Bound<'_, PyAny>, access: Access, slot: &'a mut Slot) -> PyResult<View<'a>> {
+        let flags: c_int = match access {
+            Access::Write => PYBUF_WRITABLE | PYBUF_C_CONTIGUOUS,
+            Access::Read => PYBUF_C_CONTIGUOUS,
+        };
+        // SAFETY: `obj` is a live object and the GIL is held (we have a
+        // `Bound`); `slot` is writable memory for one Py_buffer, filled by the
+        // exporter when the call returns 0.
+        let rc = unsafe { PyObject_GetBuffer(obj.as_ptr(), slot.0.as_mut_ptr(), flags) };
+        if rc != 0 {
+            return Err(explain(obj.py(), access));
+        }
+        // SAFETY: PyObject_GetBuffer returned 0, so the view is initialised.
+        let raw = unsafe { slot.0.assume_init_mut() };
+        Ok(View { raw })
+    }
+
+    /// Pointer and length, for use while the GIL is released.
+    pub fn raw(&self) -> Raw {
+        Raw { ptr: self.raw.buf.cast::<u8>(), len: self.raw.len.max(0) as usize }
+    }
+}
+
+impl Drop for View<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the view was filled by a successful PyObject_GetBuffer and is
+        // released exactly once; `View` is not Send, so this runs on the
+        // thread that holds the GIL.
+        unsafe { PyBuffer_Release(self.raw) }
+    }
+}
+
+/// The exporter's own error (TypeError for an object without the buffer
+/// protocol, BufferError for a read-only or non-contiguous one), with what
+/// the call needs said first.
+fn explain(py: Python<'_>, access: Access) -> PyErr {
+    let err = PyErr::take(py).unwrap_or_else(|| PyBufferError::new_err("the object refused to export a buffer"));
+    let need = match access {
+        Access::Write => "buf must be a writable, C-contiguous buffer (bytearray, memoryview, numpy array, mmap)",
+        Access::Read => "buf must be a C-contiguous buffer (bytes, bytearray, memoryview, numpy array, mmap)",
+    };
+    let msg = format!("{need}: {}", err.value(py));
+    let new =
+        if err.is_instance_of::<PyTypeError>(py) { PyTypeError::new_err(msg) } else { PyBufferError::new_err(msg) };
+    new.set_cause(py, Some(err));
+    new
+}

@@ -1,0 +1,86 @@
+//! Library errors as Python exceptions, and the guard that keeps panics out
+//! of Python.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    dgen,
+    MismatchError,
+    PyException,
+    "Raised by `Generator.verify_at` when a buffer differs from the stream.\n\n\
+     Attributes: `offset` (stream offset of the first wrong byte), `expected`\n\
+     (the byte the stream has there, an int) and `found` (the byte in the buffer)."
+);
+
+/// Why a call failed, in a form that can leave a closure that runs with the
+/// GIL released (a `PyErr` is made only once the GIL is held again).
+#[derive(Debug)]
+pub enum Failure {
+    /// The library refused the call.
+    Lib(dgen::Error),
+    /// The generator was closed.
+    Closed,
+    /// A bug: library code panicked. The panic is stopped here and reported
+    /// as a RuntimeError instead of unwinding into the interpreter.
+    Panic(String),
+}
+
+impl From<dgen::Error> for Failure {
+    fn from(e: dgen::Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+/// Runs `f`, turning a panic into [`Failure::Panic`].
+pub fn guarded<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Failure::Panic(what))
+        }
+    }
+}
+
+impl Failure {
+    /// The Python exception for this failure.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match self {
+            Failure::Lib(e) => lib_error(py, e),
+            Failure::Closed => PyValueError::new_err("the generator is closed"),
+            Failure::Panic(what) => {
+                PyRuntimeError::new_err(format!("internal error in libdgen (please report it): {what}"))
+            }
+        }
+    }
+}
+
+/// `ValueError` for bad values and ranges (the library's message, which names
+/// the field and the value), `MismatchError` for a verification failure,
+/// `RuntimeError` for anything else.
+pub fn lib_error(py: Python<'_>, e: dgen::Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        dgen::Error::InvalidConfig { .. } | dgen::Error::OutOfRange { .. } => PyValueError::new_err(msg),
+        dgen::Error::Mismatch { offset, expected, actual } => {
+            let err = MismatchError::new_err(msg);
+            let value = err.value(py);
+            let set = value
+                .setattr("offset", offset)
+                .and_then(|_| value.setattr("expected", expected))
+                .and_then(|_| value.setattr("found", actual));
+            match set {
+                Ok(()) => err,
+                Err(other) => other,
+            }
+        }
+        _ => PyRuntimeError::new_err(msg),
+    }
+}

@@ -1,0 +1,492 @@
+//! `dgen.Generator`: the library's generator as a Python object.
+//!
+//! The class is frozen (no per-call borrow flag) and shared freely between
+//! Python threads. Every fill and verify runs with the GIL released. The
+//! stream position is an atomic: `fill` reserves its range with one
+//! compare-and-swap and then fills it like `fill_at`, so threads that share a
+//! stream each get their own consecutive range. `close` takes the generator
+//! out under a write lock, so it waits for calls in flight and later calls
+//! see that it is closed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
+
+use pyo3::exceptions::{PyMemoryError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+
+use crate::args;
+use crate::buffer::{Access, Raw, Slot, View};
+use crate::config::{numa_mode_name, Args};
+use crate::errors::{guarded, lib_error, Failure};
+
+/// A seekable, reproducible stream of synthetic bytes with the dedup ratio and
+/// compression ratio you ask for.
+///
+/// Every byte is a pure function of (seed, config, offset). `size=0` makes an
+/// endless stream. `seed=None` draws a seed, readable back as `g.seed`.
+/// `fill`/`read`/`readinto` continue the stream; `fill_at` and `verify_at`
+/// work on any range and may be called from many threads at once. The GIL is
+/// released during every fill and verify, and buffers are filled in place.
+///
+/// Bad arguments raise ValueError (naming the field and the value) or
+/// TypeError; ranges past the end of a sized stream raise ValueError.
+#[pyclass(module = "dgen", name = "Generator", frozen)]
+pub struct Generator {
+    inner: RwLock<Option<dgen::Generator>>,
+    /// The value of [`FORKS`] when `inner` was built in this process.
+    epoch: AtomicU64,
+    pos: AtomicU64,
+    config: dgen::Config,
+    seed: u64,
+    threads: usize,
+}
+
+/// How many times this process has been forked into (counted in the child by
+/// `dgen/__init__.py` through `os.register_at_fork`).
+///
+/// A child process has only the thread that called fork: a generator whose
+/// worker pool was started before the fork would wait forever for workers
+/// that do not exist. A generator built before the latest fork is therefore
+/// rebuilt, from the same config and seed (so the same bytes), on its first
+/// use in the child.
+pub static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes left after `pos`: to `size`, or to 2^64 - 1 for an endless stream.
+fn remaining(size: u64, pos: u64) -> u64 {
+    if size == 0 {
+        u64::MAX - pos
+    } else {
+        size.saturating_sub(pos)
+    }
+}
+
+impl Generator {
+    /// Builds the Python object from a parsed config.
+    pub fn from_config(py: Python<'_>, config: dgen::Config) -> PyResult<Generator> {
+        let gen = dgen::Generator::new(config.clone()).map_err(|e| lib_error(py, e))?;
+        let seed = gen.seed();
+        let threads = gen.threads();
+        Ok(Generator {
+            inner: RwLock::new(Some(gen)),
+            epoch: AtomicU64::new(FORKS.load(Ordering::Acquire)),
+            pos: AtomicU64::new(0),
+            config: dgen::Config { seed: Some(seed), ..config },
+            seed,
+            threads,
+        })
+    }
+
+    /// The live generator, or `Failure::Closed`. Taken with the GIL released:
+    /// a `close` in progress may hold the write lock.
+    fn live(&self) -> Result<RwLockReadGuard<'_, Option<dgen::Generator>>, Failure> {
+        if self.epoch.load(Ordering::Relaxed) != FORKS.load(Ordering::Relaxed) {
+            self.rebuild_after_fork()?;
+        }
+        // Writers only swap the Option (a panic in between leaves it either
+        // way), so a poisoned lock still holds a usable value.
+        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            return Err(Failure::Closed);
+        }
+        Ok(guard)
+    }
+
+    /// Replaces a generator inherited through fork by a new one (see [`FORKS`]).
+    #[cold]
+    fn rebuild_after_fork(&self) -> Result<(), Failure> {
+        let mut slot = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let forks = FORKS.load(Ordering::Acquire);
+        if self.epoch.load(Ordering::Acquire) == forks {
+            return Ok(()); // another thread of this process rebuilt it
+        }
+        if let Some(old) = slot.take() {
+            let new = dgen::Generator::new(self.config.clone());
+            // The old one's worker threads stayed in the parent: dropping it
+            // would wait for them forever. Its memory is left as it is.
+            std::mem::forget(old);
+            *slot = Some(new?);
+        }
+        self.epoch.store(forks, Ordering::Release);
+        Ok(())
+    }
+
+    /// Claims the next `want` bytes of the stream (fewer at the end of a sized
+    /// stream); returns their start and length.
+    fn reserve(&self, want: u64) -> (u64, u64) {
+        let mut pos = self.pos.load(Ordering::Relaxed);
+        loop {
+            let n = want.min(remaining(self.config.size, pos));
+            match self.pos.compare_exchange_weak(pos, pos + n, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return (pos, n),
+                Err(now) => pos = now,
+            }
+        }
+    }
+
+    /// Gives back a range claimed by `reserve` whose fill failed, unless
+    /// another thread has moved the position since.
+    fn unreserve(&self, start: u64, n: u64) {
+        let _ = self.pos.compare_exchange(start + n, start, Ordering::AcqRel, Ordering::Relaxed);
+    }
+
+    /// Continues the stream into `raw`; runs with the GIL released.
+    fn stream_fill(&self, raw: Raw) -> Result<usize, Failure> {
+        guarded(|| {
+            let live = self.live()?;
+            let gen = live.as_ref().ok_or(Failure::Closed)?;
+            let (start, n) = self.reserve(raw.len() as u64);
+            if n == 0 {
+                return Ok(0);
+            }
+            // SAFETY: `raw` comes from a writable view that the caller holds
+            // until this returns; nothing else in this process borrows it.
+            let buf = unsafe { &mut raw.as_mut()[..n as usize] };
+            if let Err(e) = gen.fill_at(start, buf) {
+                self.unreserve(start, n);
+                return Err(e.into());
+            }
+            Ok(n as usize)
+        })
+    }
+
+    fn fill_into(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut slot = Slot::new();
+        let view = View::get(buf, Access::Write, &mut slot)?;
+        let raw = view.raw();
+        let result = py.detach(move || self.stream_fill(raw));
+        drop(view);
+        result.map_err(|f| f.into_pyerr(py))
+    }
+
+    fn check_open(&self) -> PyResult<()> {
+        if self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none() {
+            return Err(PyValueError::new_err("the generator is closed"));
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl Generator {
+    #[new]
+    #[pyo3(signature = (size=None, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
+                        numa_mode=None, numa_node=None, compressor=None),
+           text_signature = "(size=0, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
+                             numa_mode='auto', numa_node=None, compressor='auto')")]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        size: Option<&Bound<'_, PyAny>>,
+        dedup_ratio: Option<&Bound<'_, PyAny>>,
+        compress_ratio: Option<&Bound<'_, PyAny>>,
+        dedup_unit: Option<&Bound<'_, PyAny>>,
+        seed: Option<&Bound<'_, PyAny>>,
+        threads: Option<&Bound<'_, PyAny>>,
+        numa_mode: Option<&Bound<'_, PyAny>>,
+        numa_node: Option<&Bound<'_, PyAny>>,
+        compressor: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Generator> {
+        let args =
+            Args { size, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
+        Generator::from_config(py, args.config()?)
+    }
+
+    /// Continues the stream into `buf` (any writable, C-contiguous buffer:
+    /// bytearray, memoryview slice, numpy array of any dtype, mmap) and
+    /// returns the number of bytes written: `len` of its bytes, less at the
+    /// end of a sized stream, 0 after the end.
+    fn fill(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
+        self.fill_into(py, buf)
+    }
+
+    /// Same as `fill`, under the name file objects use, so that code written
+    /// for `io.RawIOBase` (and `shutil.copyfileobj` through `read`) works.
+    fn readinto(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
+        self.fill_into(py, buf)
+    }
+
+    /// Fills all of `buf` with the stream's bytes at `[offset, offset +
+    /// nbytes)`. Does not move the position. Safe to call from many threads at
+    /// once. ValueError when the range passes the end of a sized stream.
+    fn fill_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
+        let offset = args::offset(offset)?;
+        let mut slot = Slot::new();
+        let view = View::get(buf, Access::Write, &mut slot)?;
+        let raw = view.raw();
+        let result = py.detach(move || {
+            guarded(|| {
+                let live = self.live()?;
+                let gen = live.as_ref().ok_or(Failure::Closed)?;
+                // SAFETY: `raw` is a writable view held until this returns.
+                gen.fill_at(offset, unsafe { raw.as_mut() }).map_err(Failure::from)
+            })
+        });
+        drop(view);
+        result.map_err(|f| f.into_pyerr(py))
+    }
+
+    /// Checks that `buf` (any C-contiguous buffer, read-only is fine) holds the
+    /// stream's bytes at `offset`. Returns None when it does; raises
+    /// `dgen.MismatchError` with the offset of the first wrong byte, the
+    /// expected byte and the byte found when it does not.
+    fn verify_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
+        let offset = args::offset(offset)?;
+        let mut slot = Slot::new();
+        let view = View::get(buf, Access::Read, &mut slot)?;
+        let raw = view.raw();
+        let result = py.detach(move || {
+            guarded(|| {
+                let live = self.live()?;
+                let gen = live.as_ref().ok_or(Failure::Closed)?;
+                // SAFETY: `raw` is a view held until this returns.
+                gen.verify_at(offset, unsafe { raw.as_ref() }).map_err(Failure::from)
+            })
+        });
+        drop(view);
+        result.map_err(|f| f.into_pyerr(py))
+    }
+
+    /// Reads up to `n` bytes of the stream as `bytes` (fewer at the end of a
+    /// sized stream, empty after it). `n < 0` or None reads the rest of a sized
+    /// stream; an endless stream needs an `n`.
+    #[pyo3(signature = (n=None, /))]
+    fn read<'py>(&self, py: Python<'py>, n: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyBytes>> {
+        self.check_open()?;
+        let want: u64 = match n {
+            Some(v) if !v.is_none() => {
+                let signed: i128 = args::int(v, "n")?;
+                if signed < 0 {
+                    u64::MAX
+                } else {
+                    u64::try_from(signed).map_err(|_| args::invalid("n", "must be at most 2**64-1", v))?
+                }
+            }
+            _ => u64::MAX,
+        };
+        if want == u64::MAX && self.config.size == 0 {
+            return Err(PyValueError::new_err(
+                "read() of an endless stream (size=0) needs a byte count n; read(-1) reads to the end of sized streams only",
+            ));
+        }
+        // A bytes object is at most isize::MAX long.
+        let want = want.min(isize::MAX as u64);
+        let (start, len) = self.reserve(want);
+        // SAFETY: the GIL is held; a NULL source asks CPython for an
+        // uninitialised bytes object of `len` bytes, which we own.
+        let obj = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t) };
+        if obj.is_null() {
+            self.unreserve(start, len);
+            return Err(PyErr::take(py).unwrap_or_else(|| PyMemoryError::new_err("cannot allocate the bytes")));
+        }
+        // SAFETY: `obj` is a new, owned, non-null reference to a bytes object.
+        let bytes = unsafe { Bound::from_owned_ptr(py, obj) };
+        // SAFETY: `bytes` is alive for the rest of this function; until it is
+        // returned no other code has a reference to it, so writing its
+        // contents is allowed (the documented way to build a bytes object).
+        let ptr = unsafe { ffi::PyBytes_AsString(obj) }.cast::<u8>();
+        let raw = SendPtr(ptr);
+        let len = len as usize;
+        let result = py.detach(move || {
+            guarded(|| {
+                let raw = raw;
+                let live = self.live()?;
+                let gen = live.as_ref().ok_or(Failure::Closed)?;
+                if len == 0 {
+                    return Ok(());
+                }
+                // SAFETY: `raw.0` points at the `len` bytes of the new bytes
+                // object. They are zeroed first so the slice never covers
+                // uninitialised memory.
+                let buf = unsafe {
+                    std::ptr::write_bytes(raw.0, 0, len);
+                    std::slice::from_raw_parts_mut(raw.0, len)
+                };
+                gen.fill_at(start, buf).map_err(Failure::from)
+            })
+        });
+        if let Err(f) = result {
+            self.unreserve(start, len as u64);
+            return Err(f.into_pyerr(py));
+        }
+        // SAFETY: `bytes` was created by PyBytes_FromStringAndSize above.
+        Ok(unsafe { bytes.cast_into_unchecked() })
+    }
+
+    /// Moves the position, like a file's `seek`: `whence` 0 from the start
+    /// (default), 1 from the current position, 2 from the end of a sized
+    /// stream. Returns the new position. ValueError for a position before 0
+    /// or past the end of a sized stream.
+    #[pyo3(signature = (pos, whence=0, /))]
+    fn seek(&self, pos: &Bound<'_, PyAny>, whence: i32) -> PyResult<u64> {
+        self.check_open()?;
+        let delta: i128 = args::int(pos, "pos")?;
+        let base: i128 = match whence {
+            0 => 0,
+            1 => self.pos.load(Ordering::Acquire) as i128,
+            2 if self.config.size != 0 => self.config.size as i128,
+            2 => {
+                return Err(PyValueError::new_err(
+                    "seek from the end (whence=2) needs a sized stream; this one is endless",
+                ))
+            }
+            _ => return Err(PyValueError::new_err(format!("whence must be 0, 1 or 2, got {whence}"))),
+        };
+        let target = base + delta;
+        let end: i128 = if self.config.size == 0 { u64::MAX as i128 } else { self.config.size as i128 };
+        if !(0..=end).contains(&target) {
+            return Err(PyValueError::new_err(format!(
+                "seek position must be from 0 to {end} (the end of the stream), got {target}"
+            )));
+        }
+        self.pos.store(target as u64, Ordering::Release);
+        Ok(target as u64)
+    }
+
+    /// The position, as files call it.
+    fn tell(&self) -> PyResult<u64> {
+        self.check_open()?;
+        Ok(self.pos.load(Ordering::Acquire))
+    }
+
+    /// Starts the stream over from offset 0.
+    fn rewind(&self) -> PyResult<()> {
+        self.check_open()?;
+        self.pos.store(0, Ordering::Release);
+        Ok(())
+    }
+
+    /// Frees the generator and stops its worker threads, after calls in
+    /// flight on other threads finish. Later calls raise ValueError; closing
+    /// twice is fine. Properties stay readable.
+    fn close(&self, py: Python<'_>) {
+        // Waiting for calls in flight must not hold the GIL: they need it to
+        // return. Dropping the generator joins its workers, also without it.
+        let taken = py.detach(|| self.inner.write().unwrap_or_else(|e| e.into_inner()).take());
+        py.detach(move || drop(taken));
+    }
+
+    /// True once `close` has been called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    /// The seed in use (the drawn one when `seed=None`).
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The stream's size in bytes; 0 for an endless stream.
+    #[getter]
+    fn size(&self) -> u64 {
+        self.config.size
+    }
+
+    /// The offset the next `fill`, `read` or `readinto` starts at.
+    #[getter]
+    fn position(&self) -> u64 {
+        self.pos.load(Ordering::Acquire)
+    }
+
+    /// True when a sized stream has produced all its bytes (never for an
+    /// endless one).
+    #[getter]
+    fn is_complete(&self) -> bool {
+        self.config.size != 0 && self.pos.load(Ordering::Acquire) >= self.config.size
+    }
+
+    /// Total dedup units / distinct dedup units.
+    #[getter]
+    fn dedup_ratio(&self) -> f64 {
+        self.config.dedup_ratio
+    }
+
+    /// Input bytes / compressed bytes for LZ-family compressors.
+    #[getter]
+    fn compress_ratio(&self) -> f64 {
+        self.config.compress_ratio
+    }
+
+    /// The dedup unit in bytes.
+    #[getter]
+    fn dedup_unit(&self) -> u32 {
+        self.config.dedup_unit
+    }
+
+    /// Worker threads used for fills of 2 MiB and more (resolved from
+    /// `threads=0`).
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// `"auto"`, `"off"` or `"force"`.
+    #[getter]
+    fn numa_mode(&self) -> &'static str {
+        numa_mode_name(self.config.numa_mode)
+    }
+
+    /// The NUMA node the workers are kept on, or None.
+    #[getter]
+    fn numa_node(&self) -> Option<u32> {
+        self.config.numa_node
+    }
+
+    /// The compressor `compress_ratio` is calibrated for.
+    #[getter]
+    fn compressor(&self) -> &'static str {
+        self.config.compressor.name()
+    }
+
+    /// Always True: the stream can be read.
+    fn readable(&self) -> bool {
+        true
+    }
+
+    /// Always False: a generator cannot be written to.
+    fn writable(&self) -> bool {
+        false
+    }
+
+    /// Always True: `seek` works.
+    fn seekable(&self) -> bool {
+        true
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let c = &self.config;
+        let node = c.numa_node.map_or("None".to_string(), |n| n.to_string());
+        format!(
+            "dgen.Generator(size={}, dedup_ratio={:?}, compress_ratio={:?}, dedup_unit={}, seed={}, threads={}, \
+             numa_mode='{}', numa_node={node}, compressor='{}')",
+            c.size,
+            c.dedup_ratio,
+            c.compress_ratio,
+            c.dedup_unit,
+            self.seed,
+            c.threads,
+            numa_mode_name(c.numa_mode),
+            c.compressor.name()
+        )
+    }
+}
+
+/// A pointer moved into a closure that runs with the GIL released.
+struct SendPtr(*mut u8);
+
+// SAFETY: used only by `read`, for a bytes object that it owns and keeps
+// alive until the closure returns; no other thread can reach that object.
+unsafe impl Send for SendPtr {}

@@ -1,0 +1,152 @@
+//! `dgen._dgen`, the extension module behind the Python package `dgen`.
+//!
+//! libdgen's generator as Python objects: zero-copy fills into any writable
+//! buffer with the GIL released, errors as exceptions that name the field
+//! and the value, and no panic ever reaching the interpreter (every call into
+//! the library runs under `errors::guarded`).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod args;
+mod buffer;
+mod config;
+mod errors;
+mod generator;
+
+use pyo3::exceptions::PyMemoryError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyTuple};
+
+use crate::config::Args;
+use crate::errors::{guarded, lib_error, Failure, MismatchError};
+use crate::generator::Generator;
+
+/// Generates `size` bytes in one call and returns them as a bytearray: the
+/// first `size` bytes of `Generator(size, **config)`. The keyword arguments
+/// are the Generator's. The GIL is released while the bytes are generated.
+#[pyfunction]
+#[pyo3(signature = (size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
+                    numa_mode=None, numa_node=None, compressor=None),
+       text_signature = "(size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
+                         numa_mode='auto', numa_node=None, compressor='auto')")]
+#[allow(clippy::too_many_arguments)]
+fn generate<'py>(
+    py: Python<'py>,
+    size: &Bound<'py, PyAny>,
+    dedup_ratio: Option<&Bound<'py, PyAny>>,
+    compress_ratio: Option<&Bound<'py, PyAny>>,
+    dedup_unit: Option<&Bound<'py, PyAny>>,
+    seed: Option<&Bound<'py, PyAny>>,
+    threads: Option<&Bound<'py, PyAny>>,
+    numa_mode: Option<&Bound<'py, PyAny>>,
+    numa_node: Option<&Bound<'py, PyAny>>,
+    compressor: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyByteArray>> {
+    let len: u64 = args::uint(size, "size", "must be an integer from 0 to 2**63-1 (a bytearray's limit)")?;
+    if len > isize::MAX as u64 {
+        return Err(args::invalid("size", "must be an integer from 0 to 2**63-1 (a bytearray's limit)", size));
+    }
+    let args = Args {
+        size: Some(size),
+        dedup_ratio,
+        compress_ratio,
+        dedup_unit,
+        seed,
+        threads,
+        numa_mode,
+        numa_node,
+        compressor,
+    };
+    let config = args.config()?;
+    let gen = dgen::Generator::new(config).map_err(|e| lib_error(py, e))?;
+    // SAFETY: the GIL is held; a NULL source asks for an uninitialised
+    // bytearray of `len` bytes, owned by us.
+    let obj = unsafe { ffi::PyByteArray_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t) };
+    if obj.is_null() {
+        return Err(PyErr::take(py).unwrap_or_else(|| PyMemoryError::new_err("cannot allocate the bytearray")));
+    }
+    // SAFETY: a new, owned, non-null reference.
+    let array = unsafe { Bound::from_owned_ptr(py, obj) };
+    // SAFETY: the bytearray is ours alone until returned, and it is not
+    // resized before then, so its storage stays where it is.
+    let ptr = Ptr(unsafe { ffi::PyByteArray_AsString(obj) }.cast::<u8>());
+    let len = len as usize;
+    let result = py.detach(move || {
+        guarded(|| {
+            let ptr = ptr;
+            if len > 0 {
+                // SAFETY: `ptr` points at the bytearray's `len` bytes, zeroed
+                // first so the slice never covers uninitialised memory.
+                let buf = unsafe {
+                    std::ptr::write_bytes(ptr.0, 0, len);
+                    std::slice::from_raw_parts_mut(ptr.0, len)
+                };
+                gen.fill_at(0, buf)?;
+            }
+            // Dropping the generator joins its worker threads: not under the GIL.
+            drop(gen);
+            Ok::<(), Failure>(())
+        })
+    });
+    result.map_err(|f| f.into_pyerr(py))?;
+    // SAFETY: made by PyByteArray_FromStringAndSize above.
+    Ok(unsafe { array.cast_into_unchecked() })
+}
+
+/// The machine as libdgen sees it, and where a generator with these settings
+/// would run its worker threads, as a dict: `source` ("sysfs", "hwloc" or
+/// "fallback"), `nodes` (each with `node` and `cpus`), `allowed_cpus`,
+/// `cores` and `placement` (`threads`, `numa_node`, `pinned`).
+#[pyfunction]
+#[pyo3(signature = (threads=None, numa_mode=None, numa_node=None),
+       text_signature = "(threads=0, numa_mode='auto', numa_node=None)")]
+fn topology<'py>(
+    py: Python<'py>,
+    threads: Option<&Bound<'py, PyAny>>,
+    numa_mode: Option<&Bound<'py, PyAny>>,
+    numa_node: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let config = Args { threads, numa_mode, numa_node, ..Args::default() }.config()?;
+    let json = guarded(|| {
+        let topo = dgen::Topology::current();
+        let placement = topo.plan(config.threads, config.numa_mode, config.numa_node)?;
+        Ok(topo.to_json(&placement))
+    })
+    .map_err(|f| f.into_pyerr(py))?;
+    py.import("json")?.call_method1("loads", (json,))
+}
+
+/// Called in a child process right after a fork (registered by
+/// `dgen/__init__.py` with `os.register_at_fork`): generators made before
+/// the fork rebuild themselves on their next use.
+#[pyfunction]
+fn _after_fork_in_child() {
+    generator::FORKS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
+/// A pointer moved into a closure that runs with the GIL released.
+struct Ptr(*mut u8);
+
+// SAFETY: used only by `generate`, for a bytearray it owns and keeps alive
+// until the closure returns; no other thread can reach that object.
+unsafe impl Send for Ptr {}
+
+/// libdgen for Python: synthetic data for storage testing, with the dedup and
+/// compression ratios you ask for, reproducible from a seed, generated in
+/// place into your buffers.
+#[pymodule]
+fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Generator>()?;
+    m.add("MismatchError", py.get_type::<MismatchError>())?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(topology, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("LIBRARY_VERSION", dgen::VERSION)?;
+    let names: Vec<&str> = dgen::Compressor::ALL.iter().map(|c| c.name()).collect();
+    m.add("COMPRESSORS", PyTuple::new(py, names)?)?;
+    m.add("GRANULE", dgen::GRANULE)?;
+    Ok(())
+}
