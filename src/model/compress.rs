@@ -38,6 +38,9 @@ pub const NEAR: u32 = 1023;
 /// Longest gap: short enough that every copy has a source within [`NEAR`]
 /// bytes (its own gap's first byte), with room for the copy's own length.
 pub const MAX_GAP: u32 = 960;
+/// Blocks back from which a source's bytes are taken as written to the
+/// cache (see [`Plan::new`]).
+pub const SETTLED: usize = 4;
 /// Gaps this long or longer cost lz4 a byte more (its token holds up to 14).
 pub const LONG_RUN: u32 = 15;
 /// Longest copy of the default layout: snappy's longest copy, and within
@@ -249,9 +252,12 @@ fn spread(total: u32, n: usize, hi: u32) -> Vec<u32> {
     out
 }
 
-/// A granule's blocks in one order: where each gap and copy goes and where
-/// its source may come from. Built once per model; a granule picks one of a
-/// few orders and, per copy, one source among its candidates.
+/// A granule's blocks in one of a model's orders: where each gap and copy
+/// goes and where each copy's source is. A model builds a few dozen plans
+/// from one layout, each with its own order of gap and copy lengths and its
+/// own choice of sources, and each granule follows one of them; so distances
+/// back to sources vary within and across granules, while a granule's writer
+/// only follows a list.
 ///
 /// Every offset is checked against the granule when the plan is built
 /// ([`Plan::new`] panics otherwise), which the granule writer relies on.
@@ -259,8 +265,6 @@ fn spread(total: u32, n: usize, hi: u32) -> Vec<u32> {
 pub struct Plan {
     /// The blocks, in granule order.
     pub(crate) blocks: Vec<Block>,
-    /// Granule offset of every gap's first byte (source candidates).
-    pub(crate) gap_starts: Vec<u16>,
 }
 
 /// One gap and the copy after it.
@@ -277,34 +281,40 @@ pub(crate) struct Block {
     pub at: u16,
     /// Bytes copied.
     pub len: u16,
-    /// First gap whose start may be the source (an index into `gap_starts`).
-    pub first: u8,
-    /// How many gaps from `first` on may be the source (at least 1).
-    pub count: u8,
-    /// How the gap moves: 0 when it is empty; 8, 16, 32 or 64 when it moves
-    /// as one fixed-size block of that many bytes (the smallest that holds
-    /// it; its copy covers the rest of the block, and the block fits in the
-    /// granule where it is read and where it is written); [`MEMMOVE`] for a
-    /// longer gap.
+    /// Granule offset of the copy's source: the first byte of an earlier gap.
+    pub src: u16,
+    /// How the gap moves: 32 or 64 when it moves as one fixed-size block of
+    /// that many bytes (the block holds it, its copy covers the rest of the
+    /// block, and the block fits in the granule where it is read and where
+    /// it is written); [`MEMMOVE`] otherwise.
     pub gap_move: u8,
-    /// The only source overlaps the copy (a head shorter than one copy).
-    pub overlap: bool,
+    /// How the copy is made: [`COPY_32X2`], [`COPY_ANY`] or [`COPY_OVERLAP`].
+    pub copy: u8,
 }
 
 /// Bytes the granule writer moves at once: one AVX-512 register.
 pub(crate) const BLOCK: usize = 64;
 /// `Block::gap_move` of a gap moved with `copy_within`.
 pub(crate) const MEMMOVE: u8 = u8::MAX;
+/// `Block::copy`: 32 to 64 bytes from a source at least `len` back, made with
+/// two 32-byte moves that overlap in the middle.
+pub(crate) const COPY_32X2: u8 = 0;
+/// `Block::copy`: any other length, from a source at least `len` back.
+pub(crate) const COPY_ANY: u8 = 1;
+/// `Block::copy`: a copy that overlaps its source (near the start of a
+/// granule with fewer random bytes than one copy), made byte by byte.
+pub(crate) const COPY_OVERLAP: u8 = 2;
 
 impl Plan {
     /// Lays out `layout` with gap lengths in the order `gaps` (one per copy,
     /// the head first, summing to `layout.random`) and copy lengths in the
-    /// order `lens` (summing to the rest of the granule).
+    /// order `lens` (summing to the rest of the granule); `pick` chooses each
+    /// copy's source among its candidates (`pick(n)` is in `0..n`).
     ///
     /// # Panics
     /// When the lengths do not fill the granule exactly, or break a bound the
     /// granule writer relies on.
-    pub fn new(layout: &Layout, gaps: &[u32], lens: &[u32]) -> Plan {
+    pub fn new(layout: &Layout, gaps: &[u32], lens: &[u32], mut pick: impl FnMut(usize) -> usize) -> Plan {
         let n = layout.copies as usize;
         assert!(n <= MAX_COPIES && gaps.len() == n && lens.len() == n);
         if n == 0 {
@@ -312,58 +322,76 @@ impl Plan {
         }
         assert_eq!(gaps.iter().sum::<u32>(), layout.random);
         assert_eq!(gaps.iter().chain(lens).sum::<u32>(), GRANULE as u32);
-        let mut blocks = Vec::with_capacity(n);
-        let mut gap_starts = Vec::with_capacity(n);
+        let mut blocks: Vec<Block> = Vec::with_capacity(n);
+        let mut gap_starts: Vec<u32> = Vec::with_capacity(n);
         let mut at = 0u32;
+        // The random bytes end the granule before the gaps move: the lanes
+        // draw whole steps, and the first bytes of the first step (fewer
+        // than a step) are not used.
         let mut from = GRANULE as u32 - layout.random;
+        let mut prev_end = u32::MAX;
         for (j, (&gap, &len)) in gaps.iter().zip(lens).enumerate() {
             let start = at;
-            gap_starts.push(start as u16);
+            gap_starts.push(start);
             at += gap;
             // Sources: gap starts at least `len` back (no copy overlaps its
-            // own source) and at most `max_distance` back.
-            let ok = |k: usize| {
-                let d = at - u32::from(gap_starts[k]);
-                d >= len && d <= layout.max_distance
-            };
-            let first = (0..=j).find(|&k| ok(k));
-            let count = first.map_or(0, |f| (f..=j).take_while(|&k| ok(k)).count());
+            // own source) and at most `max_distance` back; with no gap
+            // before the copy, not the one that continues the previous
+            // copy's source (the two would make one longer match).
+            let all: Vec<u32> = (0..=j)
+                .filter(|&k| {
+                    let d = at - gap_starts[k];
+                    d >= len && d <= layout.max_distance && !(gap == 0 && gap_starts[k] == prev_end)
+                })
+                .map(|k| gap_starts[k])
+                .collect();
+            // Sources the writer reads without waiting: a copy that reads
+            // bytes written a moment before waits for those stores to reach
+            // the cache. A source within its own gap, or a few blocks back,
+            // is written well before; the others are used only when there is
+            // nothing else.
+            let settled: Vec<u32> = (0..=j)
+                .filter(|&k| gaps[k] >= len || k + SETTLED <= j)
+                .map(|k| gap_starts[k])
+                .filter(|src| all.contains(src))
+                .collect();
+            let chosen = if settled.is_empty() { &all } else { &settled };
             // Without a candidate (a copy near the start of a granule whose
             // random bytes are fewer than one copy), the copy repeats the
             // head, overlapping itself.
-            let overlap = count == 0;
-                let (gap16, len16) = (gap as usize, len as usize);
-            let block = Block {
+            let (src, copy) = match chosen.len() {
+                0 => (0, COPY_OVERLAP),
+                c => (chosen[pick(c)], if (32..=BLOCK as u32).contains(&len) { COPY_32X2 } else { COPY_ANY }),
+            };
+            let (gap_us, len_us) = (gap as usize, len as usize);
+            // What the granule writer relies on.
+            assert!(len >= 1 && from >= start && from + gap <= GRANULE as u32 && at + len <= GRANULE as u32);
+            assert!(if copy == COPY_OVERLAP { at > 0 && src < at } else { src + len <= at });
+            blocks.push(Block {
                 from: from as u16,
                 start: start as u16,
                 gap: gap as u16,
                 at: at as u16,
                 len: len as u16,
-                first: first.unwrap_or(0) as u8,
-                count: count.max(1) as u8,
-                gap_move: match [8usize, 16, 32, BLOCK].into_iter().find(|&w| w >= gap16) {
-                    _ if gap16 == 0 => 0,
-                    Some(w)
-                        if gap16 + len16 >= w && from as usize + w <= GRANULE && start as usize + w <= GRANULE =>
-                    {
-                        w as u8
-                    }
-                    _ => MEMMOVE,
-                },
-                overlap,
-            };
-            // What the granule writer relies on.
-            assert!(len >= 1 && from >= start && from + gap <= GRANULE as u32);
-            assert!(overlap || (count >= 1 && first.unwrap() + count <= j + 1));
-            assert!(!overlap || at > 0);
-            blocks.push(block);
+                src: src as u16,
+                // 32 bytes whenever that holds the gap, so that the many
+                // short gaps of a granule all take the same branch.
+                gap_move: [32usize, BLOCK]
+                    .into_iter()
+                    .find(|&w| {
+                        gap_us <= w && gap_us + len_us >= w && from as usize + w <= GRANULE && start as usize + w <= GRANULE
+                    })
+                    .map_or(MEMMOVE, |w| w as u8),
+                copy,
+            });
+            prev_end = src + len;
             at += len;
             from += gap;
-            // The copy ends before the bytes of the gaps still to move.
+            // A gap's move ends before the bytes of the gaps still to move.
             assert!(at <= from || j + 1 == n);
         }
         assert_eq!(at as usize, GRANULE);
-        Plan { blocks, gap_starts }
+        Plan { blocks }
     }
 
     /// Gap lengths for `layout` before shuffling, the head first. The head
@@ -420,12 +448,12 @@ mod tests {
                 let gaps = Plan::gap_lengths(&l);
                 assert_eq!(gaps.iter().sum::<u32>(), l.random, "{c} ratio {r}: {gaps:?}");
                 assert!(gaps.iter().all(|&g| g <= MAX_GAP), "{c} ratio {r}: {gaps:?}");
-                let plan = Plan::new(&l, &gaps, &lens);
-                for (j, b) in plan.blocks.iter().enumerate() {
-                    let k = usize::from(b.first) + usize::from(b.count) - 1;
-                    assert!(k <= j);
-                    let d = u32::from(b.at) - u32::from(plan.gap_starts[k]);
-                    assert!(d <= l.max_distance, "{c} ratio {r} block {j}: distance {d}");
+                for last in [false, true] {
+                    let plan = Plan::new(&l, &gaps, &lens, |n| if last { n - 1 } else { 0 });
+                    for (j, b) in plan.blocks.iter().enumerate() {
+                        let d = u32::from(b.at) - u32::from(b.src);
+                        assert!(d <= l.max_distance, "{c} ratio {r} block {j}: distance {d}");
+                    }
                 }
             }
         }

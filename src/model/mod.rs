@@ -11,7 +11,7 @@ pub mod dedup;
 pub mod hash;
 pub mod lanes;
 
-use compress::{Layout, Plan};
+use compress::{Layout, Plan, COPY_32X2, COPY_ANY};
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
 use lanes::{LaneState, LANES, STEP_BYTES};
@@ -66,6 +66,7 @@ impl Kernel {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512vl")
                     && std::arch::is_x86_feature_detected!("avx512dq")
+
                     && std::arch::is_x86_feature_detected!("avx2")
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -108,8 +109,9 @@ pub struct Model {
     plans: Vec<Plan>,
 }
 
-/// Orders of gap lengths per model; a granule picks one with 3 bits.
-const PLANS: usize = 8;
+/// Plans per model; a granule follows one, picked by 5 bits of its lanes'
+/// first state word.
+const PLANS: usize = 32;
 
 fn plans(layout: &Layout, key: u64) -> Vec<Plan> {
     let mut rng = SplitMix(key);
@@ -126,7 +128,7 @@ fn plans(layout: &Layout, key: u64) -> Vec<Plan> {
             for i in (1..lengths.len()).rev() {
                 lengths.swap(i, rng.below_or_eq(i as u64) as usize);
             }
-            Plan::new(layout, &order, &lengths)
+            Plan::new(layout, &order, &lengths, |n| rng.below_or_eq(n as u64 - 1) as usize)
         })
         .collect()
 }
@@ -201,15 +203,13 @@ impl Model {
 
     /// Writes granule `g` of content `cid`; `generate` runs the lanes.
     ///
-    /// An all-random granule is the lanes' output itself. Otherwise the lanes
-    /// first draw one step of choices (a byte that picks the order of the
-    /// gaps, one per copy that picks the copy's source among its candidates)
-    /// and then the granule's random bytes, into its last bytes. Every byte
-    /// and choice of a granule so comes from its own lanes at their vector
-    /// speed, and the random bytes go straight into the caller's buffer. One pass front to
-    /// back then moves each gap down to its place and makes the copy after
-    /// it: a gap's place never lies after the bytes drawn for it, and a copy
-    /// ends where the next gap's place starts, before any bytes not yet moved.
+    /// An all-random granule is the lanes' output itself. Otherwise the
+    /// granule follows the plan that its lanes' first state word picks: the
+    /// lanes draw its random bytes into its last bytes, each gap moves down
+    /// to its place, first to last, and the copies are made, first to last,
+    /// each from bytes already in place. Every random byte of a granule so
+    /// comes from its own lanes at their vector speed, straight into the
+    /// caller's buffer.
     #[inline(always)]
     fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl Fn(&mut LaneState, &mut [u8])) {
         let mut state = self.lane_state(cid, g);
@@ -218,65 +218,51 @@ impl Model {
             generate(&mut state, out);
             return;
         }
+        let plan = &self.plans[(state[0][0] >> 59) as usize % PLANS];
         let random = layout.random as usize;
-        // One lane step of choices: a byte that picks the order of the gaps
-        // and one per copy that picks its source.
-        let mut picks = [0u8; STEP_BYTES];
-        generate(&mut state, &mut picks);
         generate(&mut state, &mut out[GRANULE - random.div_ceil(STEP_BYTES) * STEP_BYTES..]);
-        let plan = &self.plans[usize::from(picks[0]) % PLANS];
         let p = out.as_mut_ptr();
-        let mut prev_end = usize::MAX;
-        for (j, b) in plan.blocks.iter().enumerate() {
-            let (from, start, gap, at, len) =
-                (usize::from(b.from), usize::from(b.start), usize::from(b.gap), usize::from(b.at), usize::from(b.len));
+        for b in &plan.blocks {
+            let (from, start) = (usize::from(b.from), usize::from(b.start));
             // A gap moves as one fixed-size block whatever its length, so no
-            // branch depends on it: the bytes past the gap are overwritten by
-            // its copy, and end before the bytes of the gaps still to move.
+            // branch depends on it; the bytes past the gap are overwritten by
+            // its copy below. A gap's place never lies after the bytes drawn
+            // for it, and a move ends before the bytes of the gaps still to
+            // move.
             // SAFETY (each move): `Plan::new` checked `from + w <= GRANULE`
             // and `start + w <= GRANULE` for a move of `w` bytes, and `out`
             // holds GRANULE bytes; the block is read whole before it is
             // written, so the two may overlap.
             match b.gap_move {
-                0 => {}
-                8 => unsafe { move_block::<8>(p, from, start) },
-                16 => unsafe { move_block::<16>(p, from, start) },
                 32 => unsafe { move_block::<32>(p, from, start) },
                 64 => unsafe { move_block::<64>(p, from, start) },
-                _ => out.copy_within(from..from + gap, start),
+                _ => out.copy_within(from..from + usize::from(b.gap), start),
             }
-            let count = usize::from(b.count);
-            let mut k = (usize::from(picks[1 + j]) * count) >> 8;
-            let mut src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
-            if gap == 0 && src == prev_end && count > 1 {
-                // With no gap between them, this copy would continue the
-                // previous one as one longer match.
-                k = (k + 1) % count;
-                src = usize::from(plan.gap_starts[usize::from(b.first) + k]);
-            }
-            prev_end = src + len;
-            if b.overlap {
-                // A copy near the start of a granule with fewer random bytes
-                // than one copy: it overlaps its source and repeats it.
-                for i in 0..len {
-                    out[at + i] = out[src + i];
-                }
-            } else if (32..=BLOCK).contains(&len) {
+        }
+        for b in &plan.blocks {
+            let (src, at, len) = (usize::from(b.src), usize::from(b.at), usize::from(b.len));
+            match b.copy {
                 // The usual copy: two 32-byte moves that overlap in the middle.
-                // SAFETY: `Plan::new` checked that every candidate source of a
-                // copy that is not `overlap` starts at least `len` bytes before
-                // `at` (so source and copy do not overlap, and `src + len <=
-                // at`), and that `at + len <= GRANULE`; `len >= 32` keeps both
-                // halves inside the copy.
-                unsafe {
+                // SAFETY: `Plan::new` checked `src + len <= at` (source and
+                // copy do not overlap) and `at + len <= GRANULE`; `len` is 32
+                // to 64, so both halves lie inside the copy.
+                COPY_32X2 => unsafe {
                     let a = std::ptr::read_unaligned(p.add(src).cast::<[u8; 32]>());
                     let z = std::ptr::read_unaligned(p.add(src + len - 32).cast::<[u8; 32]>());
                     std::ptr::write_unaligned(p.add(at).cast::<[u8; 32]>(), a);
                     std::ptr::write_unaligned(p.add(at + len - 32).cast::<[u8; 32]>(), z);
+                },
+                COPY_ANY => {
+                    let (head, tail) = out.split_at_mut(at);
+                    copy_short(&mut tail[..len], &head[src..src + len]);
                 }
-            } else {
-                let (head, tail) = out.split_at_mut(at);
-                copy_short(&mut tail[..len], &head[src..src + len]);
+                // A copy near the start of a granule with fewer random bytes
+                // than one copy: it overlaps its source and repeats it.
+                _ => {
+                    for i in 0..len {
+                        out[at + i] = out[src + i];
+                    }
+                }
             }
         }
     }
