@@ -118,3 +118,49 @@ pub unsafe fn generate_avx2(state: &mut LaneState, out: &mut [u8]) {
         }
     }
 }
+
+/// The lanes held in AVX-512 registers, drawn one step at a time: the step
+/// [`generate_avx512`] would write to memory, handed over as a register, so
+/// that parts of it can be stored where they belong without a round trip
+/// through memory.
+#[cfg(target_arch = "x86_64")]
+pub struct Lanes512 {
+    s: [std::arch::x86_64::__m512i; 4],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes512 {
+    /// Loads the lanes' state.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn load(state: &LaneState) -> Lanes512 {
+        use std::arch::x86_64::_mm512_loadu_si512;
+        // SAFETY: each state word is a [u64; 8], 64 readable bytes, and the
+        // load takes any alignment; AVX-512F is the caller's contract.
+        let load = |w: &[u64; LANES]| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) };
+        Lanes512 { s: [load(&state[0]), load(&state[1]), load(&state[2]), load(&state[3])] }
+    }
+
+    /// The next step of all lanes: 64-bit word `k` is lane `k`'s output.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub unsafe fn step(&mut self) -> std::arch::x86_64::__m512i {
+        use std::arch::x86_64::*;
+        let [s0, s1, s2, s3] = self.s;
+        let r = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
+        let t = _mm512_slli_epi64::<17>(s1);
+        let s2 = _mm512_xor_si512(s2, s0);
+        let s3 = _mm512_xor_si512(s3, s1);
+        let s1 = _mm512_xor_si512(s1, s2);
+        let s0 = _mm512_xor_si512(s0, s3);
+        let s2 = _mm512_xor_si512(s2, t);
+        let s3 = _mm512_rol_epi64::<45>(s3);
+        self.s = [s0, s1, s2, s3];
+        r
+    }
+}

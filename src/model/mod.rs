@@ -66,7 +66,6 @@ impl Kernel {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512vl")
                     && std::arch::is_x86_feature_detected!("avx512dq")
-
                     && std::arch::is_x86_feature_detected!("avx2")
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -211,7 +210,14 @@ impl Model {
     /// comes from its own lanes at their vector speed, straight into the
     /// caller's buffer.
     #[inline(always)]
-    fn granule_body(&self, cid: u64, g: u64, out: &mut Granule, generate: impl Fn(&mut LaneState, &mut [u8])) {
+    fn granule_body(
+        &self,
+        cid: u64,
+        g: u64,
+        out: &mut Granule,
+        generate: impl Fn(&mut LaneState, &mut [u8]),
+        place_gaps: impl Fn(&mut LaneState, &mut Granule, &Plan),
+    ) {
         let mut state = self.lane_state(cid, g);
         let layout = self.layout;
         if layout.copies == 0 {
@@ -219,26 +225,8 @@ impl Model {
             return;
         }
         let plan = &self.plans[(state[0][0] >> 59) as usize % PLANS];
-        let random = layout.random as usize;
-        generate(&mut state, &mut out[GRANULE - random.div_ceil(STEP_BYTES) * STEP_BYTES..]);
+        place_gaps(&mut state, out, plan);
         let p = out.as_mut_ptr();
-        for b in &plan.blocks {
-            let (from, start) = (usize::from(b.from), usize::from(b.start));
-            // A gap moves as one fixed-size block whatever its length, so no
-            // branch depends on it; the bytes past the gap are overwritten by
-            // its copy below. A gap's place never lies after the bytes drawn
-            // for it, and a move ends before the bytes of the gaps still to
-            // move.
-            // SAFETY (each move): `Plan::new` checked `from + w <= GRANULE`
-            // and `start + w <= GRANULE` for a move of `w` bytes, and `out`
-            // holds GRANULE bytes; the block is read whole before it is
-            // written, so the two may overlap.
-            match b.gap_move {
-                32 => unsafe { move_block::<32>(p, from, start) },
-                64 => unsafe { move_block::<64>(p, from, start) },
-                _ => out.copy_within(from..from + usize::from(b.gap), start),
-            }
-        }
         for b in &plan.blocks {
             let (src, at, len) = (usize::from(b.src), usize::from(b.at), usize::from(b.len));
             match b.copy {
@@ -280,7 +268,8 @@ impl Model {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above; for `Kernel::Avx2`, `runs_here` checked avx2.
             Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
-            _ => self.granule_body(cid, g, out, lanes::generate),
+            _ => self
+                .granule_body(cid, g, out, lanes::generate, |s, o, plan| gaps_from_steps(s, o, plan, lanes::generate)),
         }
     }
 
@@ -391,6 +380,10 @@ impl Model {
 
 use compress::BLOCK;
 
+/// One lane step, aligned for whole-vector stores and loads.
+#[repr(align(64))]
+struct StepBytes([u8; STEP_BYTES]);
+
 /// A granule aligned for whole-vector loads.
 #[repr(align(64))]
 #[derive(Clone)]
@@ -412,17 +405,6 @@ fn stream_granule(dst: &mut [u8], src: &Granule) {
         // load takes any alignment.
         unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) }
     }
-}
-
-/// Moves `W` bytes from `p + from` to `p + start` with one unaligned load and
-/// one unaligned store.
-///
-/// # Safety
-/// `p + from` and `p + start` are each valid for `W` bytes.
-#[inline(always)]
-unsafe fn move_block<const W: usize>(p: *mut u8, from: usize, start: usize) {
-    // SAFETY: the caller's contract; unaligned accesses need no alignment.
-    unsafe { std::ptr::write_unaligned(p.add(start).cast::<[u8; W]>(), std::ptr::read_unaligned(p.add(from).cast::<[u8; W]>())) }
 }
 
 /// Copies up to a few hundred bytes with inline fixed-size moves instead of
@@ -463,23 +445,158 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-macro_rules! kernel_entry {
-    ($name:ident, $features:literal, $generate:path) => {
-        /// The granule writer compiled for these CPU features.
-        ///
-        /// # Safety
-        /// The CPU must support the features named in `target_feature`.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = $features)]
-        unsafe fn $name(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-            // SAFETY: this function's own contract: the CPU has these features,
-            // which include the one the lane generator needs.
-            m.granule_body(cid, g, out, |s, o| unsafe { $generate(s, o) })
+/// Puts every gap in place: its slot of the random stream, drawn a lane
+/// step at a time into a small buffer as the slots reach it. A slot of 16 or
+/// 32 bytes is written whole at the gap (one fixed-size move whatever the
+/// gap's length): what lies past the gap is overwritten by the gaps and
+/// copies after it.
+#[inline(always)]
+fn gaps_from_steps(
+    state: &mut LaneState,
+    out: &mut Granule,
+    plan: &Plan,
+    generate: impl Fn(&mut LaneState, &mut [u8]),
+) {
+    let mut step = StepBytes([0u8; STEP_BYTES]);
+    let mut next = 0usize;
+    for b in &plan.blocks {
+        let (slot, width, start, gap) =
+            (usize::from(b.slot), usize::from(b.width), usize::from(b.start), usize::from(b.gap));
+        if width <= 32 && b.whole {
+            if slot >= next {
+                generate(state, &mut step.0);
+                next += STEP_BYTES;
+            }
+            let at = slot % STEP_BYTES;
+            if width == 16 {
+                let v: [u8; 16] = step.0[at..at + 16].try_into().unwrap();
+                out[start..start + 16].copy_from_slice(&v);
+            } else {
+                let v: [u8; 32] = step.0[at..at + 32].try_into().unwrap();
+                out[start..start + 32].copy_from_slice(&v);
+            }
+        } else {
+            // A long gap (the head, or any gap of a nearly incompressible
+            // granule), or a slot that would pass the granule's end: whole
+            // steps while they fit in the granule, then the rest exactly.
+            let mut done = 0;
+            while done < gap {
+                while slot + done >= next {
+                    generate(state, &mut step.0);
+                    next += STEP_BYTES;
+                }
+                let at = (slot + done) % STEP_BYTES;
+                let dst = start + done;
+                if at == 0 && dst + STEP_BYTES <= GRANULE {
+                    out[dst..dst + STEP_BYTES].copy_from_slice(&step.0);
+                    done += STEP_BYTES;
+                } else {
+                    let n = (STEP_BYTES - at).min(gap - done);
+                    out[dst..dst + n].copy_from_slice(&step.0[at..at + n]);
+                    done += n;
+                }
+            }
         }
-    };
+    }
 }
-kernel_entry!(granule_avx2, "avx2", lanes::generate_avx2);
-kernel_entry!(granule_avx512, "avx512f,avx512vl,avx512dq,avx2", lanes::generate_avx512);
+
+/// [`gaps_from_steps`] with AVX-512: the lane steps stay in a register and a
+/// slot's bytes are brought to its bottom with a 64-bit permute and stored
+/// from there, so no random byte passes through memory twice.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
+    use std::arch::x86_64::*;
+    // SAFETY (every intrinsic call in this function): its features are this
+    // function's contract; each store is argued where it is made.
+    unsafe {
+        let mut lanes = lanes::Lanes512::load(state);
+        let mut cur = _mm512_setzero_si512();
+        let mut next = 0usize;
+        let p = out.as_mut_ptr();
+        for b in &plan.blocks {
+            let (slot, width, start, gap) =
+                (usize::from(b.slot), usize::from(b.width), usize::from(b.start), usize::from(b.gap));
+            if width <= 32 && b.whole {
+                if slot >= next {
+                    cur = lanes.step();
+                    next += STEP_BYTES;
+                }
+                // The slot's 64-bit words first: words q.. of the step.
+                let q = ((slot % STEP_BYTES) / 8) as i64;
+                let idx = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(q));
+                let v = _mm512_permutexvar_epi64(idx, cur);
+                // `start + width <= GRANULE` (`whole`, checked by `Plan::new`).
+                if width == 16 {
+                    _mm_storeu_si128(p.add(start).cast(), _mm512_castsi512_si128(v));
+                } else {
+                    _mm256_storeu_si256(p.add(start).cast(), _mm512_castsi512_si256(v));
+                }
+            } else {
+                let mut done = 0;
+                while done < gap {
+                    while slot + done >= next {
+                        cur = lanes.step();
+                        next += STEP_BYTES;
+                    }
+                    let at = (slot + done) % STEP_BYTES;
+                    let dst = start + done;
+                    if at == 0 && dst + STEP_BYTES <= GRANULE {
+                        // `dst..dst + 64` lies inside the granule.
+                        _mm512_storeu_si512(p.add(dst).cast(), cur);
+                        done += STEP_BYTES;
+                    } else {
+                        let mut tmp = StepBytes([0u8; STEP_BYTES]);
+                        // `tmp` holds 64 bytes.
+                        _mm512_storeu_si512(tmp.0.as_mut_ptr().cast(), cur);
+                        let n = (STEP_BYTES - at).min(gap - done);
+                        out[dst..dst + n].copy_from_slice(&tmp.0[at..at + n]);
+                        done += n;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The granule writer compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
+    // SAFETY (both closures): this function's contract, AVX2, is the lane
+    // generator's.
+    m.granule_body(
+        cid,
+        g,
+        out,
+        |s, o| unsafe { lanes::generate_avx2(s, o) },
+        |s, o, plan| gaps_from_steps(s, o, plan, |s, o| unsafe { lanes::generate_avx2(s, o) }),
+    )
+}
+
+/// The granule writer compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must support AVX-512F, VL and DQ, and AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2")]
+unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
+    // SAFETY (both closures): this function's contract covers the lane
+    // generator's (AVX-512F) and the gap writer's (AVX-512F, AVX2).
+    m.granule_body(
+        cid,
+        g,
+        out,
+        |s, o| unsafe { lanes::generate_avx512(s, o) },
+        |s, o, plan| unsafe { gaps_avx512(s, o, plan) },
+    )
+}
 
 #[cfg(test)]
 mod tests {
