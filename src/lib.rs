@@ -34,7 +34,8 @@
 //! all compress it by `compress_ratio`.
 //!
 //! Layers: [`model`] is pure (no threads, no FFI); the engine ([`Generator`])
-//! adds the stream position and a thread pool; `ffi` is the C ABI.
+//! adds the stream position and a thread pool; [`storage`] writes and verifies
+//! files and block devices with it; `ffi` is the C ABI.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -46,6 +47,8 @@ mod error;
 /// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
 pub mod ffi;
 pub mod model;
+#[cfg(unix)]
+pub mod storage;
 pub mod topology;
 
 pub use config::{
@@ -56,6 +59,10 @@ pub use engine::{default_threads, Generator, PARALLEL_MIN, STREAM_MIN};
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
+#[cfg(unix)]
+pub use storage::{
+    verify_file, write_file, Control as IoControl, IoOptions, Report as IoReport, StorageError, StorageErrorKind,
+};
 pub use topology::{NumaMode, Placement, Topology};
 
 /// The library's version, as in Cargo.toml.
