@@ -133,10 +133,15 @@ fn verify_names_the_first_wrong_byte_and_counts_wrong_blocks() {
         assert_eq!((m.offset, m.actual), (5000, data[5000]));
         assert_eq!(r.wrong_blocks, 3);
         assert_eq!(r.blocks, size.div_ceil(4096));
-        assert_eq!(r.problem().unwrap(), format!(
-            "first wrong byte at offset 5000 (expected 0x{:02x}, found 0x{:02x}); 3 of {} 4 KiB blocks are wrong",
-            data[5000] ^ 1, data[5000], r.blocks
-        ));
+        assert_eq!(
+            r.problem().unwrap(),
+            format!(
+                "first wrong byte at offset 5000 (expected 0x{:02x}, found 0x{:02x}); 3 of {} 4 KiB blocks are wrong",
+                data[5000] ^ 1,
+                data[5000],
+                r.blocks
+            )
+        );
     }
 }
 
@@ -149,7 +154,10 @@ fn short_and_longer_data_are_said_as_such() {
     fs::write(&path, bytes(&g, 0, 5 << 20)).unwrap();
     let r = storage::verify_file(&g, &path, &IoOptions::default()).unwrap();
     assert_eq!(r.data_end, Some(5 << 20));
-    assert_eq!(r.problem().unwrap(), "data ends at 5242880, the dataset is 8388608; 768 of 2048 4 KiB blocks are missing");
+    assert_eq!(
+        r.problem().unwrap(),
+        "data ends at 5242880, the dataset is 8388608; 768 of 2048 4 KiB blocks are missing"
+    );
     // A cut inside a block: that block is missing, not also wrong.
     fs::write(&path, bytes(&g, 0, 5000)).unwrap();
     let r = storage::verify_file(&g, &path, &IoOptions { jobs: 2, ..IoOptions::default() }).unwrap();

@@ -167,7 +167,9 @@ impl IoArgs {
 /// A storage error with the option that carries a bad field named.
 fn storage_message(e: &StorageError) -> String {
     if e.kind == StorageErrorKind::InvalidOption {
-        for (field, option) in [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")] {
+        for (field, option) in
+            [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")]
+        {
             if e.message.starts_with(field) {
                 return format!("{option}: {}", e.message);
             }
@@ -342,10 +344,9 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
                     eprintln!("dgen: the reader of {shown} closed it after {} bytes, seed {seed}", r.bytes);
                     Ok(())
                 }
-                StorageErrorKind::Io | StorageErrorKind::Generator => Err(Failure::runtime(format!(
-                    "{}; {} bytes were written, seed {seed}",
-                    e.message, r.bytes
-                ))),
+                StorageErrorKind::Io | StorageErrorKind::Generator => {
+                    Err(Failure::runtime(format!("{}; {} bytes were written, seed {seed}", e.message, r.bytes)))
+                }
                 _ => Err(Failure::usage(storage_message(&e))),
             }
         }
@@ -398,11 +399,6 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     if let Some(problem) = r.problem() {
         return Err(Failure::runtime(format!("{path}: {problem}")));
     }
-    eprintln!(
-        "dgen: {path}: all {} bytes match (seed {seed}), {:.2} s ({:.2} GB/s)",
-        r.bytes,
-        r.seconds,
-        r.gbps()
-    );
+    eprintln!("dgen: {path}: all {} bytes match (seed {seed}), {:.2} s ({:.2} GB/s)", r.bytes, r.seconds, r.gbps());
     Ok(())
 }

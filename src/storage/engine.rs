@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -157,6 +157,10 @@ pub(super) struct Ctx<'a> {
     pub data_end: AtomicU64,
     pub failure: Mutex<Option<Fault>>,
     active: AtomicUsize,
+    /// Wakes the watcher when a worker ends. (Not `Thread::unpark`: asking
+    /// for the current thread's handle allocates one for a C caller's thread
+    /// that lives as long as the thread.)
+    ended: (Mutex<()>, Condvar),
 }
 
 impl Ctx<'_> {
@@ -221,7 +225,12 @@ pub(super) fn io_fault(op: Operation, name: &str, direct: bool, off: u64, len: u
 
 /// Writes all of `buf` at `off`, going on after short writes and signals.
 /// `Ok(false)`: stopped by a cancel request in the middle.
-pub(super) fn write_all_at(file: &File, mut buf: &[u8], mut off: u64, stop: &dyn Fn() -> bool) -> std::io::Result<bool> {
+pub(super) fn write_all_at(
+    file: &File,
+    mut buf: &[u8],
+    mut off: u64,
+    stop: &dyn Fn() -> bool,
+) -> std::io::Result<bool> {
     while !buf.is_empty() {
         match file.write_at(buf, off) {
             Ok(0) => return Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "the write wrote nothing")),
@@ -242,7 +251,12 @@ pub(super) fn write_all_at(file: &File, mut buf: &[u8], mut off: u64, stop: &dyn
 
 /// Reads `buf.len()` bytes at `off`, fewer only where the data ends. `None`:
 /// stopped by a cancel request.
-pub(super) fn read_full_at(file: &File, buf: &mut [u8], off: u64, stop: &dyn Fn() -> bool) -> std::io::Result<Option<usize>> {
+pub(super) fn read_full_at(
+    file: &File,
+    buf: &mut [u8],
+    off: u64,
+    stop: &dyn Fn() -> bool,
+) -> std::io::Result<Option<usize>> {
     let mut got = 0;
     while got < buf.len() {
         match file.read_at(&mut buf[got..], off + got as u64) {
@@ -318,14 +332,14 @@ fn sync_worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
 
 /// Marks a worker finished, even when it panics, and wakes the watcher.
 struct Finished<'a> {
-    active: &'a AtomicUsize,
-    watcher: std::thread::Thread,
+    ctx: &'a Ctx<'a>,
 }
 
 impl Drop for Finished<'_> {
     fn drop(&mut self) {
-        self.active.fetch_sub(1, Ordering::AcqRel);
-        self.watcher.unpark();
+        let _lock = self.ctx.ended.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.ctx.active.fetch_sub(1, Ordering::AcqRel);
+        self.ctx.ended.1.notify_all();
     }
 }
 
@@ -431,10 +445,8 @@ pub(super) fn run(
             }
             // A file longer than a sized dataset that the range runs to the
             // end of holds something else after it.
-            report.extra_data = target.kind == TargetKind::File
-                && opts.length.is_none()
-                && gen.size() != 0
-                && data > gen.size();
+            report.extra_data =
+                target.kind == TargetKind::File && opts.length.is_none() && gen.size() != 0 && data > gen.size();
             Plan { offset, stop, end }
         }
     };
@@ -480,6 +492,7 @@ fn positional(
         data_end: AtomicU64::new(u64::MAX),
         failure: Mutex::new(None),
         active: AtomicUsize::new(0),
+        ended: (Mutex::new(()), Condvar::new()),
     };
 
     // The engine: io_uring when asked for (or when more than one I/O per
@@ -553,16 +566,14 @@ fn positional(
     // The body, on the workers.
     let workers = if edges_done { opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX)) } else { 0 };
     report.jobs = workers.max(1);
-    let watcher = std::thread::current();
     let total_bytes = end - offset;
     let results: Vec<(Tally, Result<(), Fault>)> = std::thread::scope(|s| {
         let mut handles = Vec::new();
         for k in 0..workers {
             ctx.active.fetch_add(1, Ordering::AcqRel);
             let ctx = &ctx;
-            let watcher = watcher.clone();
             let spawned = std::thread::Builder::new().name(format!("dgen-io-{k}")).spawn_scoped(s, move || {
-                let _finished = Finished { active: &ctx.active, watcher };
+                let _finished = Finished { ctx };
                 let mut t = Tally::new();
                 let t0 = Instant::now();
                 #[cfg(target_os = "linux")]
@@ -705,6 +716,9 @@ fn watch(ctx: &Ctx, control: &mut Control<'_>, total: u64, started: Instant) {
         if !busy {
             return;
         }
-        std::thread::park_timeout(tick);
+        let lock = ctx.ended.0.lock().unwrap_or_else(|e| e.into_inner());
+        if ctx.active.load(Ordering::Acquire) > 0 {
+            drop(ctx.ended.1.wait_timeout(lock, tick));
+        }
     }
 }

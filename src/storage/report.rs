@@ -341,9 +341,10 @@ impl Report {
         }
         if self.extra_data {
             match self.data_size {
-                Some(size) if self.target != TargetKind::Stream => {
-                    parts.push(format!("the data goes on past the end of the dataset: {size} bytes, the dataset is {}", self.end()))
-                }
+                Some(size) if self.target != TargetKind::Stream => parts.push(format!(
+                    "the data goes on past the end of the dataset: {size} bytes, the dataset is {}",
+                    self.end()
+                )),
                 _ => parts.push(format!("the data goes on past the end of the dataset ({} bytes)", self.end())),
             }
         }
@@ -460,7 +461,10 @@ mod tests {
         assert!(j.contains("\"seconds\": null"), "{j}");
         assert!(j.contains("\"path\": \"a \\\"b\\\"\\n\""), "{j}");
         assert!(!r.passed());
-        assert_eq!(r.problem().unwrap(), "first wrong byte at offset 9 (expected 0x01, found 0x02); 1 of 1 4 KiB blocks are wrong");
+        assert_eq!(
+            r.problem().unwrap(),
+            "first wrong byte at offset 9 (expected 0x01, found 0x02); 1 of 1 4 KiB blocks are wrong"
+        );
     }
 
     #[test]

@@ -54,7 +54,11 @@ fn direct_supported(path: &str) -> Result<(), Fault> {
     if cfg!(target_os = "linux") {
         Ok(())
     } else {
-        Err(fault(StorageErrorKind::Unsupported, format!("cannot use O_DIRECT on {path}: direct I/O is supported on Linux only"), None))
+        Err(fault(
+            StorageErrorKind::Unsupported,
+            format!("cannot use O_DIRECT on {path}: direct I/O is supported on Linux only"),
+            None,
+        ))
     }
 }
 
@@ -166,7 +170,9 @@ pub(crate) fn open_write(path: &Path, direct: bool) -> Result<Target, Fault> {
                 }
                 return Err(fault(
                     StorageErrorKind::Unsupported,
-                    format!("cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"),
+                    format!(
+                        "cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"
+                    ),
                     Some(&e),
                 ));
             }
@@ -208,9 +214,10 @@ fn terminal(name: &str) -> Fault {
 pub(crate) fn open_read(path: &Path, direct: bool) -> Result<Target, Fault> {
     let name = shown(path);
     if is_std(path) {
-        let fd = io::stdin().as_fd().try_clone_to_owned().map_err(|e| {
-            fault(StorageErrorKind::Open, format!("standard input is closed ({e})"), Some(&e))
-        })?;
+        let fd = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| fault(StorageErrorKind::Open, format!("standard input is closed ({e})"), Some(&e)))?;
         if direct {
             return Err(no_direct_on_stream("standard input", "a stream"));
         }
@@ -241,7 +248,9 @@ pub(crate) fn open_read(path: &Path, direct: bool) -> Result<Target, Fault> {
         if direct && e.raw_os_error() == Some(libc::EINVAL) {
             fault(
                 StorageErrorKind::Unsupported,
-                format!("cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"),
+                format!(
+                    "cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"
+                ),
                 Some(&e),
             )
         } else {
@@ -253,11 +262,8 @@ pub(crate) fn open_read(path: &Path, direct: bool) -> Result<Target, Fault> {
         TargetKind::File => Some(meta.len()),
         TargetKind::Stream => None,
     };
-    let buffered = if direct {
-        Some(File::open(path).map_err(|e| io_fault(format!("cannot open {name}"), &e))?)
-    } else {
-        None
-    };
+    let buffered =
+        if direct { Some(File::open(path).map_err(|e| io_fault(format!("cannot open {name}"), &e))?) } else { None };
     Ok(Target { file, buffered, kind, size })
 }
 
