@@ -232,8 +232,9 @@ fn print_json(r: &Report, data_on_stdout: bool) {
     }
 }
 
-/// Runs `f` with a progress bar and the signal flag hooked in.
-fn with_control<T>(total: u64, what: &str, f: impl FnOnce(Control<'_>) -> T) -> T {
+/// Runs `f` with a progress bar and the signal flag hooked in; `start` is
+/// called when the target is open, before the first I/O.
+fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: impl FnOnce(Control<'_>) -> T) -> T {
     let bar = progress(total, what);
     let mut tick = |p: Progress| {
         bar.set_position(p.bytes);
@@ -243,6 +244,7 @@ fn with_control<T>(total: u64, what: &str, f: impl FnOnce(Control<'_>) -> T) -> 
         cancel: Some(&crate::INTERRUPTED),
         progress: Some(&mut tick),
         interval: std::time::Duration::from_millis(100),
+        started: Some(start),
     };
     let r = f(control);
     bar.finish_and_clear();
@@ -283,7 +285,7 @@ fn check_stdout() -> Result<(), Failure> {
 
 pub fn generate(args: &GenerateArgs) -> Outcome {
     let to_stdout = args.output == "-";
-    let mut opts = args.io.options()?;
+    let opts = args.io.options()?;
     if args.size == 0 && args.io.length.is_none() {
         return Err(Failure::usage("--size 0 is the endless stream: give --length to say how much of it to write"));
     }
@@ -305,10 +307,18 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
     }
     let total = end - args.io.offset;
     let shown = if to_stdout { "standard output" } else { args.output.as_str() };
-    eprintln!("dgen: seed {seed}: writing {total} bytes at offset {} to {shown}", args.io.offset);
+    // The seed first, so that a run that fails or is stopped can be repeated.
+    let mut start = |r: &Report| {
+        let kind = match r.target {
+            TargetKind::File => "file",
+            TargetKind::BlockDevice => "block device",
+            TargetKind::Stream => "stream",
+        };
+        eprintln!("dgen: seed {seed}: writing {} bytes at offset {} to {shown} ({kind})", r.length, r.offset);
+    };
     crate::catch_signals();
-    opts.sync = true;
-    let result = with_control(total, "generate", |c| storage::write_file_with(&gen, &args.output, &opts, c));
+    let result =
+        with_control(total, "generate", &mut start, |c| storage::write_file_with(&gen, &args.output, &opts, c));
     match result {
         Ok(r) => {
             if args.io.json {
@@ -367,7 +377,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     let gen = args.data.generator(size)?;
     let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
     crate::catch_signals();
-    let result = with_control(total, "verify", |c| storage::verify_file_with(&gen, &args.path, &opts, c));
+    let result = with_control(total, "verify", &mut |_| {}, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
     let r = match result {
         Ok(r) => r,
         Err(e) => {

@@ -530,6 +530,9 @@ fn positional(
     let iodepth = if uring { opts.iodepth } else { 1 };
     report.iodepth = iodepth;
 
+    if let Some(cb) = control.started.as_mut() {
+        cb(&report);
+    }
     let started = Instant::now();
     let mut total = Tally::new();
     let edge_file = target.buffered.as_ref().unwrap_or(&target.file);

@@ -195,11 +195,16 @@ pub struct Control<'a> {
     pub progress: Option<&'a mut dyn FnMut(Progress) -> bool>,
     /// Time between two progress calls.
     pub interval: Duration,
+    /// Called once on the calling thread when the target is open and the
+    /// range planned, before the first I/O, with the report as it starts
+    /// (`target`, `engine`, `offset`, `length`, `seed`): the moment to say
+    /// what is about to happen. A run refused before that never calls it.
+    pub started: Option<&'a mut dyn FnMut(&Report)>,
 }
 
 impl Default for Control<'_> {
     fn default() -> Self {
-        Control { cancel: None, progress: None, interval: Duration::from_millis(200) }
+        Control { cancel: None, progress: None, interval: Duration::from_millis(200), started: None }
     }
 }
 

@@ -12,6 +12,11 @@ use super::{Control, Fault, IoOptions, Progress, StorageError};
 use crate::engine::Generator;
 use crate::model::GRANULE;
 
+/// Bytes in the range, 0 while a stream's end is not known.
+fn total_of(stop: Option<u64>, offset: u64) -> u64 {
+    stop.map_or(0, |s| s - offset)
+}
+
 enum Step {
     Done(usize),
     Stopped,
@@ -69,9 +74,13 @@ pub(super) fn run(
         Ok(b) => b,
         Err(f) => return Err(finish(report, Some(f)).unwrap_err()),
     };
+    report.length = total_of(stop, offset);
+    if let Some(cb) = control.started.as_mut() {
+        cb(&report);
+    }
     let cancel = control.cancel;
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let total = stop.map_or(0, |s| s - offset);
+    let total = total_of(stop, offset);
     let started = Instant::now();
     let mut last = Instant::now();
     let mut t = Tally::new();
