@@ -180,6 +180,12 @@ sig_case() { # SIGNAL TARGET-DESCRIPTION
   pid=$!
   sleep 1
   kill "-$sig" "$pid"
+  # A run that does not stop within 10 s is a failure, not a hang.
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    echo "(did not stop within 10 s of SIG$sig)" >>"$work/sig.err"
+  fi
   wait "$pid"
   rc=$?
   [ "$kind" = file ] || exec 7>&-

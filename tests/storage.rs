@@ -35,8 +35,9 @@ fn every_combination_writes_exactly_the_library_bytes() {
     let size = 5 * 1024 * 1024 + 12345;
     let g = gen(size, 11);
     let direct_ok = direct_works(dir.path());
-    let cases: &[(u64, Option<u64>, usize, usize, usize, bool)] = &[
-        // offset, length, jobs, block size, iodepth, direct
+    // offset, length, jobs, block size, iodepth, direct
+    type Case = (u64, Option<u64>, usize, usize, usize, bool);
+    let cases: &[Case] = &[
         (0, None, 1, 1 << 20, 1, false),
         (0, None, 3, 64 << 10, 1, false),
         (0, None, 2, 128 << 10, 8, false),
@@ -243,6 +244,7 @@ fn a_cancel_flag_stops_a_run_and_leaves_a_clean_prefix() {
         cancel: Some(&cancel),
         progress: Some(&mut stop_after_first),
         interval: std::time::Duration::from_millis(1),
+        started: None,
     };
     let opts = IoOptions { jobs: 2, block_size: 64 << 10, sync: false, ..IoOptions::default() };
     match storage::write_file_with(&g, &path, &opts, control) {
@@ -257,6 +259,12 @@ fn a_cancel_flag_stops_a_run_and_leaves_a_clean_prefix() {
         }
     }
     assert!(calls >= 1);
+    // The start callback runs once, with the plan, before any I/O.
+    let mut starts = Vec::new();
+    let mut on_start = |r: &storage::Report| starts.push((r.target, r.length, r.bytes));
+    let control = Control { started: Some(&mut on_start), ..Control::default() };
+    storage::write_file_with(&g, &path, &IoOptions { length: Some(8192), ..opts.clone() }, control).unwrap();
+    assert_eq!(starts, [(TargetKind::File, 8192, 0)]);
     // A progress callback that says stop.
     let mut no = |_: storage::Progress| false;
     let control = Control { progress: Some(&mut no), interval: std::time::Duration::ZERO, ..Control::default() };

@@ -667,7 +667,7 @@ fn positional(
             }
         }
     } else if let Some(d) = report.data_end {
-        let straddle = d % GRANULE as u64 != 0 && d > offset && tail_wrong;
+        let straddle = !d.is_multiple_of(GRANULE as u64) && d > offset && tail_wrong;
         report.missing_blocks = blocks_touching(d.max(offset), plan.stop).saturating_sub(straddle as u64);
     }
 

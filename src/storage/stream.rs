@@ -19,24 +19,26 @@ fn total_of(stop: Option<u64>, offset: u64) -> u64 {
 
 enum Step {
     Done(usize),
-    Stopped,
+    /// Stopped by a cancel request after this many bytes.
+    Stopped(usize),
 }
 
-fn write_all(mut file: &std::fs::File, mut buf: &[u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
-    let len = buf.len();
-    while !buf.is_empty() {
-        match file.write(buf) {
+fn write_all(mut file: &std::fs::File, buf: &[u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.write(&buf[done..]) {
             Ok(0) => return Err(std::io::Error::new(ErrorKind::WriteZero, "the write wrote nothing")),
-            Ok(n) => buf = &buf[n..],
-            Err(e) if e.kind() == ErrorKind::Interrupted => {
-                if stop() {
-                    return Ok(Step::Stopped);
-                }
-            }
+            // A signal that lands in a blocked pipe write after some bytes
+            // went through ends it short rather than with EINTR.
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+        if done < buf.len() && stop() {
+            return Ok(Step::Stopped(done));
+        }
     }
-    Ok(Step::Done(len))
+    Ok(Step::Done(done))
 }
 
 fn read_full(mut file: &std::fs::File, buf: &mut [u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
@@ -47,7 +49,7 @@ fn read_full(mut file: &std::fs::File, buf: &mut [u8], stop: &dyn Fn() -> bool) 
             Ok(n) => got += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {
                 if stop() {
-                    return Ok(Step::Stopped);
+                    return Ok(Step::Stopped(got));
                 }
             }
             Err(e) => return Err(e),
@@ -117,7 +119,12 @@ pub(super) fn run(
         };
         let got = match step {
             Ok(Step::Done(got)) => got,
-            Ok(Step::Stopped) => {
+            Ok(Step::Stopped(got)) => {
+                // What went out of a write counts; a read cut short is not
+                // checked.
+                if op == Operation::Write {
+                    t.bytes += got as u64;
+                }
                 interrupted = true;
                 break;
             }
@@ -143,7 +150,7 @@ pub(super) fn run(
                     // The 4 KiB block the data ends in is wrong or missing,
                     // not both.
                     let piece = (end / GRANULE as u64 * GRANULE as u64).max(pos);
-                    let straddle = end % GRANULE as u64 != 0
+                    let straddle = !end.is_multiple_of(GRANULE as u64)
                         && end > offset
                         && model.first_mismatch(piece, &b[(piece - pos) as usize..got]).is_some();
                     report.missing_blocks =
