@@ -7,6 +7,7 @@
 
 #include "dgen.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,11 @@ static int holds(dgen_generator *gen, const char *path, uint64_t offset, size_t 
 
 static void test_defaults(void) {
     dgen_io_options o;
+    /* The same numbers as the layout test in src/ffi/storage.rs. */
+    CHECK(sizeof(dgen_io_options) == 72 && offsetof(dgen_io_options, block_size) == 24 &&
+          offsetof(dgen_io_options, progress) == 48 && offsetof(dgen_io_options, progress_interval_ms) == 64);
+    CHECK(sizeof(dgen_io_report) == 536 && offsetof(dgen_io_report, latency_us) == 216 &&
+          offsetof(dgen_io_report, extra_data) == 528);
     memset(&o, 0xAB, sizeof o);
     dgen_io_options_init(&o);
     CHECK(o.offset == 0 && !o.has_length);
