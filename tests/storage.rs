@@ -80,6 +80,8 @@ fn io_uring_is_used_when_asked_and_gives_the_same_bytes() {
     assert!(r.engine == "io_uring" || r.engine.starts_with("pwrite (io_uring unavailable"), "{}", r.engine);
     assert!(fs::read(&path).unwrap() == bytes(&g, 0, 3 << 20));
     assert_eq!(r.ios, 48);
+    assert_eq!(Engine::from_name("IO_URING"), Some(Engine::IoUring));
+    assert_eq!(Engine::from_name(Engine::Sync.name()), Some(Engine::Sync));
     let sync = IoOptions { engine: Engine::Sync, ..opts };
     let v = storage::verify_file(&g, &path, &sync).unwrap();
     assert_eq!(v.engine, "pread");

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
-use crate::storage::{self, Control, Engine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind};
+use crate::storage::{
+    self, Control, Engine, Fault, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
+};
 
 /// Values of `dgen_io_options.engine`: how workers submit their I/O.
 #[repr(C)]
@@ -265,13 +267,14 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
         e if e == dgen_io_engine::Sync as u32 => Engine::Sync,
         e if e == dgen_io_engine::IoUring as u32 => Engine::IoUring,
         other => {
-            let e = IoOptions { block_size: 0, ..IoOptions::default() }.validate().unwrap_err();
-            return Err(StorageError {
+            return Err(Fault {
+                kind: StorageErrorKind::InvalidOption,
                 message: format!(
                     "engine must be DGEN_IO_ENGINE_AUTO (0), DGEN_IO_ENGINE_SYNC (1) or DGEN_IO_ENGINE_IO_URING (2), got {other}"
                 ),
-                ..e
-            });
+                os_error: None,
+            }
+            .into_error(Report::new(Operation::Write, "", TargetKind::File, 0)));
         }
     };
     let opts = IoOptions { engine, ..o };

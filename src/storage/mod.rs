@@ -78,6 +78,17 @@ impl Engine {
             Engine::IoUring => "io_uring",
         }
     }
+
+    /// The engine with this name (as [`name`](Self::name) spells it; also
+    /// `pwrite`, `pread` and `uring`), in any letter case.
+    pub fn from_name(name: &str) -> Option<Engine> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Engine::Auto),
+            "sync" | "pwrite" | "pread" => Some(Engine::Sync),
+            "io_uring" | "io-uring" | "uring" => Some(Engine::IoUring),
+            _ => None,
+        }
+    }
 }
 
 /// How to write or verify a range. Plain data; `Default` gives the whole
@@ -229,6 +240,23 @@ pub enum StorageErrorKind {
     Generator,
 }
 
+impl StorageErrorKind {
+    /// A short name for bindings that map kinds to their own errors:
+    /// `invalid_option`, `out_of_range`, `open`, `unsupported`, `io`,
+    /// `interrupted`, `generator`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StorageErrorKind::InvalidOption => "invalid_option",
+            StorageErrorKind::OutOfRange => "out_of_range",
+            StorageErrorKind::Open => "open",
+            StorageErrorKind::Unsupported => "unsupported",
+            StorageErrorKind::Io => "io",
+            StorageErrorKind::Interrupted => "interrupted",
+            StorageErrorKind::Generator => "generator",
+        }
+    }
+}
+
 /// A write or verification that stopped before its end: why, in one line
 /// naming the path, the offset and the system's reason, and the report of
 /// what was done until then.
@@ -267,7 +295,7 @@ impl Fault {
         Fault { kind: StorageErrorKind::Io, message: format!("{message}: {e}"), os_error: e.raw_os_error() }
     }
 
-    fn into_error(self, report: Report) -> StorageError {
+    pub(crate) fn into_error(self, report: Report) -> StorageError {
         StorageError { kind: self.kind, message: self.message, os_error: self.os_error, report: Box::new(report) }
     }
 }
