@@ -68,19 +68,30 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
     }
     let mut inflight = 0usize;
     let mut reaped: Vec<(u64, i32)> = Vec::with_capacity(ctx.iodepth);
+    // Gives a free slot the next block and sends it to the kernel at once,
+    // so the device never waits for the other slots to be refilled.
+    let refill = |ring: &mut IoUring, slot: &mut Slot, k: usize, t: &mut Tally| -> bool {
+        let Some((idx, off, len)) = ctx.claim() else { return false };
+        if ctx.op == Operation::Write {
+            let t0 = Instant::now();
+            ctx.model.fill(off, &mut slot.buf.get()[..len]);
+            t.gen += t0.elapsed();
+        }
+        slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now() });
+        push(ring, ctx, slot, k);
+        // A failed submit leaves the entry queued; submit_and_wait below
+        // sends it or reports the error.
+        let _ = ring.submit();
+        true
+    };
     loop {
         for (k, slot) in slots.iter_mut().enumerate() {
             if slot.job.is_some() {
                 continue;
             }
-            let Some((idx, off, len)) = ctx.claim() else { break };
-            if ctx.op == Operation::Write {
-                let t0 = Instant::now();
-                ctx.model.fill(off, &mut slot.buf.get()[..len]);
-                t.gen += t0.elapsed();
+            if !refill(&mut ring, slot, k, t) {
+                break;
             }
-            slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now() });
-            push(&mut ring, ctx, slot, k);
             inflight += 1;
         }
         if inflight == 0 {
@@ -154,6 +165,9 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
             ctx.done.fetch_add(job.done as u64, Ordering::Relaxed);
             slot.job = None;
             inflight -= 1;
+            if refill(&mut ring, slot, k, t) {
+                inflight += 1;
+            }
         }
     }
 }
