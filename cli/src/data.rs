@@ -196,7 +196,7 @@ pub fn progress(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Bytes in human units for the summary lines.
+/// A latency in microseconds, in the unit that reads best.
 fn us(v: f64) -> String {
     if v >= 10_000.0 {
         format!("{:.1} ms", v / 1000.0)

@@ -274,8 +274,10 @@ pub(crate) fn sync(target: &Target, name: &str) -> Result<(), Fault> {
     if target.kind == TargetKind::Stream {
         return Ok(());
     }
-    for f in [Some(&target.file), target.buffered.as_ref()].into_iter().flatten() {
-        match f.sync_all() {
+    // fsync works on the file, not the descriptor: one call covers what
+    // went through the buffered descriptor too.
+    {
+        match target.file.sync_all() {
             Ok(()) => {}
             // A file system without fsync (some FUSE ones) has nothing more
             // to do.
