@@ -6,7 +6,7 @@
 # truncated and longer files, standard input and output, a closed standard
 # output, a terminal, SIGINT and SIGTERM in the middle, and (when the fio
 # engine is built) a file fio wrote. Loop devices and mounts are removed on
-# any exit. About 20 s after the build.
+# any exit. About 10 s after the build.
 #
 #   scripts/test-storage.sh
 #
