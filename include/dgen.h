@@ -88,6 +88,11 @@ typedef enum dgen_status {
    * names the path, the offset and the system's reason.
    */
   DGEN_STATUS_IO = 12,
+  /**
+   * `dgen_write_file` or `dgen_verify_file` was stopped by its progress
+   * callback; the report says how far it got.
+   */
+  DGEN_STATUS_INTERRUPTED = 13,
 } dgen_status;
 
 /**
@@ -145,6 +150,44 @@ typedef enum dgen_compressor {
 } dgen_compressor;
 
 /**
+ * Values of `dgen_io_options.engine`: how workers submit their I/O.
+ */
+typedef enum dgen_io_engine {
+  /**
+   * io_uring when `iodepth` is above 1 and the kernel allows it, else
+   * `pwrite`/`pread` (the report's `engine` says which, and why).
+   */
+  DGEN_IO_ENGINE_AUTO = 0,
+  /**
+   * One blocking `pwrite`/`pread` at a time per worker.
+   */
+  DGEN_IO_ENGINE_SYNC = 1,
+  /**
+   * io_uring; `DGEN_STATUS_IO` when the kernel refuses it.
+   */
+  DGEN_IO_ENGINE_IO_URING = 2,
+} dgen_io_engine;
+
+/**
+ * Values of `dgen_io_report.target`: what the path named.
+ */
+typedef enum dgen_io_target {
+  /**
+   * A regular file (positional I/O by `jobs` workers).
+   */
+  DGEN_IO_TARGET_FILE = 0,
+  /**
+   * A block device (positional I/O; its size from `BLKGETSIZE64`).
+   */
+  DGEN_IO_TARGET_BLOCK_DEVICE = 1,
+  /**
+   * A pipe, FIFO, character device, or standard input or output (`-`):
+   * read or written in order by one worker.
+   */
+  DGEN_IO_TARGET_STREAM = 2,
+} dgen_io_target;
+
+/**
  * The compressor a stream's `compress_ratio` is calibrated for.
  *
  * LZ-family formats differ in how far back they look, how long a match may
@@ -156,6 +199,11 @@ typedef enum dgen_compressor {
  * them).
  */
 typedef struct Compressor Compressor;
+
+/**
+ * How one granule is split into random bytes and copies.
+ */
+typedef struct Layout Layout;
 
 /**
  * A generator: a seekable, reproducible stream of synthetic bytes.
@@ -238,6 +286,272 @@ typedef struct dgen_config {
    */
   uint32_t compressor;
 } dgen_config;
+
+/**
+ * Called on the thread that called `dgen_write_file` or `dgen_verify_file`
+ * about every `progress_interval_ms` and once at the end, with the bytes done
+ * and the bytes in the range (0 when a stream's length is not known).
+ * Returning false stops the run, which then returns
+ * `DGEN_STATUS_INTERRUPTED`.
+ */
+typedef bool (*dgen_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/**
+ * How to write or verify a range of a generator's stream. Fill it with
+ * `dgen_io_options_init` first, then change the fields you need.
+ */
+typedef struct dgen_io_options {
+  /**
+   * First byte of the range, both in the stream and in the file.
+   */
+  uint64_t offset;
+  /**
+   * Bytes in the range, used when `has_length` is true.
+   */
+  uint64_t length;
+  /**
+   * False runs the range to the end of a sized stream. For an endless
+   * stream (size 0) a write needs a length, and a verification without
+   * one checks all the data the file, device or stream holds.
+   */
+  bool has_length;
+  /**
+   * Workers; 0 means one per CPU this process may use; at most 1024.
+   */
+  uint32_t jobs;
+  /**
+   * Bytes per I/O: a multiple of 4096, at most 268435456 (256 MiB).
+   */
+  uint64_t block_size;
+  /**
+   * I/Os in flight per worker (io_uring), 1 to 4096.
+   */
+  uint32_t iodepth;
+  /**
+   * Use `O_DIRECT` (around the page cache) for the aligned body of the
+   * range; the unaligned head and tail go through ordinary positional
+   * I/O. Regular files and block devices only.
+   */
+  bool direct;
+  /**
+   * A `dgen_io_engine`.
+   */
+  uint32_t engine;
+  /**
+   * After writing, flush the data to stable storage where the file
+   * supports it (regular files and block devices).
+   */
+  bool sync;
+  /**
+   * After writing a regular file up to the end of a sized stream, cut the
+   * file there. A range that ends earlier never cuts, nor is a device
+   * ever cut.
+   */
+  bool truncate;
+  /**
+   * Progress callback, or NULL.
+   */
+  dgen_progress_fn progress;
+  /**
+   * Passed to `progress` as `user`.
+   */
+  void *progress_user;
+  /**
+   * Milliseconds between two progress calls.
+   */
+  uint32_t progress_interval_ms;
+} dgen_io_options;
+
+/**
+ * Latency of single I/Os, in microseconds.
+ */
+typedef struct dgen_io_latency {
+  /**
+   * Median.
+   */
+  double p50;
+  /**
+   * 90th percentile.
+   */
+  double p90;
+  /**
+   * 99th percentile.
+   */
+  double p99;
+  /**
+   * 99.9th percentile.
+   */
+  double p999;
+  /**
+   * Slowest I/O.
+   */
+  double max;
+  /**
+   * Mean.
+   */
+  double mean;
+} dgen_io_latency;
+
+/**
+ * What a `dgen_write_file` or `dgen_verify_file` did. Filled on success,
+ * and on failure as far as the run got (`bytes`, `prefix`, timings).
+ */
+typedef struct dgen_io_report {
+  /**
+   * A `dgen_io_target`.
+   */
+  uint32_t target;
+  /**
+   * How the I/O was done ("pwrite", "pread", "io_uring", "stream"; a
+   * fallback says why), NUL-terminated.
+   */
+  char engine[128];
+  /**
+   * The generator's seed.
+   */
+  uint64_t seed;
+  /**
+   * First byte of the range.
+   */
+  uint64_t offset;
+  /**
+   * Bytes in the range (for a stream read to its end: the bytes there were).
+   */
+  uint64_t length;
+  /**
+   * Bytes written, or read and checked.
+   */
+  uint64_t bytes;
+  /**
+   * Bytes from `offset` on that are all done (a stopped run leaves a
+   * regular file cut to this when it was to end the dataset).
+   */
+  uint64_t prefix;
+  /**
+   * I/O calls that completed.
+   */
+  uint64_t ios;
+  /**
+   * Wall time of the run, sync included.
+   */
+  double seconds;
+  /**
+   * Time of the final sync.
+   */
+  double sync_seconds;
+  /**
+   * `bytes / seconds`, in 10^9 bytes per second.
+   */
+  double gbps;
+  /**
+   * `ios / seconds`.
+   */
+  double iops;
+  /**
+   * Per-I/O latency percentiles.
+   */
+  struct dgen_io_latency latency_us;
+  /**
+   * Worker time generating (a write) or generating and comparing (a
+   * verification), summed over workers.
+   */
+  double generate_seconds;
+  /**
+   * Worker time in I/O calls or waiting for completions, summed.
+   */
+  double io_seconds;
+  /**
+   * Wall time of every worker, summed.
+   */
+  double worker_seconds;
+  /**
+   * `generate_seconds / worker_seconds`.
+   */
+  double generation_share;
+  /**
+   * True when generation took at least half the workers' time.
+   */
+  bool generation_bound;
+  /**
+   * The verdict in words, e.g. "storage-bound: generation took 6% of
+   * worker time", NUL-terminated.
+   */
+  char bottleneck[128];
+  /**
+   * Workers that ran.
+   */
+  uint32_t jobs;
+  /**
+   * I/Os in flight per worker.
+   */
+  uint32_t iodepth;
+  /**
+   * Bytes per I/O.
+   */
+  uint64_t block_size;
+  /**
+   * Whether `O_DIRECT` was used.
+   */
+  bool direct;
+  /**
+   * True when the progress callback stopped the run.
+   */
+  bool interrupted;
+  /**
+   * A verification found every byte of the range and nothing else (always
+   * true for a write that succeeded).
+   */
+  bool passed;
+  /**
+   * A verification found a wrong byte: at `mismatch_offset`, where the
+   * stream has `expected` and the data `actual`.
+   */
+  bool has_mismatch;
+  /**
+   * Offset of the first wrong byte.
+   */
+  uint64_t mismatch_offset;
+  /**
+   * The stream's byte there.
+   */
+  uint8_t expected;
+  /**
+   * The byte read there.
+   */
+  uint8_t actual;
+  /**
+   * Aligned 4 KiB blocks of the range that hold a wrong byte.
+   */
+  uint64_t wrong_blocks;
+  /**
+   * Aligned 4 KiB blocks of the range past the end of the data.
+   */
+  uint64_t missing_blocks;
+  /**
+   * Aligned 4 KiB blocks the range touches.
+   */
+  uint64_t blocks;
+  /**
+   * The data ended before the range did, at `data_end`.
+   */
+  bool has_data_end;
+  /**
+   * Where the data ended.
+   */
+  uint64_t data_end;
+  /**
+   * The file or device size is known: `data_size`.
+   */
+  bool has_data_size;
+  /**
+   * Size of the file or device.
+   */
+  uint64_t data_size;
+  /**
+   * A file or stream holds bytes past the end of the dataset.
+   */
+  bool extra_data;
+} dgen_io_report;
 
 #ifdef __cplusplus
 extern "C" {
@@ -501,6 +815,67 @@ const char *dgen_last_error(void);
  * program was built with when the two match.
  */
 const char *dgen_version(void);
+
+/**
+ * Sets `*opts` to the defaults: the whole stream, one worker per CPU,
+ * 1 MiB blocks, iodepth 1, no `O_DIRECT`, engine auto, sync and truncate on,
+ * no progress callback (interval 200 ms). Does nothing when `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or points to writable memory for one `dgen_io_options`.
+ */
+void dgen_io_options_init(struct dgen_io_options *opts);
+
+/**
+ * Writes the generator's bytes `[offset, offset + length)` to `path`: a
+ * regular file (created when missing, never truncated unless `truncate`
+ * applies), a block device (opened exclusively, so a mounted one is
+ * refused; never truncated), or a FIFO, character device or "-" (standard
+ * output), written in order.
+ *
+ * On files and devices `jobs` workers each fill their own aligned buffer
+ * with `dgen_fill_at`'s bytes and write it at its offset (`pwrite`, or
+ * `iodepth` in flight through io_uring). `opts` may be NULL for the
+ * defaults; `report` may be NULL, else it is filled on success and, as far
+ * as the run got, on failure.
+ *
+ * Returns `DGEN_STATUS_IO` when the file cannot be opened, written or
+ * synced (the message names the path, the offset and the system's reason),
+ * `DGEN_STATUS_INVALID_CONFIG` for a bad option (named),
+ * `DGEN_STATUS_OUT_OF_RANGE` when the range passes the end of the stream or
+ * device, `DGEN_STATUS_INTERRUPTED` when the progress callback stopped it.
+ *
+ * # Safety
+ * `gen` is NULL or a live generator; `path` is NULL or a NUL-terminated
+ * string; `opts` is NULL or a readable `dgen_io_options` whose `progress`
+ * is NULL or a valid function; `report` is NULL or writable.
+ */
+enum dgen_status dgen_write_file(const struct dgen_generator *gen,
+                                 const char *path,
+                                 const struct dgen_io_options *opts,
+                                 struct dgen_io_report *report);
+
+/**
+ * Reads `[offset, offset + length)` of `path` (a regular file, a block
+ * device, or a FIFO, character device or "-" for standard input, read in
+ * order) and compares every byte with the generator's, with `jobs` workers
+ * reading positionally as `dgen_write_file` writes.
+ *
+ * Returns `DGEN_STATUS_OK` when every byte is in place and the data
+ * neither ends early nor (for a range that runs to the end of a sized
+ * stream) goes on past it; `DGEN_STATUS_MISMATCH` otherwise, with the
+ * report saying what (the first wrong offset, wrong and missing 4 KiB
+ * blocks, `data_end`, `extra_data`) and the message in words ("data ends at
+ * 5242880, the dataset is 8388608"). Other statuses as for
+ * `dgen_write_file`.
+ *
+ * # Safety
+ * As for `dgen_write_file`.
+ */
+enum dgen_status dgen_verify_file(const struct dgen_generator *gen,
+                                  const char *path,
+                                  const struct dgen_io_options *opts,
+                                  struct dgen_io_report *report);
 
 #ifdef __cplusplus
 }  // extern "C"

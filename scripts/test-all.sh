@@ -73,7 +73,7 @@ suite rust cargo test --workspace --release
 # The library again with topology from hwloc: its own tests (synthetic
 # topologies) and every other library test, which must not see a difference.
 suite rust-hwloc cargo test --release -p libdgen --features hwloc
-for s in c go fio python; do
+for s in c go fio python storage; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"
     fi

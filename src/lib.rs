@@ -47,7 +47,8 @@
 //! is tried again after [`POOL_RETRY`].
 //!
 //! Layers: [`model`] is pure (no threads, no FFI); the engine ([`Generator`])
-//! adds the stream position and a thread pool; `ffi` is the C ABI.
+//! adds the stream position and a thread pool; [`storage`] writes and verifies
+//! files and block devices with it; `ffi` is the C ABI.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -59,6 +60,8 @@ mod error;
 /// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
 pub mod ffi;
 pub mod model;
+#[cfg(unix)]
+pub mod storage;
 pub mod topology;
 
 pub use config::{
@@ -69,6 +72,10 @@ pub use engine::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY,
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
+#[cfg(unix)]
+pub use storage::{
+    verify_file, write_file, Control as IoControl, IoOptions, Report as IoReport, StorageError, StorageErrorKind,
+};
 pub use topology::{NumaMode, Placement, Topology};
 
 /// The library's version, as in Cargo.toml.

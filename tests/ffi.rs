@@ -454,6 +454,7 @@ fn every_status_has_a_name_and_unknown_ones_are_safe() {
         "DGEN_STATUS_PANIC",
         "DGEN_STATUS_INVALID_COMPRESSOR",
         "DGEN_STATUS_IO",
+        "DGEN_STATUS_INTERRUPTED",
     ];
     for (code, name) in names.iter().enumerate() {
         let text = status_str(code as u32);

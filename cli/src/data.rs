@@ -1,20 +1,16 @@
-//! `dgen generate` and `dgen verify`: the library's stream to and from files.
+//! `dgen generate` and `dgen verify`: the library's storage writer and reader
+//! (`dgen::storage`) on files, block devices, pipes and standard streams.
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, IsTerminal, Read, Write};
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
+use dgen::storage::{self, Control, IoOptions, Progress, Report, StorageError, StorageErrorKind, TargetKind};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::size::parse_size;
 use crate::{Failure, Outcome, PlacementArgs};
-
-/// Bytes generated and written per step.
-const STEP: usize = 8 << 20;
-/// Alignment of buffers for O_DIRECT.
-const ALIGN: usize = 4096;
 
 fn size_arg(s: &str) -> Result<u64, String> {
     parse_size(s)
@@ -53,30 +49,64 @@ pub struct DataArgs {
     pub placement: PlacementArgs,
 }
 
+/// Where and how the data is written or read: the options `generate` and
+/// `verify` share.
+#[derive(Args, Clone)]
+pub struct IoArgs {
+    /// First byte of the range, in the dataset and in the file.
+    #[arg(long, default_value = "0", value_parser = size_arg, value_name = "SIZE")]
+    pub offset: u64,
+    /// Bytes in the range; default: to the end of the dataset.
+    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    pub length: Option<u64>,
+    /// Parallel workers on files and block devices; 0 = one per CPU.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub jobs: usize,
+    /// Bytes per I/O: a multiple of 4 KiB.
+    #[arg(long, default_value = "1MiB", value_parser = size_arg, value_name = "SIZE")]
+    pub block_size: u64,
+    /// I/Os in flight per worker; above 1 uses io_uring (pwrite/pread where
+    /// the kernel refuses it).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub iodepth: usize,
+    /// Use O_DIRECT (around the page cache) on files and block devices.
+    #[arg(long)]
+    pub direct: bool,
+    /// Print the report as JSON on standard output (on standard error when
+    /// the data goes to standard output).
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Bytes to write (e.g. 1GiB).
+    /// Size of the dataset (e.g. 1GiB); 0 is the endless stream fio's engine
+    /// writes, which needs --length.
     #[arg(long, value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub size: u64,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Output file; `-` (the default) is standard output.
+    /// File, block device, FIFO or character device; `-` (the default) is
+    /// standard output, written in order.
     #[arg(short = 'o', long = "output", default_value = "-", value_name = "PATH")]
     pub output: String,
-    /// Write the file with O_DIRECT (bypassing the page cache).
-    #[arg(long)]
-    pub direct: bool,
+    #[command(flatten)]
+    pub io: IoArgs,
 }
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// File to check.
+    /// File, block device, FIFO or character device to check; `-` is
+    /// standard input.
     pub path: PathBuf,
-    /// Size of the dataset the file should hold; default: the file's length.
+    /// Size the dataset was generated with; 0 for the endless stream (then
+    /// all the data there is, or --length bytes, is checked).
     #[arg(long, value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub size: Option<u64>,
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
 }
 
 /// The library's error in the words of the command line: the option that
@@ -118,6 +148,39 @@ impl DataArgs {
     }
 }
 
+impl IoArgs {
+    fn options(&self) -> Result<IoOptions, Failure> {
+        let opts = IoOptions {
+            offset: self.offset,
+            length: self.length,
+            jobs: self.jobs,
+            block_size: usize::try_from(self.block_size).unwrap_or(usize::MAX),
+            iodepth: self.iodepth,
+            direct: self.direct,
+            ..IoOptions::default()
+        };
+        opts.validate().map_err(|e| Failure::usage(storage_message(&e)))?;
+        Ok(opts)
+    }
+}
+
+/// A storage error with the option that carries a bad field named.
+fn storage_message(e: &StorageError) -> String {
+    if e.kind == StorageErrorKind::InvalidOption {
+        for (field, option) in
+            [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")]
+        {
+            if e.message.starts_with(field) {
+                return format!("{option}: {}", e.message);
+            }
+        }
+    }
+    if e.kind == StorageErrorKind::OutOfRange {
+        return format!("--offset/--length: {}", e.message);
+    }
+    e.message.clone()
+}
+
 /// A progress bar on stderr when stderr is a terminal, hidden otherwise.
 pub fn progress(total: u64, what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -133,155 +196,219 @@ pub fn progress(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// A zeroed buffer of `len` bytes starting at an address aligned to `ALIGN`.
-struct AlignedBuf {
-    storage: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl AlignedBuf {
-    fn new(len: usize) -> AlignedBuf {
-        let storage = vec![0u8; len + ALIGN];
-        let start = storage.as_ptr().align_offset(ALIGN);
-        AlignedBuf { storage, start, len }
-    }
-    fn get(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.start + self.len]
+/// A latency in microseconds, in the unit that reads best.
+fn us(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} ms", v / 1000.0)
+    } else {
+        format!("{v:.0} us")
     }
 }
 
-fn open_output(path: &str, direct: bool) -> Result<File, Failure> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    if direct {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_DIRECT);
+/// The line of figures every run ends with.
+fn figures(r: &Report) -> String {
+    let l = &r.latency;
+    format!(
+        "dgen: {} with {} x {} KiB blocks, {} job(s), iodepth {}{}: {:.0} IOPS, latency p50 {} p99 {} max {}; {}",
+        r.engine,
+        r.ios,
+        r.block_size / 1024,
+        r.jobs,
+        r.iodepth,
+        if r.direct { ", O_DIRECT" } else { "" },
+        r.iops(),
+        us(l.p50),
+        us(l.p99),
+        us(l.max),
+        r.bottleneck()
+    )
+}
+
+fn print_json(r: &Report, data_on_stdout: bool) {
+    if data_on_stdout {
+        eprintln!("{}", r.to_json());
+    } else {
+        println!("{}", r.to_json());
     }
-    opts.open(path).map_err(|e| Failure::usage(format!("cannot write {path}: {e}")))
+}
+
+/// Runs `f` with a progress bar and the signal flag hooked in; `start` is
+/// called when the target is open, before the first I/O.
+fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: impl FnOnce(Control<'_>) -> T) -> T {
+    let bar = progress(total, what);
+    let mut tick = |p: Progress| {
+        bar.set_position(p.bytes);
+        true
+    };
+    let control = Control {
+        cancel: Some(&crate::INTERRUPTED),
+        progress: Some(&mut tick),
+        interval: std::time::Duration::from_millis(100),
+        started: Some(start),
+    };
+    let r = f(control);
+    bar.finish_and_clear();
+    r
+}
+
+/// True when descriptor 1 is the /dev/null that Rust's runtime opens in
+/// place of a closed standard output before `main`: it opens it read-write,
+/// while a shell's `>/dev/null` opens it write-only. Writing there would
+/// claim success for data that went nowhere.
+fn stdout_was_closed(fd: &std::os::fd::OwnedFd) -> bool {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(null) = std::fs::metadata("/dev/null") else { return false };
+    let Ok(dup) = fd.try_clone() else { return false };
+    let Ok(file) = std::fs::File::from(dup).metadata() else { return false };
+    // SAFETY: F_GETFL only reads the flags of a descriptor this function
+    // borrows for the call.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    file.rdev() == null.rdev() && flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
+}
+
+/// Standard output must be open, and not a terminal, before anything runs.
+fn check_stdout() -> Result<(), Failure> {
+    let out = std::io::stdout();
+    let closed = || Failure::usage("standard output is closed; give -o PATH or redirect it");
+    let fd = out.as_fd().try_clone_to_owned().map_err(|_| closed())?;
+    if stdout_was_closed(&fd) {
+        return Err(closed());
+    }
+    if out.is_terminal() {
+        return Err(Failure::usage(
+            "standard output is a terminal: binary data would garble it; give -o PATH or redirect it",
+        ));
+    }
+    Ok(())
 }
 
 pub fn generate(args: &GenerateArgs) -> Outcome {
-    if args.size == 0 {
-        return Err(Failure::usage("--size: must be more than 0 bytes"));
-    }
     let to_stdout = args.output == "-";
-    if args.direct && to_stdout {
-        return Err(Failure::usage("--direct needs an output file (-o PATH)"));
+    let opts = args.io.options()?;
+    if args.size == 0 && args.io.length.is_none() {
+        return Err(Failure::usage("--size 0 is the endless stream: give --length to say how much of it to write"));
     }
-    let mut gen = args.data.generator(args.size)?;
-    let mut file = if to_stdout { None } else { Some(open_output(&args.output, args.direct)?) };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut buf = AlignedBuf::new(STEP);
-    let bar = progress(args.size, "generate");
-    let start = Instant::now();
-    let mut written = 0u64;
-    loop {
-        let n = gen.fill(buf.get()).map_err(|e| Failure::runtime(e.to_string()))?;
-        if n == 0 {
-            break;
+    if to_stdout {
+        if args.io.direct {
+            return Err(Failure::usage("--direct needs an output file or block device (-o PATH)"));
         }
-        let data = &buf.get()[..n];
-        let result = match file.as_mut() {
-            None => out.write_all(data),
-            Some(f) if args.direct && n % ALIGN != 0 => {
-                // O_DIRECT writes whole blocks; the unaligned tail of the last
-                // step goes through an ordinary descriptor.
-                let whole = n - n % ALIGN;
-                f.write_all(&data[..whole]).and_then(|_| {
-                    let mut tail = OpenOptions::new().append(true).open(&args.output)?;
-                    tail.write_all(&data[whole..])
-                })
-            }
-            Some(f) => f.write_all(data),
+        check_stdout()?;
+    }
+    let gen = args.data.generator(args.size)?;
+    let seed = gen.seed();
+    // Checked here too so a bad range is refused before the seed line.
+    let end = args.io.length.map_or(args.size, |l| args.io.offset.saturating_add(l));
+    if args.size != 0 && (args.io.offset > args.size || end > args.size) {
+        return Err(Failure::usage(format!(
+            "--offset/--length: the range [{}, {end}) passes the dataset size {}",
+            args.io.offset, args.size
+        )));
+    }
+    let total = end - args.io.offset;
+    let shown = if to_stdout { "standard output" } else { args.output.as_str() };
+    // The seed first, so that a run that fails or is stopped can be repeated.
+    let mut start = |r: &Report| {
+        let kind = match r.target {
+            TargetKind::File => "file",
+            TargetKind::BlockDevice => "block device",
+            TargetKind::Stream => "stream",
         };
-        match result {
-            Ok(()) => {}
-            // A reader that stops early (`| head -c`) is not an error.
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => {
-                return Err(Failure::runtime(format!(
-                    "cannot write {}: {e}",
-                    if to_stdout { "standard output" } else { &args.output }
-                )))
+        eprintln!("dgen: seed {seed}: writing {} bytes at offset {} to {shown} ({kind})", r.length, r.offset);
+    };
+    crate::catch_signals();
+    let result =
+        with_control(total, "generate", &mut start, |c| storage::write_file_with(&gen, &args.output, &opts, c));
+    match result {
+        Ok(r) => {
+            if args.io.json {
+                print_json(&r, to_stdout);
+            }
+            if r.target != TargetKind::Stream {
+                eprintln!("{}", figures(&r));
+            }
+            eprintln!("dgen: wrote {} bytes in {:.2} s ({:.2} GB/s), seed {seed}", r.bytes, r.seconds, r.gbps());
+            Ok(())
+        }
+        Err(e) => {
+            let r = &e.report;
+            if args.io.json && r.seconds > 0.0 {
+                print_json(r, to_stdout);
+            }
+            match e.kind {
+                StorageErrorKind::Interrupted => {
+                    let mut text = format!("interrupted: wrote {} bytes to {shown}", r.bytes);
+                    if r.target == TargetKind::Stream {
+                        text += &format!(" (offsets {} to {})", r.offset, r.offset + r.prefix);
+                    } else {
+                        text += &format!(
+                            "; the range from offset {} is complete for its first {} bytes",
+                            r.offset, r.prefix
+                        );
+                    }
+                    text += &format!(", seed {seed}");
+                    Err(Failure::interrupted(text))
+                }
+                // A reader that stops early (`| head -c`) is not an error.
+                StorageErrorKind::Io if r.target == TargetKind::Stream && e.os_error == Some(libc::EPIPE) => {
+                    eprintln!("dgen: the reader of {shown} closed it after {} bytes, seed {seed}", r.bytes);
+                    Ok(())
+                }
+                StorageErrorKind::Io | StorageErrorKind::Generator => {
+                    Err(Failure::runtime(format!("{}; {} bytes were written, seed {seed}", e.message, r.bytes)))
+                }
+                _ => Err(Failure::usage(storage_message(&e))),
             }
         }
-        written += n as u64;
-        bar.set_position(written);
     }
-    match file.as_mut() {
-        None => match out.flush() {
-            Err(e) if e.kind() != ErrorKind::BrokenPipe => {
-                return Err(Failure::runtime(format!("cannot write standard output: {e}")))
-            }
-            _ => {}
-        },
-        Some(f) => f.sync_all().map_err(|e| Failure::runtime(format!("cannot write {}: {e}", args.output)))?,
-    }
-    bar.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    eprintln!(
-        "dgen: wrote {written} bytes in {secs:.2} s ({:.2} GB/s), seed {}",
-        written as f64 / secs.max(1e-9) / 1e9,
-        gen.seed()
-    );
-    Ok(())
 }
 
 pub fn verify(args: &VerifyArgs) -> Outcome {
     let path = args.path.display().to_string();
-    let mut file = File::open(&args.path).map_err(|e| Failure::usage(format!("cannot open {path}: {e}")))?;
-    let file_len = file.metadata().map_err(|e| Failure::usage(format!("cannot read {path}: {e}")))?.len();
     let Some(seed) = args.data.seed else {
         return Err(Failure::usage("verify needs --seed (generate prints the seed it used)"));
     };
-    let size = args.size.unwrap_or(file_len);
-    if size == 0 {
-        return Err(Failure::usage(format!("{path} is empty; nothing to verify")));
-    }
+    let Some(size) = args.size else {
+        return Err(Failure::usage(
+            "verify needs --size: the size the dataset was generated with (0 for the endless stream)",
+        ));
+    };
+    let opts = args.io.options()?;
     let gen = args.data.generator(size)?;
-    let check = size.min(file_len);
-    let mut got = vec![0u8; STEP];
-    let mut want = vec![0u8; STEP];
-    let bar = progress(check, "verify");
-    let mut first: Option<(u64, u8, u8)> = None;
-    let mut wrong_blocks = 0u64;
-    let mut off = 0u64;
-    while off < check {
-        let n = (check - off).min(STEP as u64) as usize;
-        file.read_exact(&mut got[..n]).map_err(|e| Failure::runtime(format!("cannot read {path}: {e}")))?;
-        gen.fill_at(off, &mut want[..n]).map_err(|e| Failure::runtime(e.to_string()))?;
-        if got[..n] != want[..n] {
-            for (i, (g, w)) in got[..n].chunks(4096).zip(want[..n].chunks(4096)).enumerate() {
-                if g != w {
-                    wrong_blocks += 1;
-                    if first.is_none() {
-                        let k = g.iter().zip(w).position(|(a, b)| a != b).unwrap_or(0);
-                        first = Some((off + (i * 4096 + k) as u64, w[k], g[k]));
-                    }
-                }
+    let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
+    crate::catch_signals();
+    let result = with_control(total, "verify", &mut |_| {}, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let r = &e.report;
+            if args.io.json && r.seconds > 0.0 {
+                print_json(r, false);
             }
+            return Err(match e.kind {
+                StorageErrorKind::Interrupted => {
+                    let mut text = format!("interrupted: checked {} bytes of {path}", r.bytes);
+                    if let Some(p) = r.problem() {
+                        text += &format!(" ({p})");
+                    }
+                    Failure::interrupted(format!("{text}, seed {seed}"))
+                }
+                StorageErrorKind::Io | StorageErrorKind::Generator => {
+                    Failure::runtime(format!("{}; {} bytes were checked", e.message, r.bytes))
+                }
+                _ => Failure::usage(storage_message(&e)),
+            });
         }
-        off += n as u64;
-        bar.set_position(off);
+    };
+    if args.io.json {
+        print_json(&r, false);
     }
-    bar.finish_and_clear();
-    let blocks = size.div_ceil(4096);
-    if file_len != size {
-        let missing = size.saturating_sub(file_len).div_ceil(4096);
-        let mut msg = format!("{path} is {file_len} bytes, the dataset is {size}");
-        if let Some((at, _, _)) = first {
-            msg += &format!("; first wrong byte at offset {at}");
-        }
-        msg += &format!("; {} of {blocks} 4 KiB blocks are wrong or missing", wrong_blocks + missing);
-        return Err(Failure::runtime(msg));
+    if r.target != TargetKind::Stream {
+        eprintln!("{}", figures(&r));
     }
-    if let Some((at, expected, actual)) = first {
-        return Err(Failure::runtime(format!(
-            "{path} differs: first wrong byte at offset {at} (expected 0x{expected:02x}, found 0x{actual:02x}); {wrong_blocks} of {blocks} 4 KiB blocks are wrong"
-        )));
+    if let Some(problem) = r.problem() {
+        return Err(Failure::runtime(format!("{path}: {problem}")));
     }
-    eprintln!("dgen: {path}: all {size} bytes match (seed {seed})");
+    eprintln!("dgen: {path}: all {} bytes match (seed {seed}), {:.2} s ({:.2} GB/s)", r.bytes, r.seconds, r.gbps());
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! with libdgen.
 //!
 //! Exit codes: 0 success; 1 verification mismatch or an I/O failure; 2 bad
-//! usage or input (an option's value, a missing file).
+//! usage or input (an option's value, a missing file); 130 interrupted by
+//! SIGINT or SIGTERM.
 
 mod analyze;
 mod data;
@@ -10,6 +11,7 @@ mod size;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -30,6 +32,39 @@ impl Failure {
     pub fn runtime(message: impl Into<String>) -> Failure {
         Failure { code: 1, message: message.into() }
     }
+    /// Stopped by SIGINT or SIGTERM: exit code 130, as a shell reports an
+    /// interrupted command.
+    pub fn interrupted(message: impl Into<String>) -> Failure {
+        Failure { code: 130, message: message.into() }
+    }
+}
+
+/// Set by SIGINT and SIGTERM; generate and verify stop soon after, say how
+/// far they got and exit with 130.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: the one kind of work a signal handler may do.
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Routes SIGINT and SIGTERM to [`INTERRUPTED`]. Without SA_RESTART, a
+/// blocked read or write of a pipe returns EINTR so the run notices at once;
+/// SA_RESETHAND makes a second signal end the process the default way.
+pub fn catch_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed sigaction is a valid value (empty mask, no flags);
+        // the handler only stores to an atomic, which is async-signal-safe,
+        // and the pointers passed to sigemptyset and sigaction are live
+        // locals.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
 }
 
 /// The result of a subcommand.
@@ -41,7 +76,7 @@ pub type Outcome = Result<(), Failure>;
     version = dgen::VERSION,
     about = "Synthetic data for storage testing: exact dedup and compression ratios, reproducible from a seed",
     after_help = "Sizes: plain bytes, or KiB/MiB/GiB/TiB (also K/M/G/T, powers of 1024) or KB/MB/GB/TB (powers of 1000).\n\
-                  Exit codes: 0 success; 1 verification mismatch or I/O failure; 2 bad usage or input."
+                  Exit codes: 0 success; 1 verification mismatch or I/O failure; 2 bad usage or input; 130 interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,9 +85,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write a dataset to a file or to standard output.
+    /// Write a dataset (or a range of it) to a file, block device, FIFO or standard output.
     Generate(data::GenerateArgs),
-    /// Check that a file holds exactly the dataset the options describe.
+    /// Check that a file, block device or stream holds exactly the dataset (or range) the options describe.
     Verify(data::VerifyArgs),
     /// Report what a storage system would see in any file: dedup, zero blocks, compression.
     Analyze(analyze::AnalyzeArgs),
@@ -237,6 +272,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.code == 130 => {
+            eprintln!("dgen: {}", f.message);
+            ExitCode::from(f.code)
+        }
         Err(f) => {
             eprintln!("dgen: error: {}", f.message);
             ExitCode::from(f.code)

@@ -90,20 +90,26 @@ fn verify_passes_then_names_the_corrupted_offset() {
         .arg("verify")
         .arg(&path)
         .args(opts)
+        .args(["--size", "10MiB"])
         .assert()
         .success()
         .stderr(predicate::str::contains("all 10485760 bytes match"));
     let mut data = fs::read(&path).unwrap();
     data[7_654_321] ^= 0x40;
     fs::write(&path, &data).unwrap();
-    dgen().arg("verify").arg(&path).args(opts).assert().code(1).stderr(
+    dgen().arg("verify").arg(&path).args(opts).args(["--size", "10MiB", "--jobs", "3"]).assert().code(1).stderr(
         predicate::str::contains("first wrong byte at offset 7654321")
             .and(predicate::str::contains("1 of 2560 4 KiB blocks are wrong")),
     );
     // Other options describe other data.
     data[7_654_321] ^= 0x40;
     fs::write(&path, &data).unwrap();
-    dgen().arg("verify").arg(&path).args(["--dedup", "3", "--compress", "2", "--seed", "5"]).assert().code(1);
+    dgen()
+        .arg("verify")
+        .arg(&path)
+        .args(["--dedup", "3", "--compress", "2", "--seed", "5", "--size", "10MiB"])
+        .assert()
+        .code(1);
     // A truncated file.
     fs::write(&path, &data[..5_000_000]).unwrap();
     dgen()
@@ -113,7 +119,9 @@ fn verify_passes_then_names_the_corrupted_offset() {
         .args(["--size", "10MiB"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("is 5000000 bytes, the dataset is 10485760"));
+        .stderr(predicate::str::contains("data ends at 5000000, the dataset is 10485760"));
+    // Without --size a truncated file cannot pass as a smaller dataset.
+    dgen().arg("verify").arg(&path).args(opts).assert().code(2).stderr(predicate::str::contains("needs --size"));
 }
 
 fn analyze_json(path: &std::path::Path) -> serde_json::Value {
@@ -228,7 +236,13 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1M", "--threads", "100000"], "--threads"),
         (vec!["generate", "--size", "1M", "--direct"], "--direct needs an output file"),
         (vec!["generate", "--size", "1M", "-o", "/nonexistent-dir/x"], "cannot write /nonexistent-dir/x"),
-        (vec!["verify", "/nonexistent-file", "--seed", "1"], "cannot open /nonexistent-file"),
+        (vec!["verify", "/nonexistent-file", "--seed", "1", "--size", "1M"], "cannot open /nonexistent-file"),
+        (vec!["generate", "--size", "1M", "--block-size", "1000", "-o", "x"], "--block-size: block_size"),
+        (vec!["generate", "--size", "1M", "--iodepth", "0", "-o", "x"], "--iodepth: iodepth"),
+        (vec!["generate", "--size", "1M", "--jobs", "5000", "-o", "x"], "--jobs: jobs"),
+        (vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"], "--offset/--length"),
+        (vec!["generate", "--size", "0", "-o", "x"], "--length"),
+        (vec!["generate", "--size", "1M", "-o", "."], "is a directory"),
         (vec!["analyze", "/nonexistent-file"], "cannot open /nonexistent-file"),
         (vec!["generate"], "--size"),
         (vec!["frobnicate"], "frobnicate"),
@@ -261,4 +275,133 @@ fn a_closed_pipe_is_not_an_error() {
     drop(out);
     let status = child.wait().unwrap();
     assert!(status.success());
+}
+
+#[test]
+fn ranges_jobs_blocks_and_queue_depths_give_the_library_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let size: u64 = 3 * 1024 * 1024 + 777;
+    let want = library_bytes(size, 2.0, 3.0, 4096, 13);
+    let cases: &[&[&str]] = &[
+        &["--jobs", "1"],
+        &["--jobs", "3", "--block-size", "64KiB"],
+        &["--jobs", "2", "--block-size", "4KiB", "--iodepth", "8"],
+        &["--offset", "1000", "--length", "2000000", "--jobs", "2", "--iodepth", "4"],
+        &["--offset", "8192", "--jobs", "4", "--block-size", "8KiB"],
+    ];
+    for (k, extra) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("r{k}.bin"));
+        let base = ["generate", "--size", &size.to_string(), "--dedup", "2", "--compress", "3", "--seed", "13"];
+        dgen().args(base).args(*extra).arg("-o").arg(&path).assert().success();
+        let got = fs::read(&path).unwrap();
+        let off = extra.iter().position(|a| *a == "--offset").map_or(0, |i| extra[i + 1].parse::<usize>().unwrap());
+        let len =
+            extra.iter().position(|a| *a == "--length").map_or(size as usize - off, |i| extra[i + 1].parse().unwrap());
+        assert_eq!(got.len(), off + len, "case {k}");
+        assert!(got[off..] == want[off..off + len], "case {k}: bytes differ");
+        let verify = [
+            "verify",
+            path.to_str().unwrap(),
+            "--size",
+            &size.to_string(),
+            "--dedup",
+            "2",
+            "--compress",
+            "3",
+            "--seed",
+            "13",
+        ];
+        dgen().args(verify).args(*extra).assert().success();
+    }
+    // Standard output from an offset is the stream from there.
+    let out = dgen()
+        .args(["generate", "--size", &size.to_string(), "--dedup", "2", "--compress", "3", "--seed", "13"])
+        .args(["--offset", "5000", "--length", "70000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout == want[5000..75000]);
+}
+
+#[test]
+fn verify_reads_standard_input() {
+    let want = library_bytes(1 << 20, 1.0, 2.0, 4096, 8);
+    let run = |data: &[u8]| {
+        let mut child = dgen()
+            .args(["verify", "-", "--size", "1MiB", "--compress", "2", "--seed", "8"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let data = data.to_vec();
+        let feeder = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &data));
+        let out = child.wait_with_output().unwrap();
+        let _ = feeder.join();
+        out
+    };
+    let ok = run(&want);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let short = run(&want[..600_000]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("data ends at 600000, the dataset is 1048576"));
+}
+
+#[test]
+fn json_reports_have_the_promised_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.bin");
+    let out = dgen()
+        .args(["generate", "--size", "4MiB", "--seed", "2", "--jobs", "2", "--json", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["bytes", "seconds", "gbps", "iops", "generate_seconds", "io_seconds", "bottleneck"] {
+        assert!(!v[key].is_null(), "{key} in {v}");
+    }
+    for key in ["p50", "p90", "p99", "p999", "max"] {
+        assert!(v["latency_us"][key].as_f64().unwrap() > 0.0, "{key} in {v}");
+    }
+    assert_eq!(v["bytes"], 4 << 20);
+    assert_eq!(v["target"], "file");
+    let out = dgen().args(["verify", "--size", "4MiB", "--seed", "2", "--json"]).arg(&path).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["operation"], "verify");
+    // With the data on standard output, the report goes to standard error.
+    let out = dgen().args(["generate", "--size", "64KiB", "--seed", "2", "--json"]).output().unwrap();
+    assert_eq!(out.stdout.len(), 65536);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.starts_with('{')).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(line).unwrap()["bytes"], 65536);
+}
+
+#[test]
+fn sigint_stops_cleanly_and_says_how_far_it_got() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let child = dgen()
+        .args(["generate", "--size", "64GiB", "--seed", "31", "--jobs", "2", "--block-size", "64KiB", "-o"])
+        .arg(&path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: kill(2) with the pid of a child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.starts_with("dgen: seed 31: writing 68719476736 bytes"), "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(last.starts_with("dgen: interrupted: wrote ") && last.ends_with(", seed 31"), "{last}");
+    let prefix: u64 = last.split("complete for its first ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().len(), prefix);
+    dgen()
+        .args(["verify", "--size", "64GiB", "--seed", "31", "--length", &prefix.to_string()])
+        .arg(&path)
+        .assert()
+        .success();
 }

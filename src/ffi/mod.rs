@@ -19,6 +19,9 @@ use crate::engine::Generator;
 use crate::error::Error;
 use crate::topology::{NumaMode, Topology};
 
+#[cfg(unix)]
+mod storage;
+
 // The header promises that dgen_fill_at and dgen_verify_at may run from many
 // threads on one handle; this stops compiling if Generator ever loses Sync.
 const _: fn() = || {
@@ -163,6 +166,9 @@ pub enum dgen_status {
     /// A file or device could not be opened, read or written; the message
     /// names the path, the offset and the system's reason.
     Io = 12,
+    /// `dgen_write_file` or `dgen_verify_file` was stopped by its progress
+    /// callback; the report says how far it got.
+    Interrupted = 13,
 }
 
 /// A `dgen_status` as C passes it in: any `int`-sized value, including ones
@@ -173,7 +179,7 @@ pub enum dgen_status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct dgen_status_arg(pub std::ffi::c_uint);
 
-const ALL_STATUSES: [dgen_status; 13] = [
+const ALL_STATUSES: [dgen_status; 14] = [
     dgen_status::Ok,
     dgen_status::NullPointer,
     dgen_status::InvalidDedupRatio,
@@ -187,6 +193,7 @@ const ALL_STATUSES: [dgen_status; 13] = [
     dgen_status::Panic,
     dgen_status::InvalidCompressor,
     dgen_status::Io,
+    dgen_status::Interrupted,
 ];
 
 impl dgen_status {
@@ -235,6 +242,7 @@ impl dgen_status {
                 b"DGEN_STATUS_INVALID_COMPRESSOR: compressor must be a dgen_compressor value\0"
             }
             dgen_status::Io => b"DGEN_STATUS_IO: a file or device could not be read or written\0",
+            dgen_status::Interrupted => b"DGEN_STATUS_INTERRUPTED: stopped by the progress callback\0",
         }
     }
 }

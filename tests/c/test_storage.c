@@ -1,0 +1,323 @@
+/* dgen_write_file and dgen_verify_file as a C program uses them. Each case is
+ * one ctest test:
+ *   test_storage CASE     runs one case
+ *   test_storage          runs them all
+ * Files go to a fresh directory under $TMPDIR (or /tmp), removed at the end. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "dgen.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failed;
+static char dir[256];
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: check failed: %s\n  last error: %s\n", __FILE__,     \
+                    __LINE__, #cond, dgen_last_error());                                 \
+            failed = 1;                                                                  \
+            goto out;                                                                    \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_STATUS(call, want)                                                          \
+    do {                                                                                  \
+        dgen_status got_ = (call);                                                        \
+        if (got_ != (want)) {                                                             \
+            fprintf(stderr, "%s:%d: %s\n  returned %s\n  expected %s\n  message: %s\n",    \
+                    __FILE__, __LINE__, #call, dgen_status_str(got_), dgen_status_str(want), \
+                    dgen_last_error());                                                   \
+            failed = 1;                                                                   \
+            goto out;                                                                     \
+        }                                                                                 \
+    } while (0)
+
+static dgen_generator *make(uint64_t size, uint64_t seed) {
+    dgen_config cfg;
+    dgen_generator *gen = NULL;
+    dgen_config_init(&cfg);
+    cfg.size = size;
+    cfg.dedup_ratio = 2.0;
+    cfg.compress_ratio = 3.0;
+    cfg.seed = seed;
+    cfg.has_seed = true;
+    cfg.threads = 1;
+    if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK) {
+        fprintf(stderr, "dgen_create: %s\n", dgen_last_error());
+        exit(2);
+    }
+    return gen;
+}
+
+static void path_of(char *out, size_t len, const char *name) {
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* The whole file, or NULL; its length in *len. */
+static unsigned char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc(n > 0 ? (size_t)n : 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+/* True when the file holds the stream's bytes [offset, offset + n) at offset. */
+static int holds(dgen_generator *gen, const char *path, uint64_t offset, size_t n) {
+    size_t len = 0;
+    unsigned char *got = slurp(path, &len);
+    unsigned char *want = malloc(n ? n : 1);
+    int ok = got != NULL && len >= offset + n && dgen_fill_at(gen, offset, want, n) == DGEN_STATUS_OK &&
+             memcmp(got + offset, want, n) == 0;
+    free(got);
+    free(want);
+    return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_defaults(void) {
+    dgen_io_options o;
+    /* The same numbers as the layout test in src/ffi/storage.rs. */
+    CHECK(sizeof(dgen_io_options) == 72 && offsetof(dgen_io_options, block_size) == 24 &&
+          offsetof(dgen_io_options, progress) == 48 && offsetof(dgen_io_options, progress_interval_ms) == 64);
+    CHECK(sizeof(dgen_io_report) == 536 && offsetof(dgen_io_report, latency_us) == 216 &&
+          offsetof(dgen_io_report, extra_data) == 528);
+    memset(&o, 0xAB, sizeof o);
+    dgen_io_options_init(&o);
+    CHECK(o.offset == 0 && !o.has_length);
+    CHECK(o.jobs == 0 && o.block_size == 1048576 && o.iodepth == 1);
+    CHECK(!o.direct && o.sync && o.truncate);
+    CHECK(o.engine == DGEN_IO_ENGINE_AUTO);
+    CHECK(o.progress == NULL && o.progress_user == NULL);
+    dgen_io_options_init(NULL);
+    CHECK(strstr(dgen_last_error(), "opts must not be NULL") != NULL);
+out:;
+}
+
+static void test_write_verify(void) {
+    const uint64_t size = 3 * 1048576 + 123;
+    dgen_generator *gen = make(size, 42);
+    dgen_io_options o;
+    dgen_io_report r;
+    char path[512];
+    path_of(path, sizeof path, "wv.bin");
+    dgen_io_options_init(&o);
+    o.jobs = 2;
+    o.block_size = 65536;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, &r), DGEN_STATUS_OK);
+    CHECK(r.bytes == size && r.prefix == size && r.target == DGEN_IO_TARGET_FILE);
+    CHECK(r.ios > 0 && r.gbps > 0 && r.seconds > 0);
+    CHECK(r.latency_us.p50 > 0 && r.latency_us.p50 <= r.latency_us.p99 && r.latency_us.p99 <= r.latency_us.max);
+    CHECK(strstr(r.bottleneck, "took") != NULL && strcmp(r.engine, "pwrite") == 0);
+    CHECK(r.seed == 42 && r.passed);
+    CHECK(holds(gen, path, 0, size));
+    CHECK_STATUS(dgen_verify_file(gen, path, &o, &r), DGEN_STATUS_OK);
+    CHECK(r.passed && r.bytes == size && !r.has_mismatch && r.blocks == (size + 4095) / 4096);
+    /* NULL options and report: the defaults. */
+    CHECK_STATUS(dgen_verify_file(gen, path, NULL, NULL), DGEN_STATUS_OK);
+out:
+    dgen_free(gen);
+}
+
+static void test_ranges(void) {
+    const uint64_t size = 2 * 1048576 + 4097;
+    const uint64_t split = 777777;
+    dgen_generator *gen = make(size, 7);
+    dgen_io_options o;
+    dgen_io_report r;
+    char path[512];
+    path_of(path, sizeof path, "ranges.bin");
+    /* The second part first, with io_uring, then the first with O_DIRECT
+     * where the file system has it. */
+    dgen_io_options_init(&o);
+    o.offset = split;
+    o.iodepth = 4;
+    o.jobs = 3;
+    o.block_size = 8192;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, &r), DGEN_STATUS_OK);
+    CHECK(r.bytes == size - split);
+    dgen_io_options_init(&o);
+    o.length = split;
+    o.has_length = true;
+    o.direct = true;
+    o.block_size = 4096 * 5;
+    if (dgen_write_file(gen, path, &o, &r) != DGEN_STATUS_OK) {
+        CHECK(strstr(dgen_last_error(), "O_DIRECT") != NULL);
+        o.direct = false;
+        CHECK_STATUS(dgen_write_file(gen, path, &o, &r), DGEN_STATUS_OK);
+    }
+    CHECK(r.bytes == split && r.prefix == split);
+    CHECK(holds(gen, path, 0, size));
+    CHECK_STATUS(dgen_verify_file(gen, path, NULL, &r), DGEN_STATUS_OK);
+out:
+    dgen_free(gen);
+}
+
+static void test_mismatch(void) {
+    const uint64_t size = 1048576;
+    dgen_generator *gen = make(size, 3);
+    dgen_io_report r;
+    char path[512];
+    FILE *f;
+    path_of(path, sizeof path, "bad.bin");
+    CHECK_STATUS(dgen_write_file(gen, path, NULL, NULL), DGEN_STATUS_OK);
+    f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    fseek(f, 300000, SEEK_SET);
+    fputc(0, f);
+    fseek(f, 300001, SEEK_SET);
+    fputc(0, f);
+    fclose(f);
+    CHECK_STATUS(dgen_verify_file(gen, path, NULL, &r), DGEN_STATUS_MISMATCH);
+    CHECK(!r.passed && r.has_mismatch && r.wrong_blocks == 1 && r.blocks == 256);
+    CHECK(r.mismatch_offset == 300000 || r.mismatch_offset == 300001);
+    CHECK(strstr(dgen_last_error(), "first wrong byte at offset 30000") != NULL);
+    /* Cut short. */
+    CHECK(truncate(path, 524288) == 0);
+    CHECK_STATUS(dgen_verify_file(gen, path, NULL, &r), DGEN_STATUS_MISMATCH);
+    CHECK(r.has_data_end && r.data_end == 524288 && r.missing_blocks == 128);
+    CHECK(strstr(dgen_last_error(), "data ends at 524288, the dataset is 1048576") != NULL);
+out:
+    dgen_free(gen);
+}
+
+static void test_errors(void) {
+    dgen_generator *gen = make(1048576, 1);
+    dgen_io_options o;
+    dgen_io_report r;
+    char path[512];
+    path_of(path, sizeof path, "err.bin");
+    CHECK_STATUS(dgen_write_file(NULL, path, NULL, NULL), DGEN_STATUS_NULL_POINTER);
+    CHECK(strcmp(dgen_last_error(), "dgen_write_file: gen must not be NULL") == 0);
+    CHECK_STATUS(dgen_verify_file(gen, NULL, NULL, NULL), DGEN_STATUS_NULL_POINTER);
+    dgen_io_options_init(&o);
+    o.block_size = 1000;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, NULL), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strstr(dgen_last_error(), "block_size must be a multiple of 4096") != NULL);
+    dgen_io_options_init(&o);
+    o.engine = 9;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, NULL), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strstr(dgen_last_error(), "got 9") != NULL);
+    dgen_io_options_init(&o);
+    o.offset = 4096;
+    o.length = 1048576;
+    o.has_length = true;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, NULL), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK(access(path, F_OK) != 0);
+    CHECK_STATUS(dgen_write_file(gen, "/dev/full", NULL, &r), DGEN_STATUS_IO);
+    CHECK(strstr(dgen_last_error(), "cannot write /dev/full at offset 0") != NULL);
+    CHECK(r.bytes == 0 && r.target == DGEN_IO_TARGET_STREAM);
+    CHECK_STATUS(dgen_write_file(gen, "/dev/null", NULL, &r), DGEN_STATUS_OK);
+    CHECK(r.bytes == 1048576 && r.target == DGEN_IO_TARGET_STREAM);
+    CHECK_STATUS(dgen_verify_file(gen, dir, NULL, NULL), DGEN_STATUS_IO);
+    CHECK(strstr(dgen_last_error(), "is a directory") != NULL);
+    CHECK(strcmp(dgen_status_str(DGEN_STATUS_INTERRUPTED),
+                 "DGEN_STATUS_INTERRUPTED: stopped by the progress callback") == 0);
+out:
+    dgen_free(gen);
+}
+
+struct counter {
+    int calls;
+    int stop_at;
+    uint64_t last;
+};
+
+static bool on_progress(void *user, uint64_t done, uint64_t total) {
+    struct counter *c = user;
+    c->calls++;
+    c->last = done;
+    return done <= total && c->calls < c->stop_at;
+}
+
+static void test_progress(void) {
+    const uint64_t size = 32 * 1048576;
+    dgen_generator *gen = make(size, 5);
+    dgen_io_options o;
+    dgen_io_report r;
+    struct counter c = {0, 1000000, 0};
+    char path[512];
+    path_of(path, sizeof path, "p.bin");
+    dgen_io_options_init(&o);
+    o.jobs = 1;
+    o.block_size = 4096;
+    o.sync = false;
+    o.progress = on_progress;
+    o.progress_user = &c;
+    o.progress_interval_ms = 0;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, &r), DGEN_STATUS_OK);
+    CHECK(c.calls >= 1 && c.last == size);
+    /* Stop at the first call: interrupted, and the file is its prefix. */
+    c.calls = 0;
+    c.stop_at = 1;
+    CHECK_STATUS(dgen_verify_file(gen, path, &o, &r), DGEN_STATUS_INTERRUPTED);
+    CHECK(r.interrupted && r.bytes < size);
+    CHECK(strstr(dgen_last_error(), "interrupted") != NULL);
+    c.calls = 0;
+    CHECK_STATUS(dgen_write_file(gen, path, &o, &r), DGEN_STATUS_INTERRUPTED);
+    CHECK(r.interrupted && r.prefix <= r.bytes && r.bytes < size);
+    CHECK(holds(gen, path, 0, (size_t)r.prefix));
+out:
+    dgen_free(gen);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} cases[] = {
+    {"defaults", test_defaults}, {"write_verify", test_write_verify}, {"ranges", test_ranges},
+    {"mismatch", test_mismatch}, {"errors", test_errors},             {"progress", test_progress},
+};
+
+static void cleanup(void) {
+    static const char *names[] = {"wv.bin", "ranges.bin", "bad.bin", "err.bin", "p.bin"};
+    char path[512];
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        path_of(path, sizeof path, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+    size_t i, ran = 0, bad = 0;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/dgen_storage_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) {
+            continue;
+        }
+        failed = 0;
+        cases[i].run();
+        printf("%-22s %s\n", cases[i].name, failed ? "FAILED" : "ok");
+        ran++;
+        bad += failed ? 1 : 0;
+    }
+    cleanup();
+    if (ran == 0) {
+        fprintf(stderr, "no test case named \"%s\"\n", argc > 1 ? argv[1] : "");
+        return 2;
+    }
+    return bad == 0 ? 0 : 1;
+}
