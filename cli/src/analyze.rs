@@ -1,95 +1,112 @@
-//! `dgen analyze`: what a storage system would see in any file. Dedup as
-//! total / distinct aligned blocks (blocks compared by a 128-bit hash), zero
-//! 4 KiB blocks, and compression as input / output bytes of zstd, lz4 and gzip
-//! over independent chunks. The file is read in windows, so memory stays
-//! bounded; chunks are compressed on every core.
+//! `dgen analyze`: what a storage system would see in any file, device or
+//! stream. Dedup as total / distinct aligned blocks (4 to 128 KiB) and as
+//! logical / unique bytes over content-defined chunks (FastCDC, 8, 16 and 64
+//! KiB on average, as backup systems cut them), all-zero 4 KiB blocks, and
+//! compression as input / output bytes of the compressors storage systems run
+//! over independent chunks. Data is read a region at a time, so memory stays
+//! bounded (16 bytes per distinct block or chunk); `--limit` and `--sample`
+//! bound the time too.
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use clap::Args;
+use dgen_measure::{CdcCounter, Codec, FixedCounter};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::data::progress;
+use crate::size::parse_size;
 use crate::{Failure, Outcome};
 
 /// Dedup block sizes reported.
 const DEDUP_BLOCKS: [usize; 6] = [4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10];
-/// Compression chunk sizes reported.
-const CHUNKS: [usize; 4] = [4 << 10, 32 << 10, 128 << 10, 1 << 20];
-/// Bytes read at a time: a multiple of every block and chunk size.
-const WINDOW: usize = 64 << 20;
+/// Average content-defined chunk sizes reported.
+const CDC_AVERAGES: [u32; 3] = [8 << 10, 16 << 10, 64 << 10];
+/// Bytes read at a time, and the unit a sample is made of: a multiple of
+/// every block and chunk size.
+const REGION: usize = 4 << 20;
 
-#[derive(Clone, Copy, Debug)]
-enum Codec {
-    Zstd1,
-    Zstd3,
-    Lz4,
-    Gzip6,
+fn fraction_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        Ok(_) => Err(format!("{s:?} is not a fraction above 0 and at most 1")),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
 }
 
-const CODECS: [Codec; 4] = [Codec::Zstd1, Codec::Zstd3, Codec::Lz4, Codec::Gzip6];
+/// `--codecs`: compressors in the order given.
+#[derive(Clone)]
+pub struct Codecs(Vec<Codec>);
 
-impl Codec {
-    fn name(self) -> &'static str {
-        match self {
-            Codec::Zstd1 => "zstd-1",
-            Codec::Zstd3 => "zstd-3",
-            Codec::Lz4 => "lz4",
-            Codec::Gzip6 => "gzip-6",
-        }
-    }
+/// `--chunks`: chunk sizes in the order given.
+#[derive(Clone)]
+pub struct Chunks(Vec<usize>);
 
-    /// Compressed size of `chunk` on its own.
-    fn compressed_len(self, chunk: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Codec::Zstd1 => zstd::bulk::compress(chunk, 1).map(|v| v.len()),
-            Codec::Zstd3 => zstd::bulk::compress(chunk, 3).map(|v| v.len()),
-            Codec::Lz4 => {
-                // lz4's frame format with the library's defaults, as the lz4 tool writes.
-                let mut enc = lz4::EncoderBuilder::new().build(Vec::with_capacity(chunk.len() + 64))?;
-                enc.write_all(chunk)?;
-                let (out, res) = enc.finish();
-                res.map(|_| out.len())
-            }
-            Codec::Gzip6 => {
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::with_capacity(chunk.len() + 64), flate2::Compression::new(6));
-                enc.write_all(chunk)?;
-                enc.finish().map(|v| v.len())
-            }
-        }
+fn codecs_arg(s: &str) -> Result<Codecs, String> {
+    if s.trim() == "all" {
+        return Ok(Codecs(Codec::ALL.to_vec()));
     }
+    let names = Codec::ALL.map(Codec::name).join(", ");
+    s.split(',')
+        .map(|n| Codec::from_name(n).ok_or(format!("{n:?} is not a compressor: {names} or all")))
+        .collect::<Result<_, _>>()
+        .map(Codecs)
+}
+
+fn chunks_arg(s: &str) -> Result<Chunks, String> {
+    let sizes: Result<Vec<usize>, String> = s
+        .split(',')
+        .map(|c| {
+            let n = parse_size(c)?;
+            if n < 512 || n as usize > REGION || !(REGION as u64).is_multiple_of(n) {
+                Err(format!("{c:?}: a chunk must divide 4 MiB and be at least 512 bytes (e.g. 4KiB, 64KiB, 1MiB)"))
+            } else {
+                Ok(n as usize)
+            }
+        })
+        .collect();
+    sizes.map(Chunks)
 }
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// File to analyze.
+    /// File, block device or stream to analyze; `-` is standard input.
     pub path: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Analyze only the first SIZE bytes.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub limit: Option<u64>,
+    /// Analyze about this fraction of the data, in 4 MiB regions spread
+    /// evenly over it (0.01 reads 1%). Compression and zero blocks are then
+    /// estimates of the whole; dedup counts only copies inside the sample, so
+    /// it is a lower bound.
+    #[arg(long, value_parser = fraction_arg, value_name = "FRACTION")]
+    pub sample: Option<f64>,
+    /// Compressors to run, comma-separated (default: all of zstd-1, zstd-3,
+    /// lz4, lz4hc, gzip-1, gzip-6, snappy, lzo1x-1, lzjb, brotli-5, lzma2).
+    #[arg(long, value_parser = codecs_arg, value_name = "LIST", default_value = "all")]
+    pub codecs: Codecs,
+    /// Chunk sizes compressed on their own, comma-separated.
+    #[arg(long, value_parser = chunks_arg, value_name = "LIST", default_value = "4KiB,32KiB,128KiB,1MiB")]
+    pub chunks: Chunks,
 }
 
-/// What one pass over a file found.
+/// What one pass found.
 struct Report {
+    /// Bytes analyzed.
     bytes: u64,
+    /// Bytes the input holds (read or known), analyzed or not.
+    total: u64,
     zero_blocks_4k: u64,
-    /// Per dedup block size: total blocks and distinct block hashes.
-    dedup: Vec<(u64, HashSet<u128>)>,
+    fixed: Vec<FixedCounter>,
+    cdc: Vec<CdcCounter>,
     /// Per codec, per chunk size: compressed bytes.
-    compressed: Vec<[u64; CHUNKS.len()]>,
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        1.0
-    } else {
-        a as f64 / b as f64
-    }
+    compressed: Vec<Vec<u64>>,
 }
 
 /// Rounds to 4 decimals for printing and JSON.
@@ -105,94 +122,201 @@ fn label(bytes: usize) -> String {
     }
 }
 
-fn scan(path: &PathBuf) -> Result<Report, Failure> {
-    let shown = path.display().to_string();
-    let mut file = File::open(path).map_err(|e| Failure::usage(format!("cannot open {shown}: {e}")))?;
-    let len = file.metadata().map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?.len();
-    let bar = progress(len, "analyze");
-    let mut report = Report {
-        bytes: 0,
-        zero_blocks_4k: 0,
-        dedup: DEDUP_BLOCKS.iter().map(|_| (0, HashSet::new())).collect(),
-        compressed: CODECS.iter().map(|_| [0; CHUNKS.len()]).collect(),
-    };
-    let mut buf = vec![0u8; WINDOW];
-    loop {
-        // Fill the window completely unless the file ends, so chunks and
-        // blocks stay aligned to the file's start.
-        let mut n = 0;
-        while n < WINDOW {
-            match file.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Failure::runtime(format!("cannot read {shown}: {e}"))),
-            }
-        }
-        if n == 0 {
-            break;
-        }
-        let data = &buf[..n];
-        report.bytes += n as u64;
-        report.zero_blocks_4k += data.par_chunks_exact(4096).filter(|b| b.iter().all(|&x| x == 0)).count() as u64;
-        for (i, &block) in DEDUP_BLOCKS.iter().enumerate() {
-            let hashes: Vec<u128> = data.par_chunks(block).map(xxhash_rust::xxh3::xxh3_128).collect();
-            report.dedup[i].0 += hashes.len() as u64;
-            report.dedup[i].1.extend(hashes);
-        }
-        for (c, codec) in CODECS.iter().enumerate() {
-            for (k, &chunk) in CHUNKS.iter().enumerate() {
-                let sizes: Result<Vec<usize>, _> =
-                    data.par_chunks(chunk).map(|piece| codec.compressed_len(piece)).collect();
-                let total: usize =
-                    sizes.map_err(|e| Failure::runtime(format!("{} failed: {e}", codec.name())))?.iter().sum();
-                report.compressed[c][k] += total as u64;
-            }
-        }
-        bar.set_position(report.bytes);
-        if n < WINDOW {
-            break;
+/// Where the data comes from: positional reads of a file or device of known
+/// size, or a stream read in order.
+enum Source {
+    Sized(File),
+    Stream(Box<dyn Read>),
+}
+
+/// Reads until `buf` is full or the data ends; the bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(n)
+}
+
+fn read_at_full(f: &File, buf: &mut [u8], mut off: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], off) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                off += k as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Which regions a sample takes: region `i` when the count of regions taken
+/// so far, `i * fraction` rounded up, grows with it. The sample is spread
+/// evenly, holds the first region and `fraction` of all regions.
+fn sampled(i: u64, fraction: f64) -> bool {
+    let phase = 1.0 - fraction;
+    ((i + 1) as f64 * fraction + phase).floor() > (i as f64 * fraction + phase).floor()
+}
+
+fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
+    let shown = args.path.display().to_string();
+    let source = if args.path.as_os_str() == "-" {
+        Source::Stream(Box::new(std::io::stdin().lock()))
+    } else {
+        let file = File::open(&args.path).map_err(|e| Failure::usage(format!("cannot open {shown}: {e}")))?;
+        match dgen::storage::data_size(&file).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))? {
+            Some(_) => Source::Sized(file),
+            None => Source::Stream(Box::new(file)),
+        }
+    };
+    let size = match &source {
+        Source::Sized(f) => {
+            dgen::storage::data_size(f).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?
+        }
+        Source::Stream(_) => None,
+    };
+    let limit = args.limit.unwrap_or(u64::MAX);
+    let fraction = args.sample.unwrap_or(1.0);
+    let end = size.unwrap_or(u64::MAX).min(limit);
+    let bar = progress(if end == u64::MAX { 0 } else { (end as f64 * fraction) as u64 }, "analyze");
+    let mut report = Report {
+        bytes: 0,
+        total: 0,
+        zero_blocks_4k: 0,
+        fixed: DEDUP_BLOCKS.iter().map(|&b| FixedCounter::new(b)).collect(),
+        cdc: CDC_AVERAGES.iter().map(|&a| CdcCounter::new(a)).collect(),
+        compressed: args.codecs.0.iter().map(|_| vec![0; args.chunks.0.len()]).collect(),
+    };
+    let mut buf = vec![0u8; REGION];
+    let mut source = source;
+    let mut previous: Option<u64> = None;
+    let mut i = 0u64;
+    loop {
+        let off = i * REGION as u64;
+        if off >= end {
+            break;
+        }
+        let want = (end - off).min(REGION as u64) as usize;
+        let take = fraction >= 1.0 || sampled(i, fraction);
+        let n = match &mut source {
+            Source::Sized(f) if take => read_at_full(f, &mut buf[..want], off),
+            Source::Sized(_) => Ok(want),
+            // A stream is read whole; only the sampled regions are analyzed.
+            Source::Stream(r) => read_full(r.as_mut(), &mut buf[..want]),
+        }
+        .map_err(|e| Failure::runtime(format!("cannot read {shown} at offset {off}: {e}")))?;
+        report.total += n as u64;
+        if n > 0 && take {
+            if previous.is_some_and(|p| p + 1 != i) {
+                // Content-defined chunks do not run across a gap in the sample.
+                report.cdc.iter_mut().for_each(CdcCounter::end_stream);
+            }
+            analyze_region(&buf[..n], args, &mut report).map_err(Failure::runtime)?;
+            previous = Some(i);
+            bar.inc(n as u64);
+        }
+        if n < want {
+            break;
+        }
+        i += 1;
+    }
     bar.finish_and_clear();
+    if report.total == 0 {
+        return Err(Failure::usage(format!("{shown} is empty: there is nothing to analyze")));
+    }
     Ok(report)
 }
 
+fn analyze_region(data: &[u8], args: &AnalyzeArgs, report: &mut Report) -> Result<(), String> {
+    report.bytes += data.len() as u64;
+    report.zero_blocks_4k += dgen_measure::zero_blocks(data);
+    for c in &mut report.fixed {
+        c.add(data);
+    }
+    for c in &mut report.cdc {
+        c.add(data);
+    }
+    let cells: Vec<(usize, usize)> =
+        (0..args.codecs.0.len()).flat_map(|c| (0..args.chunks.0.len()).map(move |k| (c, k))).collect();
+    let sizes: Result<Vec<u64>, String> = cells
+        .par_iter()
+        .map(|&(c, k)| {
+            dgen_measure::compressed_len(args.codecs.0[c], data, args.chunks.0[k])
+                .map_err(|e| format!("{} failed: {e}", args.codecs.0[c].name()))
+        })
+        .collect();
+    for (&(c, k), n) in cells.iter().zip(sizes?) {
+        report.compressed[c][k] += n;
+    }
+    Ok(())
+}
+
 pub fn analyze(args: &AnalyzeArgs) -> Outcome {
-    let report = scan(&args.path)?;
-    let dedup: Vec<f64> = report.dedup.iter().map(|(total, set)| r4(ratio(*total, set.len() as u64))).collect();
-    let comp: Vec<Vec<f64>> =
-        report.compressed.iter().map(|row| row.iter().map(|&c| r4(ratio(report.bytes, c))).collect()).collect();
+    let mut report = scan(args)?;
+    let dedup: Vec<f64> = report.fixed.iter().map(|c| r4(c.ratio())).collect();
+    let cdc: Vec<f64> = report.cdc.iter_mut().map(|c| r4(c.finish())).collect();
+    let ratio = |out: u64| if out == 0 { 1.0 } else { r4(report.bytes as f64 / out as f64) };
+    let comp: Vec<Vec<f64>> = report.compressed.iter().map(|row| row.iter().map(|&c| ratio(c)).collect()).collect();
+    let sampled = report.bytes < report.total;
     if args.json {
         let mut d = Map::new();
         for (b, r) in DEDUP_BLOCKS.iter().zip(&dedup) {
             d.insert(b.to_string(), json!(r));
         }
+        let mut cd = Map::new();
+        for (a, r) in CDC_AVERAGES.iter().zip(&cdc) {
+            cd.insert(a.to_string(), json!(r));
+        }
         let mut c = Map::new();
-        for (codec, row) in CODECS.iter().zip(&comp) {
+        for (codec, row) in args.codecs.0.iter().zip(&comp) {
             let mut m = Map::new();
-            for (chunk, r) in CHUNKS.iter().zip(row) {
+            for (chunk, r) in args.chunks.0.iter().zip(row) {
                 m.insert(chunk.to_string(), json!(r));
             }
             c.insert(codec.name().to_string(), Value::Object(m));
         }
         println!(
             "{}",
-            json!({ "bytes": report.bytes, "zero_blocks_4k": report.zero_blocks_4k, "dedup": d, "compression": c })
+            json!({
+                "bytes": report.bytes,
+                "total_bytes": report.total,
+                "sampled": sampled,
+                "zero_blocks_4k": report.zero_blocks_4k,
+                "dedup": d,
+                "dedup_cdc": cd,
+                "compression": c,
+            })
         );
         return Ok(());
     }
-    println!("file: {} ({} bytes)", args.path.display(), report.bytes);
+    print!("{}: {} bytes", args.path.display(), report.total);
+    if sampled {
+        print!(", {} analyzed ({:.1}%)", report.bytes, 100.0 * report.bytes as f64 / report.total as f64);
+    }
+    println!();
     println!("all-zero 4 KiB blocks: {}", report.zero_blocks_4k);
     println!();
-    println!("dedup ratio (total / distinct aligned blocks)");
+    println!("dedup ratio, aligned blocks (total / distinct){}", if sampled { ", within the sample" } else { "" });
     println!("{}", DEDUP_BLOCKS.iter().map(|&b| format!("{:>9}", label(b))).collect::<String>());
     println!("{}", dedup.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
     println!();
+    println!("dedup ratio, content-defined chunks (FastCDC; logical / unique bytes), by average chunk");
+    println!("{}", CDC_AVERAGES.iter().map(|&b| format!("{:>9}", label(b as usize))).collect::<String>());
+    println!("{}", cdc.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
+    println!();
     println!("compression ratio (input / output, each chunk compressed on its own)");
-    println!("{:<8}{}", "chunk", CHUNKS.iter().map(|&c| format!("{:>9}", label(c))).collect::<String>());
-    for (codec, row) in CODECS.iter().zip(&comp) {
-        println!("{:<8}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
+    println!("{:<9}{}", "chunk", args.chunks.0.iter().map(|&c| format!("{:>9}", label(c))).collect::<String>());
+    for (codec, row) in args.codecs.0.iter().zip(&comp) {
+        println!("{:<9}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
     }
     Ok(())
 }

@@ -131,6 +131,57 @@ fn analyze_json(path: &std::path::Path) -> serde_json::Value {
 }
 
 #[test]
+fn analyze_reads_standard_input_limits_and_samples_and_refuses_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.bin");
+    dgen().args(["generate", "--size", "16MiB", "--compress", "2", "--seed", "4", "-o"]).arg(&path).assert().success();
+    let data = fs::read(&path).unwrap();
+    let fast = ["--codecs", "zstd-1,snappy", "--chunks", "64KiB", "--json"];
+    let run = |extra: &[&str], input: Option<Vec<u8>>, target: &std::path::Path| {
+        let mut cmd = assert_cmd::Command::cargo_bin("dgen").unwrap();
+        cmd.arg("analyze").arg(target).args(fast).args(extra);
+        if let Some(i) = input {
+            cmd.write_stdin(i);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let whole = run(&[], None, &path);
+    let piped = run(&[], Some(data.clone()), std::path::Path::new("-"));
+    assert_eq!(whole["compression"], piped["compression"], "standard input reads the same bytes");
+    assert_eq!(piped["bytes"], 16 << 20);
+    let limited = run(&["--limit", "4MiB"], None, &path);
+    assert_eq!(limited["bytes"], 4 << 20);
+    assert_eq!(limited["sampled"], true);
+    let sample = run(&["--sample", "0.5"], None, &path);
+    assert_eq!(sample["bytes"], 8 << 20, "half of four 4 MiB regions");
+    assert_eq!(sample["total_bytes"], 16 << 20);
+    let z = sample["compression"]["zstd-1"]["65536"].as_f64().unwrap();
+    assert!((z / 2.0 - 1.0).abs() < 0.05, "a sample estimates the whole: {z}");
+    let piped_sample = run(&["--sample", "0.5"], Some(data), std::path::Path::new("-"));
+    assert_eq!(piped_sample["bytes"], 8 << 20);
+
+    let empty = dir.path().join("empty");
+    fs::write(&empty, b"").unwrap();
+    dgen()
+        .arg("analyze")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is empty: there is nothing to analyze"));
+    assert_cmd::Command::cargo_bin("dgen").unwrap().args(["analyze", "-"]).write_stdin(Vec::new()).assert().code(2);
+    for (args, what) in [
+        (vec!["--sample", "0"], "--sample"),
+        (vec!["--sample", "1.5"], "--sample"),
+        (vec!["--codecs", "zip"], "--codecs"),
+        (vec!["--chunks", "3000"], "--chunks"),
+    ] {
+        dgen().arg("analyze").arg(&path).args(&args).assert().code(2).stderr(predicates::str::contains(what));
+    }
+}
+
+#[test]
 fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.bin");
@@ -146,13 +197,23 @@ fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
     assert_eq!(keys, ["4096", "8192", "16384", "32768", "65536", "131072"]);
     let d4 = v["dedup"]["4096"].as_f64().unwrap();
     assert!((d4 / 2.0 - 1.0).abs() < 0.02, "dedup {d4}");
-    for codec in ["zstd-1", "zstd-3", "lz4", "gzip-6"] {
+    let codecs: Vec<&String> = v["compression"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        codecs,
+        ["zstd-1", "zstd-3", "lz4", "lz4hc", "gzip-1", "gzip-6", "snappy", "lzo1x-1", "lzjb", "brotli-5", "lzma2"]
+    );
+    for codec in codecs {
         for chunk in ["4096", "32768", "131072", "1048576"] {
             assert!(v["compression"][codec][chunk].as_f64().unwrap() > 1.0, "{codec} {chunk}");
         }
     }
     let z = v["compression"]["zstd-1"]["131072"].as_f64().unwrap();
     assert!((z / 2.0 - 1.0).abs() < 0.05, "zstd-1 {z}");
+    // Content-defined chunks see the copies of the 4 KiB units too, less of
+    // them the larger the chunks.
+    let cdc: Vec<f64> = ["8192", "16384", "65536"].iter().map(|k| v["dedup_cdc"][k].as_f64().unwrap()).collect();
+    assert!(cdc[0] > 1.5 && cdc[0] <= 2.0 && cdc[2] < cdc[0], "{cdc:?}");
+    assert_eq!(v["sampled"], false);
 
     let zeros = dir.path().join("z.bin");
     fs::write(&zeros, vec![0u8; 40960 + 100]).unwrap();

@@ -117,6 +117,16 @@ impl CdcCounter {
         }
     }
 
+    /// Cuts what is left as the stream's last chunk, and starts a new stream
+    /// whose chunks count with the ones before: for pieces of data that are
+    /// not contiguous (a sample).
+    pub fn end_stream(&mut self) {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            self.cut(&rest, true);
+        }
+    }
+
     /// Ends the stream (cuts what is left) and returns logical / unique bytes.
     pub fn finish(&mut self) -> f64 {
         let rest = std::mem::take(&mut self.pending);

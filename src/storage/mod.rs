@@ -42,6 +42,7 @@ use std::time::Duration;
 use crate::engine::Generator;
 
 pub use report::{Latency, Mismatch, Operation, Report, TargetKind, Value};
+pub use target::data_size;
 
 /// Buffers and `O_DIRECT` offsets are aligned to this many bytes, the largest
 /// logical block size of common devices.

@@ -84,6 +84,21 @@ fn device_size(file: &File, path: &str) -> Result<u64, Fault> {
     f.seek(io::SeekFrom::End(0)).map_err(|e| io_fault(format!("cannot read the size of {path}"), &e))
 }
 
+/// How many bytes `file` holds: a regular file's length or a block device's
+/// size; `None` for a stream (pipe, FIFO, character device, socket), whose
+/// length is known only once it has been read.
+pub fn data_size(file: &File) -> io::Result<Option<u64>> {
+    let meta = file.metadata()?;
+    let t = meta.file_type();
+    if t.is_file() {
+        Ok(Some(meta.len()))
+    } else if t.is_block_device() {
+        device_size(file, "the device").map(Some).map_err(|f| io::Error::other(f.message))
+    } else {
+        Ok(None)
+    }
+}
+
 fn stream_kind(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();
     if t.is_fifo() {
