@@ -220,7 +220,15 @@ pub fn run<'py>(
         // over the outcome, even when the run ended before it could stop:
         // it must not be lost.
         (Ok(report), Some(err)) => Err(with_report(py, err, &report)),
-        (Err(e), Some(err)) => Err(with_report(py, err, &e.report)),
+        (Err(e), Some(err)) => {
+            // A failure of the run itself (say a write error in another
+            // worker) stays visible as the exception's context.
+            if e.kind != StorageErrorKind::Interrupted {
+                let failure = storage_error(py, e.clone(), path_obj);
+                let _ = err.value(py).setattr("__context__", failure.value(py));
+            }
+            Err(with_report(py, err, &e.report))
+        }
         (Err(e), None) => Err(storage_error(py, e, path_obj)),
         (Ok(report), None) => {
             if report.passed() {

@@ -274,7 +274,7 @@ def test_bad_paths_and_arguments(tmp_path):
         g.write_file("")
     with pytest.raises(ValueError, match="path must not contain a NUL byte"):
         g.verify_file("a\0b")
-    with pytest.raises(TypeError, match="sync must be a bool, got NoneType|unexpected keyword"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sync'"):
         g.verify_file(tmp_path / "x", sync=False)
     with pytest.raises(TypeError):
         g.write_file(tmp_path / "x", 0)  # the I/O options are keywords only
@@ -403,6 +403,21 @@ def test_an_exception_from_progress_stops_the_write_with_its_report(tmp_path):
     # that is complete, so what it holds is right.
     assert os.path.getsize(path) == r["prefix"] > 0
     assert g.verify_file(path, length=r["prefix"])["ok"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_failure_under_an_exception_from_progress_stays_its_context():
+    # /dev/full refuses the first write; the last progress call, which comes
+    # after it, raises: that exception comes out, with the OSError as its
+    # context.
+    def stop(done, total):
+        raise Enough("from progress")
+
+    with pytest.raises(Enough) as info:
+        dgen.Generator(size=SIZE, **CONFIG).write_file("/dev/full", progress=stop)
+    context = info.value.__context__
+    assert isinstance(context, OSError) and context.errno == errno.ENOSPC
+    assert info.value.report["bytes"] == 0
 
 
 def test_close_from_a_progress_callback_is_refused(tmp_path):
