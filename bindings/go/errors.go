@@ -29,6 +29,10 @@ const (
 	StatusPanic             Status = C.DGEN_STATUS_PANIC
 	StatusInvalidCompressor Status = C.DGEN_STATUS_INVALID_COMPRESSOR
 	StatusIO                Status = C.DGEN_STATUS_IO
+	// StatusInterrupted: a write or verification of a file or device was
+	// stopped before its end (by its progress callback); what was done is
+	// in its report.
+	StatusInterrupted Status = C.DGEN_STATUS_INTERRUPTED
 )
 
 // String gives the library's description of the status, e.g.
@@ -72,6 +76,7 @@ var (
 	ErrPanic                = &Error{Status: StatusPanic}
 	ErrInvalidCompressor    = &Error{Status: StatusInvalidCompressor}
 	ErrIO                   = &Error{Status: StatusIO}
+	ErrInterrupted          = &Error{Status: StatusInterrupted}
 )
 
 // ErrClosed is returned by Read, ReadAt, Verify, WriteTo and Seek on a

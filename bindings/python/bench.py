@@ -2,7 +2,7 @@
 
     python bindings/python/bench.py [--quick] [--no-build]
 
-Prints figures; nothing is asserted. Three comparisons:
+Prints figures; nothing is asserted. Four comparisons:
 
 1. ``fill`` into one 64 MiB bytearray against ``dgen_fill`` into a 64 MiB
    buffer from C (threads=0, every CPU; and threads=1). Goal: within 10%.
@@ -11,6 +11,11 @@ Prints figures; nothing is asserted. Three comparisons:
    Goal: within 50%.
 3. Two Python threads calling ``fill_at`` on one generator against one
    thread. Goal: 1.6x or more, which needs the GIL released during fills.
+4. ``Generator.write_file`` of a 1 GiB dataset into a file in /dev/shm
+   (memory, so that no disk adds its noise), against ``dgen_write_file``
+   from C on the same file; the whole call timed, no final sync. Goal:
+   within 10%: the run is the library's, with the GIL released and a signal
+   check every 0.1 s.
 
 The C side is ``bench_c.c``, linked with ``target/release/libdgen.a``
 (``cargo build --release`` first, unless ``--no-build``). C and Python runs
@@ -24,6 +29,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -136,6 +142,22 @@ def py_threads_rate(nthreads, nbytes, calls, rounds):
     return best
 
 
+def c_write_rate(exe, nbytes, jobs, path, rounds):
+    out = subprocess.run([str(exe), "write", str(nbytes), str(jobs), str(path), str(rounds)],
+                         check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def py_write_rate(nbytes, jobs, path, rounds):
+    g = dgen.Generator(size=nbytes, seed=1)
+    best = 0.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        g.write_file(path, jobs=jobs, sync=False)
+        best = max(best, nbytes / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 def alternate(pairs, c, py):
     """Best of C and of Python over `pairs` alternating runs."""
     bc = bp = 0.0
@@ -198,6 +220,21 @@ def main():
         size = f"{nbytes >> 10} KiB"
         print(f"   {size:<22} 1 thread {one[0]:6.2f}   2 threads {two[0]:6.2f}   {two[0] / one[0]:4.2f}x   "
               f"(on CPU {one[1]:.2f} and {two[1]:.2f})")
+    print()
+
+    nbytes = (256 if a.quick else 1024) * MIB
+    folder = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    path = Path(folder) / f"dgen-bench-{os.getpid()}.bin"
+    print(f"4. write_file of {nbytes >> 20} MiB to a file in {folder}, 1 MiB blocks, no sync "
+          "(goal: Python within 10% of C)")
+    try:
+        for jobs in (1, ncpu):
+            c, p = alternate(pairs, lambda: c_write_rate(exe, nbytes, jobs, path, rounds),
+                             lambda: py_write_rate(nbytes, jobs, path, rounds))
+            label = f"jobs={jobs}"
+            print(f"   {label:<22} C {c:6.2f}   Python {p:6.2f}   Python/C {p / c:5.2f}")
+    finally:
+        path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

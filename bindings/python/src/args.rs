@@ -23,7 +23,9 @@ pub fn shown(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
-fn wrong_type(field: &str, want: &str, value: &Bound<'_, PyAny>) -> PyErr {
+/// The message for a value of the wrong type: `field must be want, got type
+/// repr`.
+pub fn wrong_type(field: &str, want: &str, value: &Bound<'_, PyAny>) -> PyErr {
     let ty = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
     PyTypeError::new_err(format!("{field} must be {want}, got {ty} {}", shown(value)))
 }

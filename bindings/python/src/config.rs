@@ -44,7 +44,8 @@ pub struct Args<'a, 'py> {
     pub compressor: Option<&'a Bound<'py, PyAny>>,
 }
 
-fn given<'a, 'py>(v: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+/// The argument, unless it was left out or passed as None.
+pub fn given<'a, 'py>(v: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
     v.filter(|v| !v.is_none())
 }
 

@@ -14,12 +14,14 @@ use std::sync::{RwLock, RwLockReadGuard};
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::args;
 use crate::buffer::{Access, Raw, Slot, View};
 use crate::config::{numa_mode_name, Args};
 use crate::errors::{guarded, lib_error, Failure};
+use crate::storage::{self, IoArgs, Source};
+use dgen::storage::Operation;
 
 /// A seekable, reproducible stream of synthetic bytes with the dedup ratio and
 /// compression ratio you ask for.
@@ -91,6 +93,14 @@ impl Generator {
             return Err(Failure::Closed);
         }
         Ok(guard)
+    }
+
+    /// Runs `f` on the live generator, which stays in use (a `close` waits)
+    /// until `f` returns. Called with the GIL released, as [`live`](Self::live).
+    pub fn with_live<R>(&self, f: impl FnOnce(&dgen::Generator) -> R) -> Result<R, Failure> {
+        let live = self.live()?;
+        let gen = live.as_ref().ok_or(Failure::Closed)?;
+        Ok(f(gen))
     }
 
     /// Replaces a generator inherited through fork by a new one (see [`FORKS`]).
@@ -248,6 +258,107 @@ impl Generator {
         result.map_err(|f| f.into_pyerr(py))
     }
 
+    /// Writes the stream's bytes `[offset, offset + length)` to `path` (a
+    /// regular file, created when missing; a block device; a FIFO or
+    /// character device, written in order; `"-"` is standard output) with the
+    /// library's parallel writer, and returns the report as a dict.
+    ///
+    /// `jobs` workers (0: one per CPU) each take the next `block_size` bytes
+    /// of the range (a multiple of 4096, at most 256 MiB), generate them into
+    /// an aligned buffer and write them at their offset; `iodepth` above 1
+    /// keeps that many writes in flight per worker through io_uring (with
+    /// `engine="auto"`, `pwrite` where the kernel refuses it; `"sync"`: always
+    /// `pwrite`; `"io_uring"`: an error where refused). `direct=True` opens
+    /// the target with O_DIRECT. `length=None` runs to the end of a sized
+    /// stream (an endless one needs a length). `sync=True` flushes the data
+    /// to stable storage at the end. `truncate=True` cuts a regular file
+    /// written to the end of a sized stream there (a range that ends earlier
+    /// never cuts, so ranges written apart make one file).
+    ///
+    /// The report has `bytes`, `seconds`, `gbps`, `iops`, `latency_us`
+    /// (`p50`, `p90`, `p99`, `p999`, `max`, `mean`), `generate_seconds`,
+    /// `io_seconds`, `bottleneck` and the rest of the command line's JSON
+    /// report (`seed`, `engine`, `target`, `jobs`, ...).
+    ///
+    /// The GIL is released during the run. About every 0.1 s the calling
+    /// thread takes it back to run Python's signal handlers and to call
+    /// `progress(bytes_done, total_bytes)` when one is given. Ctrl-C stops
+    /// the run: KeyboardInterrupt is raised, with the report of what was
+    /// written as its `report` attribute (`prefix`: the bytes from `offset`
+    /// on that are complete). An exception raised by `progress` stops the
+    /// run the same way and is raised with the same `report`.
+    ///
+    /// Errors: ValueError for a bad option (naming it and its value) or a
+    /// range past the end of the stream; OSError, with `errno` and `filename`
+    /// where the system gave a reason (PermissionError, FileNotFoundError,
+    /// ...), for a target that cannot be opened, written or synced, or that
+    /// refuses O_DIRECT; each with `report`.
+    #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
+                        engine=None, sync=None, truncate=None, progress=None),
+           text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
+                             direct=False, engine='auto', sync=True, truncate=True, progress=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn write_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+        offset: Option<&Bound<'py, PyAny>>,
+        length: Option<&Bound<'py, PyAny>>,
+        jobs: Option<&Bound<'py, PyAny>>,
+        block_size: Option<&Bound<'py, PyAny>>,
+        iodepth: Option<&Bound<'py, PyAny>>,
+        direct: Option<&Bound<'py, PyAny>>,
+        engine: Option<&Bound<'py, PyAny>>,
+        sync: Option<&Bound<'py, PyAny>>,
+        truncate: Option<&Bound<'py, PyAny>>,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.check_open()?;
+        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, progress };
+        storage::run(py, Operation::Write, Source::Shared(self), path, io)
+    }
+
+    /// Reads `[offset, offset + length)` of `path` (a regular file, a block
+    /// device, or a stream read in order; `"-"` is standard input) with the
+    /// library's parallel verifier, compares every byte with the stream, and
+    /// returns the report as a dict (`ok` is True).
+    ///
+    /// The I/O keywords, the GIL, Ctrl-C, `progress` and the errors are those
+    /// of `write_file`. `length=None` checks to the end of a sized stream (of
+    /// an endless one: all the data the target holds); a file longer than a
+    /// sized stream fails when the range runs to its end.
+    ///
+    /// Raises `dgen.MismatchError` when the data is not the stream's: its
+    /// message says what was found ("first wrong byte at offset 4100
+    /// (expected 0x3a, found 0x00); 1 of 4096 4 KiB blocks are wrong", "data
+    /// ends at 5242880, the dataset is 8388608"); `offset` is the first wrong
+    /// byte (or where the data ends, or where the stream ends when the data
+    /// goes on), `expected` and `found` the bytes there (None when no byte
+    /// was wrong), `wrong_blocks` and `missing_blocks` count 4 KiB blocks,
+    /// and `report` is the whole report (`ok` False, `problem`).
+    #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
+                        engine=None, progress=None),
+           text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
+                             direct=False, engine='auto', progress=None)")]
+    #[allow(clippy::too_many_arguments)]
+    fn verify_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+        offset: Option<&Bound<'py, PyAny>>,
+        length: Option<&Bound<'py, PyAny>>,
+        jobs: Option<&Bound<'py, PyAny>>,
+        block_size: Option<&Bound<'py, PyAny>>,
+        iodepth: Option<&Bound<'py, PyAny>>,
+        direct: Option<&Bound<'py, PyAny>>,
+        engine: Option<&Bound<'py, PyAny>>,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.check_open()?;
+        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, progress, ..IoArgs::default() };
+        storage::run(py, Operation::Verify, Source::Shared(self), path, io)
+    }
+
     /// Reads up to `n` bytes of the stream as `bytes` (fewer at the end of a
     /// sized stream, empty after it). `n < 0` or None reads the rest of a sized
     /// stream; an endless stream needs an `n`.
@@ -360,11 +471,20 @@ impl Generator {
     /// Frees the generator and stops its worker threads, after calls in
     /// flight on other threads finish. Later calls raise ValueError; closing
     /// twice is fine. Properties stay readable.
-    fn close(&self, py: Python<'_>) {
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        // From a progress callback of this generator's own write_file, close
+        // would wait for that run, which waits for the callback to return.
+        if storage::in_callback_of(self) {
+            return Err(PyValueError::new_err(
+                "close() cannot run inside a progress callback of this generator's own write_file or verify_file \
+                 (it would wait for that call forever); close it after the call returns",
+            ));
+        }
         // Waiting for calls in flight must not hold the GIL: they need it to
         // return. Dropping the generator joins its workers, also without it.
         let taken = py.detach(|| self.inner.write().unwrap_or_else(|e| e.into_inner()).take());
         py.detach(move || drop(taken));
+        Ok(())
     }
 
     /// True once `close` has been called.
@@ -461,9 +581,9 @@ impl Generator {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
-        self.close(py);
-        false
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
     }
 
     fn __repr__(&self) -> String {

@@ -12,6 +12,7 @@ mod buffer;
 mod config;
 mod errors;
 mod generator;
+mod storage;
 
 use pyo3::exceptions::PyMemoryError;
 use pyo3::ffi;
@@ -139,9 +140,16 @@ unsafe impl Send for Ptr {}
 fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<Generator>()?;
-    m.add("MismatchError", py.get_type::<MismatchError>())?;
+    let mismatch = py.get_type::<MismatchError>();
+    // What only verify_file fills in; verify_at's errors read None.
+    for attr in ["report", "wrong_blocks", "missing_blocks"] {
+        mismatch.setattr(attr, py.None())?;
+    }
+    m.add("MismatchError", mismatch)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(topology, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::write_file, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LIBRARY_VERSION", dgen::VERSION)?;

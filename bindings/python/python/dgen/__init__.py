@@ -14,6 +14,9 @@ GIL released::
     g.fill_at(4096 * 1000, buf)       # any range, from any thread
     g.verify_at(4096 * 1000, buf)     # raises dgen.MismatchError(offset, expected, found)
 
+    report = g.write_file("/mnt/test/data.bin", jobs=4, direct=True)   # parallel, GIL released
+    g.verify_file("/mnt/test/data.bin")                                # or MismatchError
+
 Every byte is a pure function of (seed, config, offset), and the same config
 gives the same bytes here as in Rust, C, C++, Go, fio and the ``dgen``
 command. ``dgen.compat`` offers dgen-py's API on top of this module, so that a
@@ -31,6 +34,8 @@ from ._dgen import (
     __version__,
     generate,
     topology,
+    verify_file,
+    write_file,
 )
 from ._dgen import _after_fork_in_child
 
@@ -49,4 +54,6 @@ __all__ = [
     "__version__",
     "generate",
     "topology",
+    "verify_file",
+    "write_file",
 ]

@@ -1,7 +1,21 @@
 """Type stubs of the extension module behind ``dgen`` (re-exported there)."""
 
+import os
 from types import TracebackType
-from typing import Any, Dict, Literal, Optional, SupportsFloat, SupportsIndex, Tuple, Type, Union, final
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Literal,
+    Optional,
+    SupportsFloat,
+    SupportsIndex,
+    Tuple,
+    Type,
+    TypedDict,
+    Union,
+    final,
+)
 
 from typing_extensions import Self
 
@@ -15,6 +29,8 @@ __all__ = [
     "_after_fork_in_child",
     "generate",
     "topology",
+    "verify_file",
+    "write_file",
 ]
 __version__: str
 """Version of this package."""
@@ -32,16 +48,79 @@ _WritableBuffer = Any  # writable and C-contiguous: bytearray, memoryview, numpy
 _ReadableBuffer = Any  # C-contiguous: also bytes and read-only views
 _Ratio = Union[float, int, SupportsFloat]
 _Int = Union[int, SupportsIndex]
+_Path = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+_Progress = Callable[[int, int], object]
+"""Called as ``progress(bytes_done, total_bytes)`` about every 0.1 s and at the end."""
+
+class _Latency(TypedDict):
+    """Per-I/O latency in microseconds."""
+
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
+    mean: float
+
+class _Report(TypedDict, total=False):
+    """What ``write_file`` and ``verify_file`` return (and attach to their
+    exceptions as ``report``): the keys of the ``dgen`` command's JSON report.
+    The keys from ``ok`` on are a verification's only."""
+
+    operation: str
+    path: str
+    target: str
+    engine: str
+    seed: int
+    offset: int
+    length: int
+    bytes: int
+    prefix: int
+    ios: int
+    seconds: float
+    sync_seconds: float
+    gbps: float
+    iops: float
+    latency_us: _Latency
+    generate_seconds: float
+    io_seconds: float
+    worker_seconds: float
+    generation_share: float
+    bottleneck: str
+    jobs: int
+    block_size: int
+    iodepth: int
+    direct: bool
+    interrupted: bool
+    ok: bool
+    first_mismatch: Optional[int]
+    expected: Optional[int]
+    actual: Optional[int]
+    wrong_blocks: int
+    missing_blocks: int
+    blocks: int
+    data_end: Optional[int]
+    data_size: Optional[int]
+    extra_data: bool
+    problem: Optional[str]
 
 class MismatchError(Exception):
-    """Raised by ``Generator.verify_at`` when a buffer differs from the stream."""
+    """Raised by ``verify_at`` when a buffer differs from the stream, and by
+    ``verify_file`` when a file's data is wrong, short or too long."""
 
     offset: int
-    """Stream offset of the first wrong byte."""
-    expected: int
-    """The byte the stream has at ``offset``."""
-    found: int
-    """The byte found in the buffer there."""
+    """Stream offset of the first wrong byte (``verify_file``: or where the
+    data ends early, or the end of the dataset when the data goes on)."""
+    expected: Optional[int]
+    """The byte the stream has at ``offset`` (None when no byte was wrong)."""
+    found: Optional[int]
+    """The byte found there (None when no byte was wrong)."""
+    report: Optional[_Report]
+    """``verify_file``'s report (None from ``verify_at``)."""
+    wrong_blocks: Optional[int]
+    """4 KiB blocks with a wrong byte (``verify_file`` only)."""
+    missing_blocks: Optional[int]
+    """4 KiB blocks past the end of the data (``verify_file`` only)."""
 
 @final
 class Generator:
@@ -74,6 +153,39 @@ class Generator:
         """Fills ``buf`` with the stream's bytes at ``offset``; thread-safe."""
     def verify_at(self, offset: _Int, buf: _ReadableBuffer) -> None:
         """Raises ``MismatchError`` unless ``buf`` holds the stream's bytes at ``offset``."""
+    def write_file(
+        self,
+        path: _Path,
+        *,
+        offset: _Int = 0,
+        length: Optional[_Int] = None,
+        jobs: _Int = 0,
+        block_size: _Int = 1048576,
+        iodepth: _Int = 1,
+        direct: bool = False,
+        engine: str = "auto",
+        sync: bool = True,
+        truncate: bool = True,
+        progress: Optional[_Progress] = None,
+    ) -> _Report:
+        """Writes the stream's bytes ``[offset, offset + length)`` to ``path`` with
+        ``jobs`` parallel workers, the GIL released; returns the report.
+        Ctrl-C raises KeyboardInterrupt with the partial ``report``."""
+    def verify_file(
+        self,
+        path: _Path,
+        *,
+        offset: _Int = 0,
+        length: Optional[_Int] = None,
+        jobs: _Int = 0,
+        block_size: _Int = 1048576,
+        iodepth: _Int = 1,
+        direct: bool = False,
+        engine: str = "auto",
+        progress: Optional[_Progress] = None,
+    ) -> _Report:
+        """Reads ``path`` back and checks every byte; raises ``MismatchError``
+        when the data is wrong, short or too long."""
     def read(self, n: Optional[_Int] = None, /) -> bytes:
         """Up to ``n`` bytes of the stream (the rest of a sized stream for None or n < 0)."""
     def seek(self, pos: _Int, whence: int = 0, /) -> int:
@@ -138,6 +250,57 @@ def topology(
     numa_node: Optional[_Int] = None,
 ) -> Dict[str, Any]:
     """NUMA nodes, CPUs and where a generator's worker threads would run."""
+
+def write_file(
+    path: _Path,
+    size: Union[_Int, Generator],
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    numa_mode: str = "auto",
+    numa_node: Optional[_Int] = None,
+    compressor: str = "auto",
+    *,
+    offset: _Int = 0,
+    length: Optional[_Int] = None,
+    jobs: _Int = 0,
+    block_size: _Int = 1048576,
+    iodepth: _Int = 1,
+    direct: bool = False,
+    engine: str = "auto",
+    sync: bool = True,
+    truncate: bool = True,
+    progress: Optional[_Progress] = None,
+) -> _Report:
+    """``Generator(size, **config).write_file(path, ...)``; ``size`` may be a
+    Generator instead (then without config keywords)."""
+
+def verify_file(
+    path: _Path,
+    size: Union[_Int, Generator],
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    numa_mode: str = "auto",
+    numa_node: Optional[_Int] = None,
+    compressor: str = "auto",
+    *,
+    offset: _Int = 0,
+    length: Optional[_Int] = None,
+    jobs: _Int = 0,
+    block_size: _Int = 1048576,
+    iodepth: _Int = 1,
+    direct: bool = False,
+    engine: str = "auto",
+    progress: Optional[_Progress] = None,
+) -> _Report:
+    """``Generator(size, **config).verify_file(path, ...)`` (``seed`` is
+    required); ``size`` may be a Generator instead (then without config
+    keywords)."""
 
 def _after_fork_in_child() -> None:
     """Marks generators made before a fork for a rebuild in the child (registered with os.register_at_fork)."""
