@@ -9,7 +9,7 @@ use std::ptr::{null, null_mut};
 use dgen::ffi::*;
 use sha2::{Digest, Sha256};
 
-const GOLDEN_16MIB: &str = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c";
+const GOLDEN_16MIB: &str = "226b91650fc6b497dd6762e6dfe1851ec954276bac7d2bd44a309bb3a30a2e61";
 
 fn last_error() -> String {
     // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.

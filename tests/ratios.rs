@@ -93,9 +93,9 @@ fn auto_band(codec: Codec, target: f64) -> (f64, f64) {
         };
     }
     match () {
-        _ if entropy => (-6.0, 17.0),
+        _ if entropy => (-6.0, 18.0),
         _ if bytes => (-15.0, 6.0),
-        _ if codec == Lzma2 => (-6.0, 25.0),
+        _ if codec == Lzma2 => (-6.0, 27.0),
         _ => (-16.0, 6.0), // LZO
     }
 }

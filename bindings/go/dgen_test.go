@@ -26,7 +26,7 @@ var _ interface {
 
 // The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
-const golden16MiB = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c"
+const golden16MiB = "226b91650fc6b497dd6762e6dfe1851ec954276bac7d2bd44a309bb3a30a2e61"
 
 var goldenConfig = dgen.Config{
 	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: dgen.SeedOf(42),

@@ -115,11 +115,11 @@ impl Costs {
             // Between the entropy-coded formats (zstd, deflate, brotli, LZMA:
             // about 2 bytes a copy) and the byte-aligned ones (lz4, snappy,
             // LZO: about 4, and 5 after a long run of literals).
-            Compressor::Auto => Costs { long_run: 0.7, ..near(1.0, 2.95, 0.0, 0.0, AUTO_COPY) },
+            Compressor::Auto => Costs { long_run: 0.7, ..near(1.0, 3.05, 0.0, 0.0, AUTO_COPY) },
             Compressor::Zstd => far(1.0, 3.0, 0.0, 11.0, 1024),
             Compressor::Lz4 => Costs { per_len: 1.0 / 255.0, ..far(1.0, 3.0, 0.0, 15.0, 1024) },
             Compressor::Gzip => far(1.01, 2.9, 0.0, 19.0, 258),
-            Compressor::Snappy => Costs { short_gaps: false, ..near(1.02, 3.0, 1.0, 1.0, 64) },
+            Compressor::Snappy => Costs { short_gaps: false, ..near(1.025, 3.0, 1.0, 1.0, 64) },
             Compressor::Lzo => Costs { per_len: 1.0 / 255.0, ..far(1.023, 4.0, 0.5, 6.0, 1024) },
             // Past 16:1 LZJB's 1024-slot table loses more copies than the
             // figures foresee, whatever the chunk size.

@@ -15,7 +15,7 @@ import dgen
 # tests (tests/c/golden.h; scripts/test-python.sh checks the two agree):
 # config {size 1 GiB, dedup_ratio 2.5, compress_ratio 3.0, dedup_unit 8192,
 # seed 42}, SHA-256 of the first 16 MiB of the stream.
-GOLDEN_SHA256 = "295d2d4212079f531c27e6e9af7d3fcb87f452744ab1773d670c4455427a5e3c"
+GOLDEN_SHA256 = "226b91650fc6b497dd6762e6dfe1851ec954276bac7d2bd44a309bb3a30a2e61"
 GOLDEN = dict(size=1 << 30, dedup_ratio=2.5, compress_ratio=3.0, dedup_unit=8192, seed=42)
 GOLDEN_PREFIX = 16 << 20
 
