@@ -3,6 +3,8 @@
 //! 64 MiB buffers; compress 1, 2 and 4.
 //! Run: `cargo bench --bench throughput` (`-- --quick` for a short run).
 //!
+//! `-- --compressor NAME` measures the layout for a named compressor.
+//!
 //! `-- --baseline FILE` adds a column comparing each case with a table saved
 //! from an earlier run, for example of the previous version
 //! (`scripts/bench-compare.sh` does both runs): the ratio of the two shares
@@ -29,8 +31,18 @@ fn main() {
             }
         }
     };
+    let compressor = match args.iter().position(|a| a == "--compressor") {
+        None => dgen::Compressor::Auto,
+        Some(i) => match args.get(i + 1).map(|n| n.parse::<dgen::Compressor>()) {
+            Some(Ok(c)) => c,
+            _ => {
+                eprintln!("throughput: --compressor needs one of auto, zstd, lz4, gzip, snappy, lzo, lzjb");
+                std::process::exit(2);
+            }
+        },
+    };
     let budget = Duration::from_millis(if quick { 300 } else { 1500 });
-    let samples = dgen::bench::standard(budget);
+    let samples = dgen::bench::standard(budget, compressor);
     match baseline {
         Some(b) => print!("{}", dgen::bench::table_versus(&samples, &b)),
         None => print!("{}", dgen::bench::table(&samples)),

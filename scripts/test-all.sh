@@ -71,8 +71,10 @@ fmt_check() {
 suite fmt fmt_check
 suite rust cargo test --workspace --release
 # The library again with topology from hwloc: its own tests (synthetic
-# topologies) and every other library test, which must not see a difference.
-suite rust-hwloc cargo test --release -p libdgen --features hwloc
+# topologies) and every library test that threads or topology could touch
+# (the ratio sweeps measure bytes that the first run already checked).
+suite rust-hwloc cargo test --release -p libdgen --features hwloc --lib --test topology --test topology_hwloc \
+    --test reproducible --test ffi --test errors --test lifecycle --test storage --test header
 for s in c go fio python storage; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use crate::{Config, Generator};
+use crate::{Compressor, Config, Generator};
 
 /// One measured case.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,9 +47,10 @@ fn best_rate(bytes: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
     best
 }
 
-/// Measures one case: `threads` workers, `buffer` bytes per call, `compress`.
-pub fn measure(threads: usize, buffer: usize, compress: f64, budget: Duration) -> Sample {
-    let cfg = Config { compress_ratio: compress, seed: Some(1), threads, ..Config::default() };
+/// Measures one case: `threads` workers, `buffer` bytes per call, `compress`
+/// with the layout for `compressor`.
+pub fn measure(threads: usize, buffer: usize, compress: f64, compressor: Compressor, budget: Duration) -> Sample {
+    let cfg = Config { compress_ratio: compress, compressor, seed: Some(1), threads, ..Config::default() };
     let generator = Generator::new(cfg).expect("benchmark config is valid");
     let mut buf = vec![0u8; buffer];
     let mut value = 0u8;
@@ -77,8 +78,9 @@ pub fn measure(threads: usize, buffer: usize, compress: f64, budget: Duration) -
 }
 
 /// The standard table: 1 thread and all threads; 4 KiB, 1 MiB and 64 MiB;
-/// compress 1, 2 and 4. `budget` is the time per measurement.
-pub fn standard(budget: Duration) -> Vec<Sample> {
+/// compress 1, 2 and 4 with the layout for `compressor`. `budget` is the
+/// time per measurement.
+pub fn standard(budget: Duration, compressor: Compressor) -> Vec<Sample> {
     let all = crate::default_threads();
     let mut threads = vec![1];
     if all > 1 {
@@ -88,7 +90,7 @@ pub fn standard(budget: Duration) -> Vec<Sample> {
     for &t in &threads {
         for &buffer in &[4096usize, 1 << 20, 64 << 20] {
             for &compress in &[1.0, 2.0, 4.0] {
-                out.push(measure(t, buffer, compress, budget));
+                out.push(measure(t, buffer, compress, compressor, budget));
             }
         }
     }

@@ -100,7 +100,8 @@ pub struct AnalyzeArgs {
 struct Report {
     /// Bytes analyzed.
     bytes: u64,
-    /// Bytes the input holds (read or known), analyzed or not.
+    /// Bytes the input holds (its size when known, else what was read),
+    /// analyzed or not.
     total: u64,
     zero_blocks_4k: u64,
     fixed: Vec<FixedCounter>,
@@ -230,6 +231,8 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
         i += 1;
     }
     bar.finish_and_clear();
+    // A file or device of known size holds all of it, read or not.
+    report.total = report.total.max(size.unwrap_or(0));
     if report.total == 0 {
         return Err(Failure::usage(format!("{shown} is empty: there is nothing to analyze")));
     }

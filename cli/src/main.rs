@@ -110,6 +110,10 @@ struct BenchArgs {
     /// adds each case's share of memset divided by the saved one.
     #[arg(long, value_name = "FILE")]
     baseline: Option<std::path::PathBuf>,
+    /// The layout measured: the one for this compressor (auto, zstd, lz4,
+    /// gzip, snappy, lzo, lzjb).
+    #[arg(long, default_value = "auto", value_parser = data::compressor_arg, value_name = "NAME")]
+    compressor: dgen::Compressor,
 }
 
 /// `--numa-mode` values.
@@ -167,7 +171,7 @@ fn bench(args: &BenchArgs) -> Outcome {
     if !args.json && std::io::stderr().is_terminal() {
         eprintln!("dgen: measuring 18 cases, about {} s ...", 18 * 2 * budget.as_millis() / 1000 + 1);
     }
-    let samples = dgen::bench::standard(budget);
+    let samples = dgen::bench::standard(budget, args.compressor);
     if args.json {
         let rows: Vec<serde_json::Value> = samples
             .iter()
@@ -186,7 +190,10 @@ fn bench(args: &BenchArgs) -> Outcome {
                 row
             })
             .collect();
-        println!("{}", serde_json::json!({ "kernel": dgen::model::Kernel::detect().name(), "results": rows }));
+        println!(
+            "{}",
+            serde_json::json!({ "compressor": args.compressor.name(), "kernel": dgen::model::Kernel::detect().name(), "results": rows })
+        );
     } else if let Some(b) = &baseline {
         print!("{}", dgen::bench::table_versus(&samples, b));
     } else {
