@@ -166,8 +166,8 @@ fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) ->
     Ok(())
 }
 
-/// "must be at most 18.2 for compressor snappy, whose format ...": the
-/// highest ratio each compressor's format reaches, in words, built once.
+/// "must be at most 18.11 for compressor snappy, ...": the highest ratio each
+/// compressor's layout is calibrated for, in words, built once.
 fn ceiling_text(c: Compressor) -> &'static str {
     static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let texts = TEXTS.get_or_init(|| {
@@ -175,10 +175,7 @@ fn ceiling_text(c: Compressor) -> &'static str {
             .iter()
             .map(|&c| {
                 let ceiling = crate::model::compress::Costs::of(c).ceiling();
-                format!(
-                    "must be at most {:.1} for compressor {c}, the most its format can hold",
-                    (ceiling * 10.0).floor() / 10.0
-                )
+                format!("must be at most {ceiling} for compressor {c}, the highest ratio calibrated for its format")
             })
             .collect()
     });

@@ -153,17 +153,7 @@ pub fn cdc_dedup_ratio(data: &[u8], avg: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn noise(n: usize, mut x: u64) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
+    use crate::noise;
 
     #[test]
     fn cdc_in_pieces_equals_cdc_at_once() {

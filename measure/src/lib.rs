@@ -14,6 +14,19 @@ pub use dedup::{cdc_dedup_ratio, dedup_ratio, zero_blocks, CdcCounter, FixedCoun
 
 use rayon::prelude::*;
 
+/// Bytes from a xorshift64 started at `seed`: test data with no structure.
+#[cfg(test)]
+pub(crate) fn noise(n: usize, mut x: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// Compressed bytes of `data` cut into `chunk`-byte pieces (the last may be
 /// shorter), each compressed on its own, on every core.
 pub fn compressed_len(codec: Codec, data: &[u8], chunk: usize) -> std::io::Result<u64> {

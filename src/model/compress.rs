@@ -87,7 +87,9 @@ pub struct Costs {
 impl Costs {
     /// The figures the layout for `compressor` is solved with.
     pub fn of(compressor: Compressor) -> Costs {
-        let near = |literal, copy, run, granule, max_copy| Costs {
+        // Formats that reach at most 1023 bytes back (LZJB, and the default
+        // layout that LZJB must find) and those that reach the whole granule.
+        let costs = |literal, copy, run, granule, max_copy, max_distance| Costs {
             literal,
             copy,
             per_len: 0.0,
@@ -95,22 +97,13 @@ impl Costs {
             run,
             granule,
             max_copy,
-            max_distance: NEAR,
+            max_distance,
             max_ratio: crate::config::MAX_COMPRESS_RATIO,
             short_gaps: true,
         };
-        let far = |literal, copy, run, granule, max_copy| Costs {
-            literal,
-            copy,
-            per_len: 0.0,
-            long_run: 0.0,
-            run,
-            granule,
-            max_copy,
-            max_distance: GRANULE as u32 - 1,
-            max_ratio: crate::config::MAX_COMPRESS_RATIO,
-            short_gaps: true,
-        };
+        let near = |literal, copy, run, granule, max_copy| costs(literal, copy, run, granule, max_copy, NEAR);
+        let far =
+            |literal, copy, run, granule, max_copy| costs(literal, copy, run, granule, max_copy, GRANULE as u32 - 1);
         match compressor {
             // Between the entropy-coded formats (zstd, deflate, brotli, LZMA:
             // about 2 bytes a copy) and the byte-aligned ones (lz4, snappy,
