@@ -232,6 +232,9 @@ else
     expect "the whole device, in ranges" 0 "wrote" -- "$D" generate --size 16MiB "${OPTS[@]}" --length 5MiB --direct --iodepth 4 -o "$L"
     expect "... its second range" 0 "wrote" -- "$D" generate --size 16MiB "${OPTS[@]}" --offset 5MiB --jobs 2 -o "$L"
     expect "... verifies whole" 0 "all 16777216 bytes match" -- "$D" verify "$L" --size 16MiB "${OPTS[@]}" --direct
+    # dgen analyze reads a block device at its size (not a length of 0).
+    got=$("$D" analyze "$L" --json --codecs zstd-1 --chunks 128KiB 2>&1)
+    if [[ "$got" == *'"bytes":16777216'* && "$got" == *'"zstd-1"'* ]]; then ok "analyze $L"; else bad "analyze $L: $got"; fi
     printf 'X' | dd of="$L" bs=1 seek=9999999 conv=notrunc status=none
     sync
     expect "a corrupted byte on $L" 1 "first wrong byte at offset 9999999" -- "$D" verify "$L" --size 16MiB "${OPTS[@]}" --direct

@@ -313,9 +313,17 @@ impl Model {
     /// Fills `buf` with the bytes at `[offset, offset + buf.len())`. The caller
     /// has checked that the range is inside the stream.
     pub fn fill(&self, offset: u64, buf: &mut [u8]) {
+        // A granule with copies is laid out in a scratch granule that stays
+        // in L1 and then copied whole: its many small stores and the loads of
+        // its copies then touch only lines already in L1, wherever `buf` is.
+        let mut scratch = ScratchGranule([0u8; GRANULE]);
+        let via_scratch = self.layout.copies > 0 && buf.len() > GRANULE;
         self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
             let dst = &mut buf[pos..pos + n];
-            if let Ok(whole) = <&mut Granule>::try_from(&mut *dst) {
+            if via_scratch {
+                self.granule(cid, g, &mut scratch.0);
+                dst.copy_from_slice(&scratch.0[skip..skip + n]);
+            } else if let Ok(whole) = <&mut Granule>::try_from(&mut *dst) {
                 self.granule(cid, g, whole);
             } else {
                 let mut tmp = [0u8; GRANULE];
