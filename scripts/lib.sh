@@ -12,3 +12,22 @@ apt_install() {
   run $sudo apt-get update -qq
   run $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
+
+# missing_commands CMD[:PKG]...: prints the Debian package of each command
+# that is not on PATH (PKG, or the command itself where the names agree), one
+# a line, for apt_install.
+missing_commands() {
+  local spec
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null || echo "${spec#*:}"
+  done
+}
+
+# missing_packages PKG...: prints those of the Debian packages given that
+# dpkg does not have installed, one a line, for apt_install.
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || echo "$pkg"
+  done
+}

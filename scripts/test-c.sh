@@ -12,12 +12,10 @@ root=$(pwd)
 . scripts/lib.sh
 
 step "tools"
-need=()
-for pkg in cmake make gcc g++ pkg-config valgrind libgtest-dev binutils; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt_install "${need[@]}"
+need=$(missing_packages cmake make gcc g++ pkg-config valgrind libgtest-dev binutils)
+if [ -n "$need" ]; then
+  # shellcheck disable=SC2086 # one package a word
+  apt_install $need
 else
   echo "cmake, g++, pkg-config, valgrind, libgtest-dev: installed"
 fi

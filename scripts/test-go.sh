@@ -13,12 +13,8 @@ root=$(pwd)
 . scripts/lib.sh
 
 step "tools"
-need=()
-command -v go >/dev/null || need+=(golang-go)
-for pkg in gcc cmake make pkg-config; do
-  command -v "$pkg" >/dev/null || need+=("$pkg")
-done
-apt_install ${need[@]+"${need[@]}"}
+# shellcheck disable=SC2046 # one package a word
+apt_install $(missing_commands go:golang-go gcc cmake make pkg-config)
 export PATH="$HOME/.cargo/bin:$PATH"
 go version
 

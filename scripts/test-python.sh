@@ -15,10 +15,8 @@ root=$(pwd)
 . scripts/lib.sh
 
 step "tools"
-need=()
-command -v python3 >/dev/null || need+=(python3)
-command -v cc >/dev/null || need+=(gcc)
-apt_install ${need[@]+"${need[@]}"}
+# shellcheck disable=SC2046 # one package a word
+apt_install $(missing_commands python3 cc:gcc)
 export PATH="$HOME/.cargo/bin:$PATH"
 # Debian's python3 has no venv module (nor ensurepip) without python3-venv.
 probe=$(mktemp -d)

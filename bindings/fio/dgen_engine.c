@@ -290,64 +290,41 @@ static int set_sqpoll_cpu(void *data, unsigned long long *val)
 	return 0;
 }
 
+/*
+ * A dgen_* option that fio keeps as the text given, for the engine to parse.
+ * Every one is checked by check_option() as soon as fio stores it, so a bad
+ * value stops fio while it reads the job file.
+ */
+#define TEXT_OPTION(opt_name, long_name, field, help_text)		\
+	{								\
+		.name	= opt_name,					\
+		.lname	= long_name,					\
+		.type	= FIO_OPT_STR_STORE,				\
+		.off1	= offsetof(struct dgen_fio_options, field),	\
+		.verify	= check_option,					\
+		.help	= help_text,					\
+		.category = FIO_OPT_C_ENGINE,				\
+		.group	= FIO_OPT_G_INVALID,				\
+	}
+
 static struct fio_option options[] = {
-	{
-		.name	= "dgen_dedup",
-		.lname	= "dgen dedup ratio",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, dedup),
-		.verify	= check_option,
-		.help	= "Dedup ratio of written data: total / distinct dedup "
-			  "units, 1.0 to 1024.0, fractions allowed (default 1)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		.name	= "dgen_compress",
-		.lname	= "dgen compression ratio",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, compress),
-		.verify	= check_option,
-		.help	= "Compression ratio of written data for LZ-family "
-			  "compressors, 1.0 to 32.0, fractions allowed (default 1)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		.name	= "dgen_compressor",
-		.lname	= "dgen compressor",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, compressor),
-		.verify	= check_option,
-		.help	= "Compressor dgen_compress is calibrated for: auto (every "
-			  "LZ-family one lands near it), zstd, lz4, gzip, snappy, "
-			  "lzo or lzjb (default auto)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		/* Text, read with fio's size parser: see parse_dedup_unit(). */
-		.name	= "dgen_dedup_unit",
-		.lname	= "dgen dedup unit",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, dedup_unit),
-		.verify	= check_option,
-		.help	= "Dedup unit in bytes (e.g. 8k): a multiple of 4k up to "
-			  "64m (default 4k)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		.name	= "dgen_seed",
-		.lname	= "dgen seed",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, seed),
-		.verify	= check_option,
-		.help	= "Seed of the data, 0 to 2^64-1 (default: one random seed "
-			  "per fio run, shared by its jobs and printed)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
+	TEXT_OPTION("dgen_dedup", "dgen dedup ratio", dedup,
+		    "Dedup ratio of written data: total / distinct dedup "
+		    "units, 1.0 to 1024.0, fractions allowed (default 1)"),
+	TEXT_OPTION("dgen_compress", "dgen compression ratio", compress,
+		    "Compression ratio of written data for LZ-family "
+		    "compressors, 1.0 to 32.0, fractions allowed (default 1)"),
+	TEXT_OPTION("dgen_compressor", "dgen compressor", compressor,
+		    "Compressor dgen_compress is calibrated for: auto (every "
+		    "LZ-family one lands near it), zstd, lz4, gzip, snappy, "
+		    "lzo or lzjb (default auto)"),
+	/* Text, read with fio's size parser: see parse_dedup_unit(). */
+	TEXT_OPTION("dgen_dedup_unit", "dgen dedup unit", dedup_unit,
+		    "Dedup unit in bytes (e.g. 8k): a multiple of 4k up to "
+		    "64m (default 4k)"),
+	TEXT_OPTION("dgen_seed", "dgen seed", seed,
+		    "Seed of the data, 0 to 2^64-1 (default: one random seed "
+		    "per fio run, shared by its jobs and printed)"),
 	{
 		.name	= "dgen_verify",
 		.lname	= "dgen verify reads",
@@ -370,18 +347,10 @@ static struct fio_option options[] = {
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
-	{
-		.name	= "dgen_io",
-		.lname	= "dgen I/O path",
-		.type	= FIO_OPT_STR_STORE,
-		.off1	= offsetof(struct dgen_fio_options, io),
-		.verify	= check_option,
-		.help	= "auto: io_uring when iodepth > 1 and the kernel allows "
-			  "it, else pread/pwrite; io_uring: always io_uring (the "
-			  "job fails without it); psync: pread/pwrite (default auto)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
+	TEXT_OPTION("dgen_io", "dgen I/O path", io,
+		    "auto: io_uring when iodepth > 1 and the kernel allows "
+		    "it, else pread/pwrite; io_uring: always io_uring (the "
+		    "job fails without it); psync: pread/pwrite (default auto)"),
 	{
 		.name	= "fixedbufs",
 		.lname	= "Fixed (pre-mapped) IO buffers",

@@ -8,6 +8,9 @@
 #include "golden.h"
 #include "sha256.h"
 
+#define CHECK_LEAVE return
+#include "check.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
@@ -19,40 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int failed;
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-            failed = 1;                                                                  \
-            return;                                                                      \
-        }                                                                                \
-    } while (0)
-
-#define CHECK_STATUS(call, want)                                                          \
-    do {                                                                                  \
-        dgen_status got_ = (call);                                                        \
-        if (got_ != (want)) {                                                             \
-            fprintf(stderr, "%s:%d: %s\n  returned %s\n  expected %s\n  message: %s\n",    \
-                    __FILE__, __LINE__, #call, dgen_status_str(got_), dgen_status_str(want), \
-                    dgen_last_error());                                                   \
-            failed = 1;                                                                   \
-            return;                                                                       \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_MESSAGE(want)                                                               \
-    do {                                                                                  \
-        const char *got_ = dgen_last_error();                                             \
-        if (strcmp(got_, (want)) != 0) {                                                  \
-            fprintf(stderr, "%s:%d: message\n  got      \"%s\"\n  expected \"%s\"\n",     \
-                    __FILE__, __LINE__, got_, (want));                                    \
-            failed = 1;                                                                   \
-            return;                                                                       \
-        }                                                                                 \
-    } while (0)
 
 static dgen_config base_config(void) {
     dgen_config cfg;
@@ -879,11 +848,6 @@ static void test_pool_fallback(void) {
 
 /* ---------------------------------------------------------------------- */
 
-struct test_case {
-    const char *name;
-    void (*run)(void);
-};
-
 static const struct test_case cases[] = {
     {"defaults", test_defaults},
     {"sha256", test_sha256_vectors},
@@ -909,20 +873,5 @@ static const struct test_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-    size_t i, ran = 0, bad = 0;
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) {
-            continue;
-        }
-        failed = 0;
-        cases[i].run();
-        printf("%-22s %s\n", cases[i].name, failed ? "FAILED" : "ok");
-        ran++;
-        bad += failed ? 1 : 0;
-    }
-    if (ran == 0) {
-        fprintf(stderr, "no test case named \"%s\"\n", argc > 1 ? argv[1] : "");
-        return 2;
-    }
-    return bad == 0 ? 0 : 1;
+    return run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

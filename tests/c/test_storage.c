@@ -14,29 +14,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failed;
 static char dir[256];
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n  last error: %s\n", __FILE__,     \
-                    __LINE__, #cond, dgen_last_error());                                 \
-            failed = 1;                                                                  \
-            goto out;                                                                    \
-        }                                                                                \
-    } while (0)
+#define CHECK_LEAVE goto out
+#include "check.h"
 
-#define CHECK_STATUS(call, want)                                                          \
-    do {                                                                                  \
-        dgen_status got_ = (call);                                                        \
-        if (got_ != (want)) {                                                             \
-            fprintf(stderr, "%s:%d: %s\n  returned %s\n  expected %s\n  message: %s\n",    \
-                    __FILE__, __LINE__, #call, dgen_status_str(got_), dgen_status_str(want), \
-                    dgen_last_error());                                                   \
-            failed = 1;                                                                   \
-            goto out;                                                                     \
-        }                                                                                 \
+/* Every case here calls the library, so a failed check shows its last
+ * message too. */
+#undef CHECK
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            CHECK_FAIL("check failed: %s\n  last error: %s\n", #cond,         \
+                       dgen_last_error());                                    \
+        }                                                                     \
     } while (0)
 
 static dgen_generator *make(uint64_t size, uint64_t seed) {
@@ -277,10 +268,7 @@ out:
     dgen_free(gen);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} cases[] = {
+static const struct test_case cases[] = {
     {"defaults", test_defaults}, {"write_verify", test_write_verify}, {"ranges", test_ranges},
     {"mismatch", test_mismatch}, {"errors", test_errors},             {"progress", test_progress},
 };
@@ -297,27 +285,14 @@ static void cleanup(void) {
 }
 
 int main(int argc, char **argv) {
-    size_t i, ran = 0, bad = 0;
+    int status;
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/dgen_storage_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
         return 2;
     }
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) {
-            continue;
-        }
-        failed = 0;
-        cases[i].run();
-        printf("%-22s %s\n", cases[i].name, failed ? "FAILED" : "ok");
-        ran++;
-        bad += failed ? 1 : 0;
-    }
+    status = run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
     cleanup();
-    if (ran == 0) {
-        fprintf(stderr, "no test case named \"%s\"\n", argc > 1 ? argv[1] : "");
-        return 2;
-    }
-    return bad == 0 ? 0 : 1;
+    return status;
 }

@@ -1,4 +1,5 @@
-//! Borrowing a caller's buffer through the buffer protocol, in place.
+//! Borrowing a caller's buffer through the buffer protocol, in place, and
+//! filling a new `bytes` or `bytearray`, both with the GIL released.
 //!
 //! Any exporter works (bytearray, memoryview and its slices, array.array,
 //! numpy arrays of any dtype, mmap) as long as it hands out one C-contiguous
@@ -14,9 +15,11 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::mem::MaybeUninit;
 
-use pyo3::exceptions::{PyBufferError, PyTypeError};
-use pyo3::ffi::{PyObject, Py_ssize_t};
+use pyo3::exceptions::{PyBufferError, PyMemoryError, PyTypeError};
+use pyo3::ffi::{self, PyObject, Py_ssize_t};
 use pyo3::prelude::*;
+
+use crate::errors::{guarded, Failure};
 
 /// CPython's `Py_buffer` (PEP 3118).
 ///
@@ -162,6 +165,93 @@ impl Drop for View<'_> {
         // thread that holds the GIL.
         unsafe { PyBuffer_Release(self.raw) }
     }
+}
+
+/// Borrows `obj`'s memory for `access` and runs `f` on it with the GIL
+/// released (under [`guarded`]); the view is released once `f` has returned.
+pub fn detached<R: Send>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    access: Access,
+    f: impl FnOnce(Raw) -> Result<R, Failure> + Send,
+) -> PyResult<R> {
+    let mut slot = Slot::new();
+    let view = View::get(obj, access, &mut slot)?;
+    let raw = view.raw();
+    let result = py.detach(move || guarded(|| f(raw)));
+    drop(view);
+    result.map_err(|f| f.into_pyerr(py))
+}
+
+/// The objects [`new_filled`] makes.
+#[derive(Clone, Copy)]
+pub enum NewObject {
+    /// `bytes`, for `read`.
+    Bytes,
+    /// `bytearray`, for `generate`.
+    ByteArray,
+}
+
+/// A pointer moved into a closure that runs with the GIL released.
+struct SendPtr(*mut u8);
+
+// SAFETY: used only by `new_filled`, for an object that it owns and keeps
+// alive until the closure returns; no other thread can reach that object.
+unsafe impl Send for SendPtr {}
+
+/// A new `bytes` or `bytearray` of `len` bytes (at most `isize::MAX`),
+/// zeroed and then filled by `fill` with the GIL released (under
+/// [`guarded`]).
+pub fn new_filled<'py>(
+    py: Python<'py>,
+    kind: NewObject,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: the GIL is held; a NULL source asks for an uninitialised object
+    // of `len` bytes, owned by us.
+    let obj = unsafe {
+        match kind {
+            NewObject::Bytes => ffi::PyBytes_FromStringAndSize(std::ptr::null(), len as Py_ssize_t),
+            NewObject::ByteArray => ffi::PyByteArray_FromStringAndSize(std::ptr::null(), len as Py_ssize_t),
+        }
+    };
+    if obj.is_null() {
+        let what = match kind {
+            NewObject::Bytes => "cannot allocate the bytes",
+            NewObject::ByteArray => "cannot allocate the bytearray",
+        };
+        return Err(PyErr::take(py).unwrap_or_else(|| PyMemoryError::new_err(what)));
+    }
+    // SAFETY: a new, owned, non-null reference.
+    let object = unsafe { Bound::from_owned_ptr(py, obj) };
+    // SAFETY: the object is ours alone until returned, and it is not resized
+    // before then, so its storage stays where it is; writing it until then
+    // is allowed (the documented way to build a bytes object).
+    let start = unsafe {
+        match kind {
+            NewObject::Bytes => ffi::PyBytes_AsString(obj),
+            NewObject::ByteArray => ffi::PyByteArray_AsString(obj),
+        }
+    };
+    let ptr = SendPtr(start.cast::<u8>());
+    let result = py.detach(move || {
+        guarded(|| {
+            let ptr = ptr;
+            if len == 0 {
+                return fill(&mut []);
+            }
+            // SAFETY: `ptr` points at the object's `len` bytes, zeroed first
+            // so the slice never covers uninitialised memory.
+            let buf = unsafe {
+                std::ptr::write_bytes(ptr.0, 0, len);
+                std::slice::from_raw_parts_mut(ptr.0, len)
+            };
+            fill(buf)
+        })
+    });
+    result.map_err(|f| f.into_pyerr(py))?;
+    Ok(object)
 }
 
 /// The exporter's own error (TypeError for an object without the buffer

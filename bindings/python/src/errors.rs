@@ -54,12 +54,17 @@ impl Failure {
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
         match self {
             Failure::Lib(e) => lib_error(py, e),
-            Failure::Closed => PyValueError::new_err("the generator is closed"),
+            Failure::Closed => closed_error(),
             Failure::Panic(what) => {
                 PyRuntimeError::new_err(format!("internal error in libdgen (please report it): {what}"))
             }
         }
     }
+}
+
+/// What a call on a closed generator raises.
+pub fn closed_error() -> PyErr {
+    PyValueError::new_err("the generator is closed")
 }
 
 /// `ValueError` for bad values and ranges (the library's message, which names

@@ -11,15 +11,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use pyo3::exceptions::{PyMemoryError, PyValueError};
-use pyo3::ffi;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::args;
-use crate::buffer::{Access, Raw, Slot, View};
+use crate::buffer::{self, Access, NewObject, Raw};
 use crate::config::{numa_mode_name, Args};
-use crate::errors::{guarded, lib_error, Failure};
+use crate::errors::{closed_error, lib_error, Failure};
 use crate::storage::{self, IoArgs, Source};
 use dgen::storage::Operation;
 
@@ -143,9 +142,7 @@ impl Generator {
 
     /// Continues the stream into `raw`; runs with the GIL released.
     fn stream_fill(&self, raw: Raw) -> Result<usize, Failure> {
-        guarded(|| {
-            let live = self.live()?;
-            let gen = live.as_ref().ok_or(Failure::Closed)?;
+        self.with_live(|gen| {
             let (start, n) = self.reserve(raw.len() as u64);
             if n == 0 {
                 return Ok(0);
@@ -158,21 +155,16 @@ impl Generator {
                 return Err(e.into());
             }
             Ok(n as usize)
-        })
+        })?
     }
 
     fn fill_into(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let mut slot = Slot::new();
-        let view = View::get(buf, Access::Write, &mut slot)?;
-        let raw = view.raw();
-        let result = py.detach(move || self.stream_fill(raw));
-        drop(view);
-        result.map_err(|f| f.into_pyerr(py))
+        buffer::detached(py, buf, Access::Write, |raw| self.stream_fill(raw))
     }
 
     fn check_open(&self) -> PyResult<()> {
-        if self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none() {
-            return Err(PyValueError::new_err("the generator is closed"));
+        if self.closed() {
+            return Err(closed_error());
         }
         Ok(())
     }
@@ -222,19 +214,10 @@ impl Generator {
     /// once. ValueError when the range passes the end of a sized stream.
     fn fill_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
         let offset = args::offset(offset)?;
-        let mut slot = Slot::new();
-        let view = View::get(buf, Access::Write, &mut slot)?;
-        let raw = view.raw();
-        let result = py.detach(move || {
-            guarded(|| {
-                let live = self.live()?;
-                let gen = live.as_ref().ok_or(Failure::Closed)?;
-                // SAFETY: `raw` is a writable view held until this returns.
-                gen.fill_at(offset, unsafe { raw.as_mut() }).map_err(Failure::from)
-            })
-        });
-        drop(view);
-        result.map_err(|f| f.into_pyerr(py))
+        buffer::detached(py, buf, Access::Write, |raw| {
+            // SAFETY: `raw` is a writable view held until this returns.
+            self.with_live(|gen| gen.fill_at(offset, unsafe { raw.as_mut() }))?.map_err(Failure::from)
+        })
     }
 
     /// Checks that `buf` (any C-contiguous buffer, read-only is fine) holds the
@@ -243,19 +226,10 @@ impl Generator {
     /// expected byte and the byte found when it does not.
     fn verify_at(&self, py: Python<'_>, offset: &Bound<'_, PyAny>, buf: &Bound<'_, PyAny>) -> PyResult<()> {
         let offset = args::offset(offset)?;
-        let mut slot = Slot::new();
-        let view = View::get(buf, Access::Read, &mut slot)?;
-        let raw = view.raw();
-        let result = py.detach(move || {
-            guarded(|| {
-                let live = self.live()?;
-                let gen = live.as_ref().ok_or(Failure::Closed)?;
-                // SAFETY: `raw` is a view held until this returns.
-                gen.verify_at(offset, unsafe { raw.as_ref() }).map_err(Failure::from)
-            })
-        });
-        drop(view);
-        result.map_err(|f| f.into_pyerr(py))
+        buffer::detached(py, buf, Access::Read, |raw| {
+            // SAFETY: `raw` is a view held until this returns.
+            self.with_live(|gen| gen.verify_at(offset, unsafe { raw.as_ref() }))?.map_err(Failure::from)
+        })
     }
 
     /// Writes the stream's bytes `[offset, offset + length)` to `path` (a
@@ -384,45 +358,16 @@ impl Generator {
         // A bytes object is at most isize::MAX long.
         let want = want.min(isize::MAX as u64);
         let (start, len) = self.reserve(want);
-        // SAFETY: the GIL is held; a NULL source asks CPython for an
-        // uninitialised bytes object of `len` bytes, which we own.
-        let obj = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t) };
-        if obj.is_null() {
-            self.unreserve(start, len);
-            return Err(PyErr::take(py).unwrap_or_else(|| PyMemoryError::new_err("cannot allocate the bytes")));
-        }
-        // SAFETY: `obj` is a new, owned, non-null reference to a bytes object.
-        let bytes = unsafe { Bound::from_owned_ptr(py, obj) };
-        // SAFETY: `bytes` is alive for the rest of this function; until it is
-        // returned no other code has a reference to it, so writing its
-        // contents is allowed (the documented way to build a bytes object).
-        let ptr = unsafe { ffi::PyBytes_AsString(obj) }.cast::<u8>();
-        let raw = SendPtr(ptr);
-        let len = len as usize;
-        let result = py.detach(move || {
-            guarded(|| {
-                let raw = raw;
-                let live = self.live()?;
-                let gen = live.as_ref().ok_or(Failure::Closed)?;
-                if len == 0 {
-                    return Ok(());
-                }
-                // SAFETY: `raw.0` points at the `len` bytes of the new bytes
-                // object. They are zeroed first so the slice never covers
-                // uninitialised memory.
-                let buf = unsafe {
-                    std::ptr::write_bytes(raw.0, 0, len);
-                    std::slice::from_raw_parts_mut(raw.0, len)
-                };
-                gen.fill_at(start, buf).map_err(Failure::from)
-            })
+        let filled = buffer::new_filled(py, NewObject::Bytes, len as usize, |buf| {
+            self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
         });
-        if let Err(f) = result {
-            self.unreserve(start, len as u64);
-            return Err(f.into_pyerr(py));
+        match filled {
+            Ok(bytes) => Ok(bytes.cast_into()?),
+            Err(e) => {
+                self.unreserve(start, len);
+                Err(e)
+            }
         }
-        // SAFETY: `bytes` was created by PyBytes_FromStringAndSize above.
-        Ok(unsafe { bytes.cast_into_unchecked() })
     }
 
     /// Moves the position, like a file's `seek`: `whence` 0 from the start
@@ -603,10 +548,3 @@ impl Generator {
         )
     }
 }
-
-/// A pointer moved into a closure that runs with the GIL released.
-struct SendPtr(*mut u8);
-
-// SAFETY: used only by `read`, for a bytes object that it owns and keeps
-// alive until the closure returns; no other thread can reach that object.
-unsafe impl Send for SendPtr {}

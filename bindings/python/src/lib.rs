@@ -14,13 +14,12 @@ mod errors;
 mod generator;
 mod storage;
 
-use pyo3::exceptions::PyMemoryError;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyTuple};
 
+use crate::buffer::NewObject;
 use crate::config::Args;
-use crate::errors::{guarded, lib_error, Failure, MismatchError};
+use crate::errors::{guarded, lib_error, MismatchError};
 use crate::generator::Generator;
 
 /// Generates `size` bytes in one call and returns them as a bytearray: the
@@ -44,9 +43,10 @@ fn generate<'py>(
     numa_node: Option<&Bound<'py, PyAny>>,
     compressor: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyByteArray>> {
-    let len: u64 = args::uint(size, "size", "must be an integer from 0 to 2**63-1 (a bytearray's limit)")?;
+    const RANGE: &str = "must be an integer from 0 to 2**63-1 (a bytearray's limit)";
+    let len: u64 = args::uint(size, "size", RANGE)?;
     if len > isize::MAX as u64 {
-        return Err(args::invalid("size", "must be an integer from 0 to 2**63-1 (a bytearray's limit)", size));
+        return Err(args::invalid("size", RANGE, size));
     }
     let args = Args {
         size: Some(size),
@@ -61,38 +61,15 @@ fn generate<'py>(
     };
     let config = args.config()?;
     let gen = dgen::Generator::new(config).map_err(|e| lib_error(py, e))?;
-    // SAFETY: the GIL is held; a NULL source asks for an uninitialised
-    // bytearray of `len` bytes, owned by us.
-    let obj = unsafe { ffi::PyByteArray_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t) };
-    if obj.is_null() {
-        return Err(PyErr::take(py).unwrap_or_else(|| PyMemoryError::new_err("cannot allocate the bytearray")));
-    }
-    // SAFETY: a new, owned, non-null reference.
-    let array = unsafe { Bound::from_owned_ptr(py, obj) };
-    // SAFETY: the bytearray is ours alone until returned, and it is not
-    // resized before then, so its storage stays where it is.
-    let ptr = Ptr(unsafe { ffi::PyByteArray_AsString(obj) }.cast::<u8>());
-    let len = len as usize;
-    let result = py.detach(move || {
-        guarded(|| {
-            let ptr = ptr;
-            if len > 0 {
-                // SAFETY: `ptr` points at the bytearray's `len` bytes, zeroed
-                // first so the slice never covers uninitialised memory.
-                let buf = unsafe {
-                    std::ptr::write_bytes(ptr.0, 0, len);
-                    std::slice::from_raw_parts_mut(ptr.0, len)
-                };
-                gen.fill_at(0, buf)?;
-            }
-            // Dropping the generator joins its worker threads: not under the GIL.
-            drop(gen);
-            Ok::<(), Failure>(())
-        })
-    });
-    result.map_err(|f| f.into_pyerr(py))?;
-    // SAFETY: made by PyByteArray_FromStringAndSize above.
-    Ok(unsafe { array.cast_into_unchecked() })
+    let array = buffer::new_filled(py, NewObject::ByteArray, len as usize, move |buf| {
+        if !buf.is_empty() {
+            gen.fill_at(0, buf)?;
+        }
+        // Dropping the generator joins its worker threads: not under the GIL.
+        drop(gen);
+        Ok(())
+    })?;
+    Ok(array.cast_into()?)
 }
 
 /// The machine as libdgen sees it, and where a generator with these settings
@@ -125,13 +102,6 @@ fn topology<'py>(
 fn _after_fork_in_child() {
     generator::FORKS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
-
-/// A pointer moved into a closure that runs with the GIL released.
-struct Ptr(*mut u8);
-
-// SAFETY: used only by `generate`, for a bytearray it owns and keeps alive
-// until the closure returns; no other thread can reach that object.
-unsafe impl Send for Ptr {}
 
 /// libdgen for Python: synthetic data for storage testing, with the dedup and
 /// compression ratios you ask for, reproducible from a seed, generated in
