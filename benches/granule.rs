@@ -1,7 +1,8 @@
 //! Time to write one 4 KiB granule in L1, per kernel and compress ratio: the
 //! generator's compute cost with memory out of the picture (what
 //! `throughput` measures on top of it). Prints ns per granule and GB/s.
-//! Run: `cargo bench --bench granule`.
+//! Run: `cargo bench --bench granule` (`-- --compressor NAME` for the layout
+//! of a named compressor).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -9,10 +10,20 @@ use std::time::{Duration, Instant};
 use dgen::model::{Kernel, Model};
 
 fn main() {
+    // `-- --compressor NAME` times the layout for a named compressor.
+    let args: Vec<String> = std::env::args().collect();
+    let compressor: dgen::Compressor = match args.iter().position(|a| a == "--compressor") {
+        Some(i) => args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or_else(|| {
+            eprintln!("granule: --compressor needs one of auto, zstd, lz4, gzip, snappy, lzo, lzjb");
+            std::process::exit(2)
+        }),
+        None => dgen::Compressor::Auto,
+    };
+    println!("compressor {compressor}");
     println!("{:>9} {:>9} {:>8} {:>10} {:>8}  layout", "kernel", "compress", "copies", "ns/granule", "GB/s");
     for kernel in Kernel::available() {
         for ratio in [1.0, 1.5, 2.0, 3.0, 4.0, 8.0] {
-            let cfg = dgen::Config { compress_ratio: ratio, ..dgen::Config::default() };
+            let cfg = dgen::Config { compress_ratio: ratio, compressor, ..dgen::Config::default() };
             let model = Model::new(&cfg, 7).with_kernel(kernel);
             let mut out = [0u8; dgen::GRANULE];
             // Best of five rounds of 0.2 s, over distinct content ids.

@@ -8,9 +8,9 @@
 mod common;
 use common::*;
 
-fn env_list<T: std::str::FromStr>(name: &str, default: &[T]) -> Vec<T>
+fn env_list<T>(name: &str, default: &[T]) -> Vec<T>
 where
-    T: Clone,
+    T: std::str::FromStr + Clone,
 {
     std::env::var(name)
         .ok()
@@ -111,8 +111,9 @@ fn fit_costs() {
             for r in 0..3 {
                 if r != c {
                     let f = m[r][c] / m[c][c];
-                    for k in 0..3 {
-                        m[r][k] -= f * m[c][k];
+                    let pivot = m[c];
+                    for (x, p) in m[r].iter_mut().zip(pivot) {
+                        *x -= f * p;
                     }
                     v[r] -= f * v[c];
                 }

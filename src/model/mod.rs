@@ -245,10 +245,17 @@ impl Model {
                     copy_short(&mut tail[..len], &head[src..src + len]);
                 }
                 // A copy near the start of a granule with fewer random bytes
-                // than one copy: it overlaps its source and repeats it.
+                // than one copy: it overlaps its source, so it repeats the
+                // `period` bytes before it. Made in pieces that each read
+                // only bytes already written, twice as long each time.
                 _ => {
-                    for i in 0..len {
-                        out[at + i] = out[src + i];
+                    let period = at - src;
+                    let mut done = 0;
+                    while done < len {
+                        let n =
+                            if len - done <= period + done { len - done } else { (period + done) / period * period };
+                        out.copy_within(src..src + n, at + done);
+                        done += n;
                     }
                 }
             }
@@ -489,16 +496,25 @@ fn gaps_from_steps(
             // steps while they fit in the granule, then the rest exactly.
             let mut done = 0;
             while done < gap {
+                let dst = start + done;
+                if slot + done == next {
+                    // Steps not drawn yet go straight to their place, as many
+                    // at once as fit in the gap (the last may run past it)
+                    // and in the granule.
+                    let whole = (gap - done).div_ceil(STEP_BYTES).min((GRANULE - dst) / STEP_BYTES);
+                    if whole > 0 {
+                        generate(state, &mut out[dst..dst + whole * STEP_BYTES]);
+                        next += whole * STEP_BYTES;
+                        done += whole * STEP_BYTES;
+                        continue;
+                    }
+                }
                 while slot + done >= next {
                     generate(state, &mut step.0);
                     next += STEP_BYTES;
                 }
                 let at = (slot + done) % STEP_BYTES;
-                let dst = start + done;
-                if at == 0 && dst + STEP_BYTES <= GRANULE {
-                    out[dst..dst + STEP_BYTES].copy_from_slice(&step.0);
-                    done += STEP_BYTES;
-                } else {
+                {
                     let n = (STEP_BYTES - at).min(gap - done);
                     out[dst..dst + n].copy_from_slice(&step.0[at..at + n]);
                     done += n;
