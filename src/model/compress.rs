@@ -16,7 +16,7 @@
 //! default layout, which snappy and LZJB (64 and 66 at most) encode whole as
 //! one match, as every other format does.
 //!
-//! What one copy costs differs between formats (about 3 bytes for zstd and
+//! What one copy costs differs between formats (about 2 bytes for zstd and
 //! deflate, 4 for lz4, snappy and LZO, 2.1 for LZJB, whose literals cost 9
 //! bits), so one layout cannot give every compressor the same ratio to the
 //! last percent. [`Costs`] holds a format's figures; the default
@@ -301,10 +301,8 @@ pub(crate) struct Block {
     pub width: u16,
     /// Granule offset of the gap.
     pub start: u16,
-    /// Random bytes before the copy.
+    /// Random bytes before the copy, which starts at `start + gap`.
     pub gap: u16,
-    /// Granule offset the copy starts at: `start + gap`.
-    pub at: u16,
     /// Bytes copied.
     pub len: u16,
     /// Granule offset of the copy's source: the first byte of an earlier gap.
@@ -312,20 +310,14 @@ pub(crate) struct Block {
     /// The whole slot may be written at `start` (it fits in the granule);
     /// what lies past the gap is overwritten by the gaps and copies after it.
     pub whole: bool,
-    /// How the copy is made: [`COPY_32X2`], [`COPY_ANY`] or [`COPY_OVERLAP`].
-    pub copy: u8,
+    /// The copy overlaps its source (a copy near the start of a granule
+    /// with fewer random bytes than one copy): it repeats the bytes between
+    /// `src` and itself. Otherwise `src + len` is at most the copy's start.
+    pub overlap: bool,
 }
 
 /// Bytes the granule writer moves at once: one AVX-512 register.
 pub(crate) const BLOCK: usize = 64;
-/// `Block::copy`: 32 to 64 bytes from a source at least `len` back, made with
-/// two 32-byte moves that overlap in the middle.
-pub(crate) const COPY_32X2: u8 = 0;
-/// `Block::copy`: any other length, from a source at least `len` back.
-pub(crate) const COPY_ANY: u8 = 1;
-/// `Block::copy`: a copy that overlaps its source (near the start of a
-/// granule with fewer random bytes than one copy), made byte by byte.
-pub(crate) const COPY_OVERLAP: u8 = 2;
 
 impl Plan {
     /// Lays out `layout` with gap lengths in the order `gaps` (one per copy,
@@ -357,12 +349,11 @@ impl Plan {
             // own source) and at most `max_distance` back; with no gap
             // before the copy, not the one that continues the previous
             // copy's source (the two would make one longer match).
-            let all: Vec<u32> = (0..=j)
+            let all: Vec<usize> = (0..=j)
                 .filter(|&k| {
                     let d = at - gap_starts[k];
                     d >= len && d <= layout.max_distance && !(gap == 0 && gap_starts[k] == prev_end)
                 })
-                .map(|k| gap_starts[k])
                 .collect();
             // Sources the writer reads without waiting: a copy that reads
             // bytes written a moment before waits for those stores to reach
@@ -370,19 +361,14 @@ impl Plan {
             // place before the first copy is made), or far enough back, was
             // written well before; the others are used only when there is
             // nothing else.
-            let settled: Vec<u32> = (0..=j)
-                .filter(|&k| gaps[k] >= len || at - gap_starts[k] >= SETTLED)
-                .map(|k| gap_starts[k])
-                .filter(|src| all.contains(src))
-                .collect();
+            let settled: Vec<usize> =
+                all.iter().copied().filter(|&k| gaps[k] >= len || at - gap_starts[k] >= SETTLED).collect();
             let chosen = if settled.is_empty() { &all } else { &settled };
             // Without a candidate (a copy near the start of a granule whose
             // random bytes are fewer than one copy), the copy repeats the
             // head, overlapping itself.
-            let (src, copy) = match chosen.len() {
-                0 => (0, COPY_OVERLAP),
-                c => (chosen[pick(c)], if (32..=BLOCK as u32).contains(&len) { COPY_32X2 } else { COPY_ANY }),
-            };
+            let overlap = chosen.is_empty();
+            let src = if overlap { 0 } else { gap_starts[chosen[pick(chosen.len())]] };
             // Slots in stream order, each aligned to its size: a gap of up to
             // 16 or 32 bytes (an empty one too, so that a run of short gaps
             // takes one branch) stays within one lane step.
@@ -395,17 +381,16 @@ impl Plan {
             stream = slot + width;
             // What the granule writer relies on.
             assert!(len >= 1 && at + len <= GRANULE as u32);
-            assert!(if copy == COPY_OVERLAP { at > 0 && src < at } else { src + len <= at });
+            assert!(if overlap { at > 0 && src < at } else { src + len <= at });
             blocks.push(Block {
                 slot: slot as u16,
                 width: width as u16,
                 start: start as u16,
                 gap: gap as u16,
-                at: at as u16,
                 len: len as u16,
                 src: src as u16,
                 whole: start + width <= GRANULE as u32,
-                copy,
+                overlap,
             });
             prev_end = src + len;
             at += len;
@@ -471,7 +456,7 @@ mod tests {
                 for last in [false, true] {
                     let plan = Plan::new(&l, &gaps, &lens, |n| if last { n - 1 } else { 0 });
                     for (j, b) in plan.blocks.iter().enumerate() {
-                        let d = u32::from(b.at) - u32::from(b.src);
+                        let d = u32::from(b.start + b.gap) - u32::from(b.src);
                         assert!(d <= l.max_distance, "{c} ratio {r} block {j}: distance {d}");
                     }
                 }

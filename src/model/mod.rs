@@ -11,7 +11,7 @@ pub mod dedup;
 pub mod hash;
 pub mod lanes;
 
-use compress::{Layout, Plan, COPY_32X2, COPY_ANY};
+use compress::{Layout, Plan};
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
 use lanes::{LaneState, LANES, STEP_BYTES};
@@ -203,12 +203,11 @@ impl Model {
     /// Writes granule `g` of content `cid`; `generate` runs the lanes.
     ///
     /// An all-random granule is the lanes' output itself. Otherwise the
-    /// granule follows the plan that its lanes' first state word picks: the
-    /// lanes draw its random bytes into its last bytes, each gap moves down
-    /// to its place, first to last, and the copies are made, first to last,
-    /// each from bytes already in place. Every random byte of a granule so
-    /// comes from its own lanes at their vector speed, straight into the
-    /// caller's buffer.
+    /// granule follows the plan that its lanes' first state word picks:
+    /// `place_gaps` writes every gap from its slot of the lanes' output, then
+    /// the copies are made, first to last, each from bytes already in place.
+    /// Every random byte of a granule so comes from its own lanes at their
+    /// vector speed.
     #[inline(always)]
     fn granule_body(
         &self,
@@ -226,38 +225,37 @@ impl Model {
         }
         let plan = &self.plans[(state[0][0] >> 59) as usize % PLANS];
         place_gaps(&mut state, out, plan);
-        let p = out.as_mut_ptr();
         for b in &plan.blocks {
-            let (src, at, len) = (usize::from(b.src), usize::from(b.at), usize::from(b.len));
-            match b.copy {
-                // The usual copy: two 32-byte moves that overlap in the middle.
+            let (src, at, len) = (usize::from(b.src), usize::from(b.start + b.gap), usize::from(b.len));
+            if b.overlap {
+                // The copy repeats the `period` bytes before it. Made in
+                // pieces that each read only bytes already written, twice as
+                // long each time.
+                let period = at - src;
+                let mut done = 0;
+                while done < len {
+                    let n = if len - done <= period + done { len - done } else { (period + done) / period * period };
+                    out.copy_within(src..src + n, at + done);
+                    done += n;
+                }
+            } else if (32..=BLOCK).contains(&len) {
+                // The usual copy: two 32-byte moves that overlap in the
+                // middle, with none of `copy_short`'s slicing and branches
+                // (a quarter of a granule's instructions at compress 4).
                 // SAFETY: `Plan::new` checked `src + len <= at` (source and
-                // copy do not overlap) and `at + len <= GRANULE`; `len` is 32
-                // to 64, so both halves lie inside the copy.
-                COPY_32X2 => unsafe {
+                // copy do not overlap) and `at + len <= GRANULE`, and `out`
+                // holds GRANULE bytes; `len` is 32 to 64, so both halves lie
+                // inside the source and inside the copy.
+                unsafe {
+                    let p = out.as_mut_ptr();
                     let a = std::ptr::read_unaligned(p.add(src).cast::<[u8; 32]>());
                     let z = std::ptr::read_unaligned(p.add(src + len - 32).cast::<[u8; 32]>());
                     std::ptr::write_unaligned(p.add(at).cast::<[u8; 32]>(), a);
                     std::ptr::write_unaligned(p.add(at + len - 32).cast::<[u8; 32]>(), z);
-                },
-                COPY_ANY => {
-                    let (head, tail) = out.split_at_mut(at);
-                    copy_short(&mut tail[..len], &head[src..src + len]);
                 }
-                // A copy near the start of a granule with fewer random bytes
-                // than one copy: it overlaps its source, so it repeats the
-                // `period` bytes before it. Made in pieces that each read
-                // only bytes already written, twice as long each time.
-                _ => {
-                    let period = at - src;
-                    let mut done = 0;
-                    while done < len {
-                        let n =
-                            if len - done <= period + done { len - done } else { (period + done) / period * period };
-                        out.copy_within(src..src + n, at + done);
-                        done += n;
-                    }
-                }
+            } else {
+                let (head, tail) = out.split_at_mut(at);
+                copy_short(&mut tail[..len], &head[src..src + len]);
             }
         }
     }
@@ -323,19 +321,17 @@ impl Model {
         // A granule with copies is laid out in a scratch granule that stays
         // in L1 and then copied whole: its many small stores and the loads of
         // its copies then touch only lines already in L1, wherever `buf` is.
+        // Part of a granule is laid out there too.
         let mut scratch = ScratchGranule([0u8; GRANULE]);
         let via_scratch = self.layout.copies > 0 && buf.len() > GRANULE;
         self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
             let dst = &mut buf[pos..pos + n];
-            if via_scratch {
-                self.granule(cid, g, &mut scratch.0);
-                dst.copy_from_slice(&scratch.0[skip..skip + n]);
-            } else if let Ok(whole) = <&mut Granule>::try_from(&mut *dst) {
-                self.granule(cid, g, whole);
-            } else {
-                let mut tmp = [0u8; GRANULE];
-                self.granule(cid, g, &mut tmp);
-                dst.copy_from_slice(&tmp[skip..skip + n]);
+            match <&mut Granule>::try_from(&mut *dst) {
+                Ok(whole) if !via_scratch => self.granule(cid, g, whole),
+                _ => {
+                    self.granule(cid, g, &mut scratch.0);
+                    dst.copy_from_slice(&scratch.0[skip..skip + n]);
+                }
             }
             true
         });
