@@ -8,8 +8,7 @@
 //! bound the time too.
 
 use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -123,43 +122,6 @@ fn label(bytes: usize) -> String {
     }
 }
 
-/// Where the data comes from: positional reads of a file or device of known
-/// size, or a stream read in order.
-enum Source {
-    Sized(File),
-    Stream(Box<dyn Read>),
-}
-
-/// Reads until `buf` is full or the data ends; the bytes read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-fn read_at_full(f: &File, buf: &mut [u8], mut off: u64) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read_at(&mut buf[n..], off) {
-            Ok(0) => break,
-            Ok(k) => {
-                n += k;
-                off += k as u64;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// Which regions a sample takes: region `i` when the count of regions taken
 /// so far, `i * fraction` rounded up, grows with it. The sample is spread
 /// evenly, holds the first region and `fraction` of all regions.
@@ -170,21 +132,15 @@ fn sampled(i: u64, fraction: f64) -> bool {
 
 fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
     let shown = args.path.display().to_string();
-    let source = if args.path.as_os_str() == "-" {
-        Source::Stream(Box::new(std::io::stdin().lock()))
+    let file = if args.path.as_os_str() == "-" {
+        std::io::stdin().as_fd().try_clone_to_owned().map(File::from)
     } else {
-        let file = File::open(&args.path).map_err(|e| Failure::usage(format!("cannot open {shown}: {e}")))?;
-        match dgen::storage::data_size(&file).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))? {
-            Some(_) => Source::Sized(file),
-            None => Source::Stream(Box::new(file)),
-        }
-    };
-    let size = match &source {
-        Source::Sized(f) => {
-            dgen::storage::data_size(f).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?
-        }
-        Source::Stream(_) => None,
-    };
+        File::open(&args.path)
+    }
+    .map_err(|e| Failure::usage(format!("cannot open {shown}: {e}")))?;
+    // A file or device of known size is read at the sampled offsets; a
+    // stream is read whole, and only the sampled regions are analyzed.
+    let size = dgen::storage::data_size(&file).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
     let limit = args.limit.unwrap_or(u64::MAX);
     let fraction = args.sample.unwrap_or(1.0);
     let end = size.unwrap_or(u64::MAX).min(limit);
@@ -198,7 +154,6 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
         compressed: args.codecs.0.iter().map(|_| vec![0; args.chunks.0.len()]).collect(),
     };
     let mut buf = vec![0u8; REGION];
-    let mut source = source;
     let mut previous: Option<u64> = None;
     let mut i = 0u64;
     loop {
@@ -208,11 +163,10 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
         }
         let want = (end - off).min(REGION as u64) as usize;
         let take = fraction >= 1.0 || sampled(i, fraction);
-        let n = match &mut source {
-            Source::Sized(f) if take => read_at_full(f, &mut buf[..want], off),
-            Source::Sized(_) => Ok(want),
-            // A stream is read whole; only the sampled regions are analyzed.
-            Source::Stream(r) => read_full(r.as_mut(), &mut buf[..want]),
+        let n = match size {
+            Some(_) if take => dgen::storage::read_at_full(&file, &mut buf[..want], off),
+            Some(_) => Ok(want),
+            None => dgen::storage::read_full(&file, &mut buf[..want]),
         }
         .map_err(|e| Failure::runtime(format!("cannot read {shown} at offset {off}: {e}")))?;
         report.total += n as u64;

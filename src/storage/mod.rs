@@ -44,6 +44,21 @@ use crate::engine::Generator;
 pub use report::{Latency, Mismatch, Operation, Report, TargetKind, Value};
 pub use target::data_size;
 
+/// Reads `buf.len()` bytes of `file` at `offset`, fewer only where the data
+/// ends; an interrupted read is retried. The bytes read.
+pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    // Never stopped, so always a count.
+    Ok(engine::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
+}
+
+/// Reads `file` in order (a pipe, a FIFO or standard input too) until `buf`
+/// is full or the data ends; an interrupted read is retried. The bytes read.
+pub fn read_full(file: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    stream::read_full(file, buf, &|| false).map(|step| match step {
+        stream::Step::Done(n) | stream::Step::Stopped(n) => n,
+    })
+}
+
 /// Buffers and `O_DIRECT` offsets are aligned to this many bytes, the largest
 /// logical block size of common devices.
 pub const ALIGN: usize = 4096;

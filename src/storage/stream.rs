@@ -17,7 +17,7 @@ fn total_of(stop: Option<u64>, offset: u64) -> u64 {
     stop.map_or(0, |s| s - offset)
 }
 
-enum Step {
+pub(super) enum Step {
     Done(usize),
     /// Stopped by a cancel request after this many bytes.
     Stopped(usize),
@@ -41,7 +41,7 @@ fn write_all(mut file: &std::fs::File, buf: &[u8], stop: &dyn Fn() -> bool) -> s
     Ok(Step::Done(done))
 }
 
-fn read_full(mut file: &std::fs::File, buf: &mut [u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
+pub(super) fn read_full(mut file: &std::fs::File, buf: &mut [u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
     let mut got = 0;
     while got < buf.len() {
         match file.read(&mut buf[got..]) {
