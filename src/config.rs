@@ -166,7 +166,7 @@ fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) ->
     Ok(())
 }
 
-/// "must be at most 18.11 for compressor snappy, ...": the highest ratio each
+/// "must be at most 18.1 for compressor snappy, ...": the highest ratio each
 /// compressor's layout is calibrated for, in words, built once.
 fn ceiling_text(c: Compressor) -> &'static str {
     static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();

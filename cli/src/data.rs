@@ -23,7 +23,7 @@ fn ratio_arg(s: &str) -> Result<f64, String> {
 
 /// A `--compressor` name.
 pub fn compressor_arg(s: &str) -> Result<dgen::Compressor, String> {
-    s.parse::<dgen::Compressor>().map_err(|_| format!("{s:?} is not a compressor: {}", &dgen::COMPRESSOR_EXPECTED[8..]))
+    s.parse::<dgen::Compressor>().map_err(|e| e.to_string())
 }
 
 /// What the dataset is: the options `generate` and `verify` share.

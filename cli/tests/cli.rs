@@ -295,6 +295,11 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1M", "--compress", "two"], "not a number"),
         (vec!["generate", "--size", "1M", "--dedup-unit", "1000"], "--dedup-unit: dedup_unit"),
         (vec!["generate", "--size", "1M", "--threads", "100000"], "--threads"),
+        (vec!["generate", "--size", "1M", "--compressor", "zip"], "compressor must be one of auto, zstd, lz4"),
+        (
+            vec!["generate", "--size", "1M", "--compressor", "snappy", "--compress", "30"],
+            "--compress: compress_ratio must be at most 18.1 for compressor snappy",
+        ),
         (vec!["generate", "--size", "1M", "--direct"], "--direct needs an output file"),
         (vec!["generate", "--size", "1M", "-o", "/nonexistent-dir/x"], "cannot write /nonexistent-dir/x"),
         (vec!["verify", "/nonexistent-file", "--seed", "1", "--size", "1M"], "cannot open /nonexistent-file"),
