@@ -710,6 +710,20 @@ uint32_t dgen_threads(const struct dgen_generator *gen);
 enum dgen_status dgen_seek(struct dgen_generator *gen, uint64_t position);
 
 /**
+ * Sets `*out` to the `dgen_compressor` value named by `name` ("auto",
+ * "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"; also "zlib" and "deflate"
+ * for gzip, "lzo1x" and "lzo1x-1" for lzo; any letter case), the names the
+ * `dgen` command, Go and Python take, so that a program reading a name from
+ * its user accepts the same ones. An unknown name (or one that is not UTF-8)
+ * returns `DGEN_STATUS_INVALID_COMPRESSOR` and leaves `*out` alone; the
+ * message lists the names.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+enum dgen_status dgen_compressor_from_name(const char *name, uint32_t *out);
+
+/**
  * Moves the stream position back to 0, so the stream starts over. Not
  * thread-safe on one generator, like `dgen_fill`.
  *

@@ -395,6 +395,8 @@ t_compressor() {
         write_and_compare "$WORK/c-$c" "$WORK/ref-$c" "${DG[@]}" --dgen_compressor=$c \
             --rw=randwrite --bs=8k --iodepth=8 --size=4m || return 1
     done
+    # The library's names: an alias gives its compressor's bytes.
+    run "$REF" "$WORK/ref-zlib" $((4 * MiB)) 2.5 3 8192 42 ZLIB && cmp -s "$WORK/ref-zlib" "$WORK/ref-gzip" || return 1
     ! run "$REF" "$WORK/ref-x" 4096 1 1 4096 1 brotli
 }
 
@@ -405,7 +407,7 @@ t_messages() {
     expect_refused "dgen_dedup=1e400 is out of range: dedup_ratio must be" --dgen_dedup=1e400 &&
         expect_refused "dgen_compress=1e-400 is out of range: compress_ratio must be" \
             --dgen_compress=1e-400 &&
-        expect_refused "dgen_compressor=brotli: must be one of auto, zstd" --dgen_compressor=brotli &&
+        expect_refused "dgen_compressor=brotli: compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got brotli" --dgen_compressor=brotli &&
         expect_refused "dgen_io=libaio: must be auto, io_uring or psync" --dgen_io=libaio || return 1
     out=$(dfio --name=bad --filename="$WORK/bad" --rw=write --bs=4k --size=1m \
         --dgen_dedup_unit=-4k 2>&1) && { echo "$out"; return 1; }

@@ -752,3 +752,28 @@ fn aligned_allocations_are_aligned_and_usable() {
         dgen_free_aligned(null_mut());
     }
 }
+
+#[test]
+fn compressor_names_are_the_librarys_in_every_face() {
+    let parse = |name: &str| {
+        let c = std::ffi::CString::new(name).unwrap();
+        let mut out = 99u32;
+        // SAFETY: a NUL-terminated string and a writable u32.
+        let st = unsafe { dgen_compressor_from_name(c.as_ptr(), &mut out) };
+        (st, out)
+    };
+    for (i, name) in ["auto", "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"].iter().enumerate() {
+        assert_eq!(parse(name), (dgen_status::Ok, i as u32), "{name}");
+        assert_eq!(parse(&name.to_uppercase()), (dgen_status::Ok, i as u32), "{name}");
+    }
+    assert_eq!(parse(" zlib "), (dgen_status::Ok, dgen_compressor::Gzip as u32));
+    assert_eq!(parse("lzo1x-1"), (dgen_status::Ok, dgen_compressor::Lzo as u32));
+    assert_eq!(parse("brotli"), (dgen_status::InvalidCompressor, 99), "a bad name leaves *out alone");
+    assert_eq!(last_error(), "compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got brotli");
+    let mut out = 0u32;
+    // SAFETY: NULL is documented as refused.
+    assert_eq!(unsafe { dgen_compressor_from_name(std::ptr::null(), &mut out) }, dgen_status::NullPointer);
+    let c = std::ffi::CString::new("lz4").unwrap();
+    // SAFETY: as above.
+    assert_eq!(unsafe { dgen_compressor_from_name(c.as_ptr(), std::ptr::null_mut()) }, dgen_status::NullPointer);
+}

@@ -32,7 +32,6 @@
 #include "fio.h"
 #include "optgroup.h"
 
-#include "compressor_name.h"
 #include "engine.h"
 
 /* Stands in for "whole device" in null mode, where no file is looked at. */
@@ -171,9 +170,10 @@ static int parse_dedup_unit(const char *text, uint32_t *out)
 
 static int parse_compressor(const char *text, uint32_t *out)
 {
-	if (dgen_compressor_from_name(skip_blanks(text), out)) {
-		log_err("fio: dgen: dgen_compressor=%s: " DGEN_COMPRESSOR_NAMES "\n",
-			text);
+	/* The library's names and message, as every face takes them. */
+	if (dgen_compressor_from_name(skip_blanks(text), out) != DGEN_STATUS_OK) {
+		log_err("fio: dgen: dgen_compressor=%s: %s\n", text,
+			dgen_last_error());
 		return 1;
 	}
 	return 0;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compressor_name.h"
 #include "dgen.h"
 
 #define CHUNK (1u << 20)
@@ -75,9 +74,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.dedup_unit = (uint32_t)unit;
-	if (argc == 8 && dgen_compressor_from_name(argv[7], &cfg.compressor)) {
-		fprintf(stderr, "dgen_ref: COMPRESSOR=%s: " DGEN_COMPRESSOR_NAMES "\n",
-			argv[7]);
+	if (argc == 8 &&
+	    dgen_compressor_from_name(argv[7], &cfg.compressor) != DGEN_STATUS_OK) {
+		fprintf(stderr, "dgen_ref: COMPRESSOR=%s: %s\n", argv[7],
+			dgen_last_error());
 		return 2;
 	}
 

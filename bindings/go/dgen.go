@@ -46,6 +46,10 @@ static dgen_go_result dgen_go_create(const dgen_config *cfg, dgen_generator **ou
 	return dgen_go_result_of(dgen_create(cfg, out));
 }
 
+static dgen_go_result dgen_go_compressor_from_name(const char *name, uint32_t *out) {
+	return dgen_go_result_of(dgen_compressor_from_name(name, out));
+}
+
 static dgen_go_result dgen_go_fill(dgen_generator *gen, void *buf, size_t len, size_t *written) {
 	return dgen_go_result_of(dgen_fill(gen, buf, len, written));
 }
@@ -83,7 +87,6 @@ import (
 	"io"
 	"math"
 	"runtime"
-	"strings"
 	"sync"
 	"unsafe"
 )
@@ -138,20 +141,14 @@ func (c Compressor) String() string {
 // gzip (also zlib or deflate), snappy, lzo (also lzo1x or lzo1x-1) or lzjb,
 // in any letter case. Another name is an *Error with StatusInvalidCompressor.
 func ParseCompressor(name string) (Compressor, error) {
-	lower := strings.ToLower(strings.TrimSpace(name))
-	switch lower {
-	case "zlib", "deflate":
-		return CompressorGzip, nil
-	case "lzo1x", "lzo1x-1":
-		return CompressorLzo, nil
+	// The library's names and message, as every face reads them.
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var v C.uint32_t
+	if err := check(C.dgen_go_compressor_from_name(cname, &v)); err != nil {
+		return CompressorAuto, err
 	}
-	for i, n := range compressorNames {
-		if n == lower {
-			return Compressor(i), nil
-		}
-	}
-	return CompressorAuto, &Error{Status: StatusInvalidCompressor,
-		Message: "compressor must be one of " + strings.Join(compressorNames[:], ", ") + ", got " + name}
+	return Compressor(v), nil
 }
 
 // MarshalText gives the name, so a Compressor reads well in JSON and other

@@ -834,6 +834,40 @@ pub unsafe extern "C" fn dgen_seek(gen: *mut dgen_generator, position: u64) -> d
     })
 }
 
+/// Sets `*out` to the `dgen_compressor` value named by `name` ("auto",
+/// "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"; also "zlib" and "deflate"
+/// for gzip, "lzo1x" and "lzo1x-1" for lzo; any letter case), the names the
+/// `dgen` command, Go and Python take, so that a program reading a name from
+/// its user accepts the same ones. An unknown name (or one that is not UTF-8)
+/// returns `DGEN_STATUS_INVALID_COMPRESSOR` and leaves `*out` alone; the
+/// message lists the names.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_compressor_from_name(name: *const c_char, out: *mut u32) -> dgen_status {
+    guard("dgen_compressor_from_name", Message::Reset, dgen_status::Panic, || {
+        if name.is_null() {
+            return null("dgen_compressor_from_name", "name");
+        }
+        if out.is_null() {
+            return null("dgen_compressor_from_name", "out");
+        }
+        // SAFETY: `name` is not NULL and the caller guarantees it is a
+        // NUL-terminated string that stays valid during the call.
+        let text = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy();
+        match text.parse::<crate::config::Compressor>() {
+            Ok(c) => {
+                let value = crate::config::Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0) as u32;
+                // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+                unsafe { out.write(value) };
+                dgen_status::Ok
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
 /// Moves the stream position back to 0, so the stream starts over. Not
 /// thread-safe on one generator, like `dgen_fill`.
 ///

@@ -848,6 +848,20 @@ static void test_pool_fallback(void) {
 
 /* ---------------------------------------------------------------------- */
 
+/* Compressor names as every face reads them, through the library. */
+static void test_compressor_names(void) {
+    uint32_t c = 99;
+    CHECK_STATUS(dgen_compressor_from_name("snappy", &c), DGEN_STATUS_OK);
+    CHECK(c == DGEN_COMPRESSOR_SNAPPY);
+    CHECK_STATUS(dgen_compressor_from_name("Deflate", &c), DGEN_STATUS_OK);
+    CHECK(c == DGEN_COMPRESSOR_GZIP);
+    CHECK_STATUS(dgen_compressor_from_name("brotli", &c), DGEN_STATUS_INVALID_COMPRESSOR);
+    CHECK_MESSAGE("compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got brotli");
+    CHECK(c == DGEN_COMPRESSOR_GZIP);
+    CHECK_STATUS(dgen_compressor_from_name(NULL, &c), DGEN_STATUS_NULL_POINTER);
+    CHECK_STATUS(dgen_compressor_from_name("lz4", NULL), DGEN_STATUS_NULL_POINTER);
+}
+
 static const struct test_case cases[] = {
     {"defaults", test_defaults},
     {"sha256", test_sha256_vectors},
@@ -870,6 +884,7 @@ static const struct test_case cases[] = {
     {"generate", test_generate},
     {"threads_cap", test_threads_cap},
     {"pool_fallback", test_pool_fallback},
+    {"compressor_names", test_compressor_names},
 };
 
 int main(int argc, char **argv) {
