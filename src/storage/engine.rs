@@ -671,18 +671,26 @@ fn positional(
         report.missing_blocks = blocks_touching(d.max(offset), plan.stop).saturating_sub(straddle as u64);
     }
 
-    report.seconds = started.elapsed().as_secs_f64();
-    report.bytes = total.bytes;
     report.prefix = prefix_end - offset;
-    report.ios = total.ios;
-    report.latency = Latency::from_histogram(&total.hist);
-    report.generate_seconds = total.gen.as_secs_f64();
-    report.io_seconds = total.io.as_secs_f64();
-    report.worker_seconds = total.wall.as_secs_f64();
-    report.first_mismatch = total.first;
-    report.wrong_blocks = total.wrong;
-    report.interrupted = interrupted && failure.is_none();
-    finish(report, failure)
+    finish(report.with_tally(total, started, interrupted && failure.is_none()), failure)
+}
+
+impl Report {
+    /// The report with what the workers counted, the wall time since
+    /// `started` and whether the run was stopped (and nothing failed).
+    pub(super) fn with_tally(mut self, t: Tally, started: std::time::Instant, interrupted: bool) -> Report {
+        self.seconds = started.elapsed().as_secs_f64();
+        self.bytes = t.bytes;
+        self.ios = t.ios;
+        self.latency = Latency::from_histogram(&t.hist);
+        self.generate_seconds = t.gen.as_secs_f64();
+        self.io_seconds = t.io.as_secs_f64();
+        self.worker_seconds = t.wall.as_secs_f64();
+        self.first_mismatch = t.first;
+        self.wrong_blocks = t.wrong;
+        self.interrupted = interrupted;
+        self
+    }
 }
 
 /// The run's outcome: its report, or the failure or interruption with it.

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::engine::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
-use super::report::{Latency, Operation, Report};
+use super::report::{Operation, Report};
 use super::target::Target;
 use super::{Control, Fault, IoOptions, Progress, StorageError};
 use crate::engine::Generator;
@@ -194,16 +194,7 @@ pub(super) fn run(
     if op == Operation::Verify {
         report.blocks = blocks_touching(offset, offset + report.length);
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    report.bytes = t.bytes;
     report.prefix = t.bytes;
-    report.ios = t.ios;
-    report.latency = Latency::from_histogram(&t.hist);
-    report.generate_seconds = t.gen.as_secs_f64();
-    report.io_seconds = t.io.as_secs_f64();
-    report.worker_seconds = t.wall.as_secs_f64();
-    report.first_mismatch = t.first;
-    report.wrong_blocks = t.wrong;
-    report.interrupted = interrupted && failure.is_none();
-    finish(report, failure)
+    let interrupted = interrupted && failure.is_none();
+    finish(report.with_tally(t, started, interrupted), failure)
 }
