@@ -46,28 +46,17 @@ pub fn generate(state: &mut LaneState, out: &mut [u8]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn generate_avx512(state: &mut LaneState, out: &mut [u8]) {
-    use std::arch::x86_64::*;
-    // SAFETY (whole block): loads and stores use the unaligned forms on pointers
-    // to 64 in-bounds bytes: `state[w]` is [u64; 8] and every `chunk` is exactly
-    // STEP_BYTES = 64 bytes long. AVX-512F is enabled by the caller's contract.
-    unsafe {
-        let load = |w: &[u64; LANES]| _mm512_loadu_si512(w.as_ptr() as *const _);
-        let (mut s0, mut s1, mut s2, mut s3) = (load(&state[0]), load(&state[1]), load(&state[2]), load(&state[3]));
-        for chunk in out.chunks_exact_mut(STEP_BYTES) {
-            let r = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
-            let t = _mm512_slli_epi64::<17>(s1);
-            s2 = _mm512_xor_si512(s2, s0);
-            s3 = _mm512_xor_si512(s3, s1);
-            s1 = _mm512_xor_si512(s1, s2);
-            s0 = _mm512_xor_si512(s0, s3);
-            s2 = _mm512_xor_si512(s2, t);
-            s3 = _mm512_rol_epi64::<45>(s3);
-            _mm512_storeu_si512(chunk.as_mut_ptr() as *mut _, r);
-        }
-        for (w, v) in state.iter_mut().zip([s0, s1, s2, s3]) {
-            _mm512_storeu_si512(w.as_mut_ptr() as *mut _, v);
-        }
+    use std::arch::x86_64::_mm512_storeu_si512;
+    // SAFETY: AVX-512F is the caller's contract, and the functions called
+    // need no more.
+    let mut lanes = unsafe { Lanes512::load(state) };
+    for chunk in out.chunks_exact_mut(STEP_BYTES) {
+        // SAFETY: as above; the store is unaligned and covers the chunk's
+        // STEP_BYTES = 64 bytes.
+        unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast(), lanes.step()) };
     }
+    // SAFETY: as above.
+    unsafe { lanes.store(state) };
 }
 
 /// [`generate`] with AVX2: two registers hold word `w` of lanes 0-3 and 4-7.
@@ -141,6 +130,20 @@ impl Lanes512 {
         // load takes any alignment; AVX-512F is the caller's contract.
         let load = |w: &[u64; LANES]| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) };
         Lanes512 { s: [load(&state[0]), load(&state[1]), load(&state[2]), load(&state[3])] }
+    }
+
+    /// Stores the lanes' state back.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn store(&self, state: &mut LaneState) {
+        use std::arch::x86_64::_mm512_storeu_si512;
+        for (w, v) in state.iter_mut().zip(self.s) {
+            // SAFETY: each state word is a [u64; 8], 64 writable bytes, and
+            // the store takes any alignment; AVX-512F is the caller's contract.
+            unsafe { _mm512_storeu_si512(w.as_mut_ptr().cast(), v) };
+        }
     }
 
     /// The next step of all lanes: 64-bit word `k` is lane `k`'s output.
