@@ -24,13 +24,15 @@ use crate::topology::{Placement, Topology};
 /// measured on a 2-CPU VM two threads were no faster at 1 MiB, 10-15% faster
 /// at 2 MiB and about 35% faster at 8 MiB.
 pub const PARALLEL_MIN: usize = 2 << 20;
-/// Fills at least this large that run on one thread are written with
-/// non-temporal stores (see `Model::fill_streaming`): one core's stores are
-/// limited by reading each destination line first, which those skip. On a
-/// 2-CPU VM, one thread on 64 MiB went from 11.5-15.9 to 15.6-16.8 GB/s;
-/// two threads went from 36-44 down to 29-32 GB/s (the host's large L3 takes
-/// ordinary stores from two cores faster than memory takes streaming ones),
-/// so split fills keep ordinary stores.
+/// Fills at least this large are written with non-temporal stores (see
+/// `Model::fill_streaming`), on one thread or split over the pool: ordinary
+/// stores read each destination line first, and a granule with copies writes
+/// its lines in many pieces, so that memory serves every line twice. On a
+/// 2-CPU AMD EPYC VM (32 MiB L3), two threads on 64 MiB went from 33.6 /
+/// 13.3 / 10.9 GB/s (compress 1 / 2 / 4) with ordinary stores to 35.6 / 32.0
+/// / 30.5 with streaming ones (`cargo bench --bench throughput`). A host
+/// whose L3 holds the whole buffer takes ordinary stores faster (an Intel VM
+/// with a 480 MiB L3: 36-44 against 29-32 GB/s at compress 1).
 pub const STREAM_MIN: usize = 16 << 20;
 /// Smallest piece a worker takes.
 const PIECE_MIN: usize = 256 << 10;
@@ -351,12 +353,20 @@ impl Generator {
         // The head runs up to the next granule boundary so every piece after it
         // starts on one.
         let head = (((GRANULE as u64 - offset % GRANULE as u64) % GRANULE as u64) as usize).min(buf.len());
+        let stream = buf.len() >= STREAM_MIN;
         let (first, rest) = buf.split_at_mut(head);
         let model = &self.model;
         self.model.fill(offset, first);
         let base = offset + head as u64;
         pool.install(|| {
-            rest.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| model.fill(base + (i * piece) as u64, chunk));
+            rest.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| {
+                let at = base + (i * piece) as u64;
+                if stream {
+                    model.fill_streaming(at, chunk)
+                } else {
+                    model.fill(at, chunk)
+                }
+            });
         });
         Ok(())
     }

@@ -288,16 +288,52 @@ fn spread(total: u32, n: usize, hi: u32) -> Vec<u32> {
 pub struct Plan {
     /// The blocks, in granule order.
     pub(crate) blocks: Vec<Block>,
+    /// Set when every block has the shape the granule writer's fixed-size
+    /// path takes (see [`Uniform`]).
+    pub(crate) uniform: Option<Uniform>,
 }
+
+/// What the granule writer needs for a plan whose blocks all take the same
+/// fixed-size moves, so that it runs the same instructions for every block
+/// and no branch depends on the plan (a granule picks its plan at random, so
+/// branches that did would be mispredicted): the head is the first gap,
+/// every other gap and every copy is at most [`BLOCK`] bytes, no copy
+/// overlaps its source, and the gaps after the head fit a small buffer.
+///
+/// Such a plan packs its gaps' slots one after another in the random stream
+/// (the head's steps first, drawn into place), so that the lanes draw hardly
+/// more random bytes than the granule keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Uniform {
+    /// Lane steps drawn straight into the head.
+    pub head_steps: u16,
+    /// Random bytes of the gaps after the head, drawn into a buffer after
+    /// the head's steps.
+    pub rest: u16,
+    /// Blocks whose copy ends at least [`BLOCK`] bytes before the granule's
+    /// end, so that both of the block's moves may write a whole [`BLOCK`]
+    /// (all blocks but the last one or two).
+    pub whole: u16,
+    /// Every gap after the head is at most 32 bytes, so one 32-byte move
+    /// writes it.
+    pub short_gaps: bool,
+}
+
+/// Most bytes of the random stream past the head that a [`Uniform`] plan
+/// draws into the writer's buffer.
+pub(crate) const UNIFORM_REST: usize = 3072;
 
 /// One gap and the copy after it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Block {
     /// Offset in the granule's random stream (its lanes' steps, one after
-    /// another) of the gap's slot, whose first `gap` bytes are the gap.
+    /// another) of the gap's slot, whose first `gap` bytes are the gap. In a
+    /// [`Uniform`] plan the slots after the head follow one another;
+    /// otherwise each is aligned to its `width`.
     pub slot: u16,
-    /// The slot's size: 16 or 32 bytes (aligned to its size, so within one
-    /// lane step) for gaps that short, else whole steps.
+    /// The slot's size outside [`Uniform`] plans: 16 or 32 bytes (aligned
+    /// to its size, so within one lane step) for gaps that short, else whole
+    /// steps.
     pub width: u16,
     /// Granule offset of the gap.
     pub start: u16,
@@ -396,7 +432,34 @@ impl Plan {
             at += len;
         }
         assert_eq!(at as usize, GRANULE);
-        Plan { blocks }
+        let uniform = Plan::uniform(&mut blocks);
+        Plan { blocks, uniform }
+    }
+
+    /// Makes `blocks` a [`Uniform`] plan when they have its shape: their
+    /// slots are packed one after another after the head's steps.
+    fn uniform(blocks: &mut [Block]) -> Option<Uniform> {
+        let step = BLOCK as u32;
+        let head = blocks.first()?;
+        let head_steps = u32::from(head.gap).div_ceil(step);
+        let shaped = blocks.len() >= 2
+            && head.start == 0
+            && head_steps >= 1
+            && blocks.iter().all(|b| !b.overlap && usize::from(b.len) <= BLOCK)
+            && blocks[1..].iter().all(|b| usize::from(b.gap) <= BLOCK);
+        let rest: u32 = blocks[1..].iter().map(|b| u32::from(b.gap)).sum();
+        if !shaped || rest as usize > UNIFORM_REST {
+            return None;
+        }
+        let mut slot = head_steps * step;
+        blocks[0].slot = 0;
+        for b in &mut blocks[1..] {
+            b.slot = slot as u16;
+            slot += u32::from(b.gap);
+        }
+        let whole = blocks.iter().filter(|b| usize::from(b.start + b.gap) + BLOCK <= GRANULE).count();
+        let short_gaps = blocks[1..].iter().all(|b| b.gap <= 32);
+        Some(Uniform { head_steps: head_steps as u16, rest: rest as u16, whole: whole as u16, short_gaps })
     }
 
     /// Gap lengths for `layout` before shuffling, the head first. The head

@@ -15,7 +15,7 @@ import dgen
 # tests (tests/c/golden.h; scripts/test-python.sh checks the two agree):
 # config {size 1 GiB, dedup_ratio 2.5, compress_ratio 3.0, dedup_unit 8192,
 # seed 42}, SHA-256 of the first 16 MiB of the stream.
-GOLDEN_SHA256 = "226b91650fc6b497dd6762e6dfe1851ec954276bac7d2bd44a309bb3a30a2e61"
+GOLDEN_SHA256 = "006a36d78160d5a6578a472fe1a77fb64fe229d2ee7186a88fd86764c34bf027"
 GOLDEN = dict(size=1 << 30, dedup_ratio=2.5, compress_ratio=3.0, dedup_unit=8192, seed=42)
 GOLDEN_PREFIX = 16 << 20
 
