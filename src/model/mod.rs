@@ -227,7 +227,7 @@ impl Model {
             generate(&mut state, out);
             return;
         }
-        let plan = &self.plans[(state[0][0] >> 59) as usize % PLANS];
+        let plan = self.plan(&state);
         if let Some(uniform) = plan.uniform {
             uniform_blocks(&mut state, out, plan, uniform, generate);
             return;
@@ -266,6 +266,12 @@ impl Model {
                 copy_short(&mut tail[..len], &head[src..src + len]);
             }
         }
+    }
+
+    /// The plan a granule follows, picked by its lanes' starting state.
+    #[inline(always)]
+    fn plan(&self, state: &LaneState) -> &Plan {
+        &self.plans[(state[0][0] >> 59) as usize % PLANS]
     }
 
     /// Writes granule `g` of content `cid` with the chosen kernel.
@@ -470,7 +476,10 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 /// The random stream past the head of a [`compress::Uniform`] plan, and one
 /// step more for the fixed-size moves that read past the last slot.
 #[repr(C, align(64))]
-struct UniformStream([u8; compress::UNIFORM_REST + 2 * STEP_BYTES]);
+struct UniformStream([u8; compress::UNIFORM_REST + STEP_BYTES]);
+// A stream of at most UNIFORM_REST bytes and one step, rounded up to whole
+// steps, then fits the buffer.
+const _: () = assert!(compress::UNIFORM_REST.is_multiple_of(STEP_BYTES));
 
 /// The blocks of a [`compress::Uniform`] plan that take whole moves: each
 /// gap after the head is `GAP` bytes from its slot, each copy 64 bytes.
@@ -741,7 +750,7 @@ mod tests {
     fn granule_by_definition(m: &Model, cid: u64, g: u64) -> Vec<u8> {
         let mut state = m.lane_state(cid, g);
         let mut stream = vec![0u8; 4 * GRANULE];
-        let plan = &m.plans[(state[0][0] >> 59) as usize % PLANS];
+        let plan = m.plan(&state);
         lanes::generate(&mut state, &mut stream);
         if m.layout.copies == 0 {
             return stream[..GRANULE].to_vec();
