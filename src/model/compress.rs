@@ -314,9 +314,9 @@ pub(crate) struct Uniform {
     /// end, so that both of the block's moves may write a whole [`BLOCK`]
     /// (all blocks but the last one or two).
     pub whole: u16,
-    /// Every gap after the head is at most 32 bytes, so one 32-byte move
-    /// writes it.
-    pub short_gaps: bool,
+    /// The move that writes every gap after the head: 8, 32 or 64 bytes,
+    /// the smallest that holds the longest of them.
+    pub gap_move: u8,
 }
 
 /// Most bytes of the random stream past the head that a [`Uniform`] plan
@@ -458,8 +458,12 @@ impl Plan {
             slot += u32::from(b.gap);
         }
         let whole = blocks.iter().filter(|b| usize::from(b.start + b.gap) + BLOCK <= GRANULE).count();
-        let short_gaps = blocks[1..].iter().all(|b| b.gap <= 32);
-        Some(Uniform { head_steps: head_steps as u16, rest: rest as u16, whole: whole as u16, short_gaps })
+        let gap_move = match blocks[1..].iter().map(|b| b.gap).max().unwrap_or(0) {
+            0..=8 => 8,
+            9..=32 => 32,
+            _ => 64,
+        };
+        Some(Uniform { head_steps: head_steps as u16, rest: rest as u16, whole: whole as u16, gap_move })
     }
 
     /// Gap lengths for `layout` before shuffling, the head first. The head

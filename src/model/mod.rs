@@ -483,29 +483,63 @@ const _: () = assert!(compress::UNIFORM_REST.is_multiple_of(STEP_BYTES));
 
 /// The blocks of a [`compress::Uniform`] plan that take whole moves: each
 /// gap after the head is `GAP` bytes from its slot, each copy 64 bytes.
+/// `step` is called once before each of the first `steps` blocks, and once
+/// more for each step left after the last: it draws the next step of this
+/// granule's stream, a chain of vector operations that then runs beside the
+/// blocks' moves (loads and stores) instead of before them all.
+///
+/// # Safety
+/// `out` points to a granule of `blocks`' plan whose head is drawn, and
+/// `stream` to its stream after the head: drawn, or drawn by `step` ahead
+/// of every slot a block reads. One step per block from the first keeps it
+/// so: before block `j` moves its gap, `j + 1` steps are drawn, and its slot
+/// ends at most `64 * j` bytes in, since each gap before it after the head
+/// is at most one step long and the move reads one step. Nothing else reads
+/// or writes either while this runs, and `step` writes neither `out` nor a
+/// step of the stream already drawn.
 #[inline(always)]
-fn uniform_pass<const GAP: usize>(out: &mut Granule, stream: &[u8], head: usize, blocks: &[compress::Block]) {
-    let (p, s) = (out.as_mut_ptr(), stream.as_ptr());
-    for (j, b) in blocks.iter().enumerate() {
+unsafe fn uniform_pass<const GAP: usize>(
+    out: *mut u8,
+    stream: *const u8,
+    head: usize,
+    blocks: &[compress::Block],
+    steps: usize,
+    mut step: impl FnMut(),
+) {
+    let ahead = steps.min(blocks.len());
+    let block = |j: usize, b: &compress::Block| {
         let (start, src, at) = (usize::from(b.start), usize::from(b.src), usize::from(b.start + b.gap));
         // SAFETY: these blocks end their copy at least 64 bytes before the
         // granule's end (`Plan::uniform`), and `start <= at` and `src < at`
         // (`Plan::new`), so every store and the source's load lie inside the
         // granule; a slot after the head lies within `rest` bytes of the
-        // stream, which holds one step more than those. The head (`j == 0`)
-        // was drawn into place.
+        // stream, which holds one step more than those, all drawn (this
+        // function's contract). The head (`j == 0`) was drawn into place.
         unsafe {
             if j > 0 {
-                let from = s.add(usize::from(b.slot) - head);
-                if GAP == 32 {
+                let from = stream.add(usize::from(b.slot) - head);
+                if GAP == 8 {
+                    let v = std::ptr::read_unaligned(from.cast::<u64>());
+                    std::ptr::write_unaligned(out.add(start).cast::<u64>(), v);
+                } else if GAP == 32 {
                     let v = std::ptr::read_unaligned(from.cast::<[u8; 32]>());
-                    std::ptr::write_unaligned(p.add(start).cast::<[u8; 32]>(), v);
+                    std::ptr::write_unaligned(out.add(start).cast::<[u8; 32]>(), v);
                 } else {
-                    move64(from, p.add(start));
+                    move64(from, out.add(start));
                 }
             }
-            move64(p.add(src), p.add(at));
+            move64(out.add(src), out.add(at));
         }
+    };
+    for (j, b) in blocks[..ahead].iter().enumerate() {
+        step();
+        block(j, b);
+    }
+    for (j, b) in blocks.iter().enumerate().skip(ahead) {
+        block(j, b);
+    }
+    for _ in ahead..steps {
+        step();
     }
 }
 
@@ -547,25 +581,61 @@ fn uniform_blocks(
 ) {
     let head = usize::from(uniform.head_steps) * STEP_BYTES;
     generate(state, &mut out[..head]);
-    let drawn = (usize::from(uniform.rest) + STEP_BYTES).next_multiple_of(STEP_BYTES);
     let mut buf = std::mem::MaybeUninit::<UniformStream>::uninit();
+    let drawn = uniform_stream_bytes(uniform);
     // SAFETY: `drawn` is at most the buffer's size (`Plan::uniform` keeps
-    // `rest` within UNIFORM_REST); its bytes are zeroed before the slice over
-    // them is made, so the slice covers initialized memory only.
-    let stream = unsafe {
+    // `rest` within UNIFORM_REST); the slice over them is made once they are
+    // zeroed, so it covers initialized memory only, and it ends before
+    // `uniform_rest` reads the stream through the pointer.
+    unsafe {
         let p = buf.as_mut_ptr().cast::<u8>();
         std::ptr::write_bytes(p, 0, drawn);
-        std::slice::from_raw_parts_mut(p, drawn)
-    };
-    generate(state, stream);
+        generate(state, std::slice::from_raw_parts_mut(p, drawn));
+        uniform_rest(out, p, plan, uniform, 0, || {});
+    }
+}
+
+/// Bytes of a [`compress::Uniform`] plan's stream after its head, drawn
+/// whole: its gaps' slots and a step more for the moves that read past the
+/// last.
+#[inline(always)]
+fn uniform_stream_bytes(uniform: compress::Uniform) -> usize {
+    (usize::from(uniform.rest) + STEP_BYTES).next_multiple_of(STEP_BYTES)
+}
+
+/// Writes every block of a [`compress::Uniform`] granule whose head is
+/// drawn: [`uniform_pass`] with `steps` calls of `step` among its moves, then
+/// the last blocks exactly.
+///
+/// # Safety
+/// `stream` points to [`uniform_stream_bytes`] bytes: drawn, or drawn by
+/// `step` as [`uniform_pass`] requires.
+#[inline(always)]
+unsafe fn uniform_rest(
+    out: &mut Granule,
+    stream: *const u8,
+    plan: &Plan,
+    uniform: compress::Uniform,
+    steps: usize,
+    step: impl FnMut(),
+) {
+    let head = usize::from(uniform.head_steps) * STEP_BYTES;
     let (whole, tail) = plan.blocks.split_at(usize::from(uniform.whole));
+    let p = out.as_mut_ptr();
     // Every plan of a model has the same gaps in other orders, so this branch
     // goes the same way for all its granules.
-    if uniform.short_gaps {
-        uniform_pass::<32>(out, stream, head, whole);
-    } else {
-        uniform_pass::<64>(out, stream, head, whole);
+    // SAFETY: the head is drawn, the stream as this function's contract
+    // says; `out` is borrowed whole here, so nothing else touches it.
+    unsafe {
+        match uniform.gap_move {
+            8 => uniform_pass::<8>(p, stream, head, whole, steps, step),
+            32 => uniform_pass::<32>(p, stream, head, whole, steps, step),
+            _ => uniform_pass::<64>(p, stream, head, whole, steps, step),
+        }
     }
+    // SAFETY: every step is drawn now (the pass made the calls left), so the
+    // stream's bytes are initialized.
+    let stream = unsafe { std::slice::from_raw_parts(stream, uniform_stream_bytes(uniform)) };
     for b in tail {
         let (start, gap, src, len) = (usize::from(b.start), usize::from(b.gap), usize::from(b.src), usize::from(b.len));
         let from = usize::from(b.slot).saturating_sub(head);
@@ -574,6 +644,39 @@ fn uniform_blocks(
         }
         let (done, copy) = out.split_at_mut(start + gap);
         copy_short(&mut copy[..len], &done[src..src + len]);
+    }
+}
+
+/// [`uniform_blocks`] with AVX-512: the lanes stay in registers, and the
+/// stream after the head is drawn a step before each block instead of all
+/// before the first, so that the vector units draw it while the blocks'
+/// moves wait on the load and store ports.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX2; `plan` is `uniform`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+unsafe fn uniform_avx512(state: &LaneState, out: &mut Granule, plan: &Plan, uniform: compress::Uniform) {
+    use std::arch::x86_64::_mm512_storeu_si512;
+    // SAFETY (every intrinsic call in this function): its features are this
+    // function's contract; each store is argued where it is made.
+    unsafe {
+        let mut lanes = lanes::Lanes512::load(state);
+        let p = out.as_mut_ptr();
+        for k in 0..usize::from(uniform.head_steps) {
+            // The head's steps lie within the granule (`Plan::uniform`:
+            // `head_steps` steps of the head's length, at most MAX_GAP).
+            _mm512_storeu_si512(p.add(k * STEP_BYTES).cast(), lanes.step());
+        }
+        let mut buf = std::mem::MaybeUninit::<UniformStream>::uninit();
+        let sp = buf.as_mut_ptr().cast::<u8>();
+        let steps = uniform_stream_bytes(uniform) / STEP_BYTES;
+        let mut to = sp;
+        // `steps` steps fill `uniform_stream_bytes` bytes, within the buffer.
+        uniform_rest(out, sp, plan, uniform, steps, || {
+            _mm512_storeu_si512(to.cast(), lanes.step());
+            to = to.add(STEP_BYTES);
+        });
     }
 }
 
@@ -728,6 +831,15 @@ unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2")]
 unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
+    if m.uniform && m.layout.copies > 0 {
+        let state = m.lane_state(cid, g);
+        let plan = m.plan(&state);
+        if let Some(uniform) = plan.uniform {
+            // SAFETY: this function's contract covers `uniform_avx512`'s
+            // features, and `plan` is `uniform`.
+            return unsafe { uniform_avx512(&state, out, plan, uniform) };
+        }
+    }
     // SAFETY (both closures): this function's contract covers the lane
     // generator's (AVX-512F) and the gap writer's (AVX-512F, AVX2).
     m.granule_body(
@@ -772,6 +884,7 @@ mod tests {
     #[test]
     fn every_writer_gives_the_granules_the_plans_define() {
         let mut uniform = 0;
+        let mut gap_moves = std::collections::BTreeSet::new();
         for c in crate::Compressor::ALL {
             for ratio in [1.0, 1.001, 1.3, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0, 12.0, 17.3, 31.9] {
                 let cfg = crate::Config { compress_ratio: ratio, compressor: c, ..crate::Config::default() };
@@ -780,6 +893,7 @@ mod tests {
                 }
                 let base = Model::new(&cfg, 77);
                 uniform += base.plans.iter().filter(|p| p.uniform.is_some()).count();
+                gap_moves.extend(base.plans.iter().filter_map(|p| p.uniform.map(|u| u.gap_move)));
                 for k in Kernel::available() {
                     let m = base.clone().with_kernel(k);
                     let mut out = [0u8; GRANULE];
@@ -795,6 +909,7 @@ mod tests {
             }
         }
         assert!(uniform > 0, "some plans take the uniform writer");
+        assert_eq!(gap_moves.into_iter().collect::<Vec<_>>(), [8, 32, 64], "every gap move is tested");
     }
 
     #[test]
