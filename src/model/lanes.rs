@@ -66,44 +66,86 @@ pub unsafe fn generate_avx512(state: &mut LaneState, out: &mut [u8]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 pub unsafe fn generate_avx2(state: &mut LaneState, out: &mut [u8]) {
-    use std::arch::x86_64::*;
-    #[inline(always)]
-    fn rotl<const L: i32, const R: i32>(x: __m256i) -> __m256i {
-        // SAFETY: plain register arithmetic; only reached from the AVX2 function.
-        unsafe { _mm256_or_si256(_mm256_slli_epi64::<L>(x), _mm256_srli_epi64::<R>(x)) }
-    }
-    // SAFETY (whole block): every load and store is unaligned and covers 32
-    // in-bounds bytes: halves of a [u64; 8] state word or of a 64-byte chunk.
-    // AVX2 is enabled by the caller's contract.
+    // SAFETY (whole block): AVX2 is this function's contract; each step is
+    // stored as two unaligned 32-byte halves of a 64-byte chunk of `out`.
     unsafe {
-        let ld = |p: *const u64| _mm256_loadu_si256(p as *const __m256i);
-        let mut s = [[_mm256_setzero_si256(); 2]; 4];
-        for w in 0..4 {
-            s[w] = [ld(state[w].as_ptr()), ld(state[w].as_ptr().add(4))];
-        }
+        let mut lanes = Lanes256::load(state);
         for chunk in out.chunks_exact_mut(STEP_BYTES) {
-            // Half `h` of every state word: the four words are indexed together.
-            #[allow(clippy::needless_range_loop)]
-            for h in 0..2 {
-                let (s0, s1, s2, s3) = (s[0][h], s[1][h], s[2][h], s[3][h]);
-                let r = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(s0, s3)), s0);
-                let t = _mm256_slli_epi64::<17>(s1);
-                let s2 = _mm256_xor_si256(s2, s0);
-                let s3 = _mm256_xor_si256(s3, s1);
-                let s1 = _mm256_xor_si256(s1, s2);
-                let s0 = _mm256_xor_si256(s0, s3);
-                let s2 = _mm256_xor_si256(s2, t);
-                let s3 = rotl::<45, 19>(s3);
-                s[0][h] = s0;
-                s[1][h] = s1;
-                s[2][h] = s2;
-                s[3][h] = s3;
-                _mm256_storeu_si256(chunk.as_mut_ptr().add(h * 32) as *mut __m256i, r);
+            lanes.step_to(chunk.as_mut_ptr());
+        }
+        lanes.store(state);
+    }
+}
+
+/// The lanes held in AVX2 registers (two per state word: lanes 0-3 and
+/// 4-7), drawn one step at a time.
+#[cfg(target_arch = "x86_64")]
+pub struct Lanes256 {
+    s: [[std::arch::x86_64::__m256i; 2]; 4],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes256 {
+    /// The lanes at `state`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn load(state: &LaneState) -> Lanes256 {
+        use std::arch::x86_64::*;
+        // SAFETY: each load reads 32 bytes, half of a [u64; 8] state word.
+        let ld = |w: &[u64; LANES], h: usize| unsafe { _mm256_loadu_si256(w.as_ptr().add(4 * h).cast()) };
+        Lanes256 { s: std::array::from_fn(|w| [ld(&state[w], 0), ld(&state[w], 1)]) }
+    }
+
+    /// Writes the lanes back to `state`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn store(&self, state: &mut LaneState) {
+        use std::arch::x86_64::_mm256_storeu_si256;
+        for (w, v) in state.iter_mut().zip(self.s) {
+            // SAFETY: each store writes 32 bytes, half of a [u64; 8] state
+            // word.
+            unsafe {
+                _mm256_storeu_si256(w.as_mut_ptr().cast(), v[0]);
+                _mm256_storeu_si256(w.as_mut_ptr().add(4).cast(), v[1]);
             }
         }
-        for w in 0..4 {
-            _mm256_storeu_si256(state[w].as_mut_ptr() as *mut __m256i, s[w][0]);
-            _mm256_storeu_si256(state[w].as_mut_ptr().add(4) as *mut __m256i, s[w][1]);
+    }
+
+    /// Draws one step of every lane into the 64 bytes at `dst`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, and `dst..dst + 64` must be writable.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn step_to(&mut self, dst: *mut u8) {
+        use std::arch::x86_64::*;
+        #[inline(always)]
+        fn rotl<const L: i32, const R: i32>(x: __m256i) -> __m256i {
+            // SAFETY: plain register arithmetic; only reached from the AVX2
+            // function.
+            unsafe { _mm256_or_si256(_mm256_slli_epi64::<L>(x), _mm256_srli_epi64::<R>(x)) }
+        }
+        // Half `h` of every state word: the four words are indexed together.
+        #[allow(clippy::needless_range_loop)]
+        for h in 0..2 {
+            let [s0, s1, s2, s3] = [self.s[0][h], self.s[1][h], self.s[2][h], self.s[3][h]];
+            let r = _mm256_add_epi64(rotl::<23, 41>(_mm256_add_epi64(s0, s3)), s0);
+            let t = _mm256_slli_epi64::<17>(s1);
+            let s2 = _mm256_xor_si256(s2, s0);
+            let s3 = _mm256_xor_si256(s3, s1);
+            let s1 = _mm256_xor_si256(s1, s2);
+            let s0 = _mm256_xor_si256(s0, s3);
+            let s2 = _mm256_xor_si256(s2, t);
+            let s3 = rotl::<45, 19>(s3);
+            [self.s[0][h], self.s[1][h], self.s[2][h], self.s[3][h]] = [s0, s1, s2, s3];
+            // SAFETY: half `h` of the 64 bytes the caller gives.
+            unsafe { _mm256_storeu_si256(dst.add(h * 32).cast(), r) };
         }
     }
 }
