@@ -34,10 +34,10 @@ const ROUNDS: u32 = 25;
 
 /// Best GB/s of each of `cases`, which handle `bytes` per call: [`ROUNDS`]
 /// rounds that together last about `budget` per case, the cases taking
-/// their rounds in turn. On a shared machine a neighbour's busy spell (which
-/// here slowed the load- and store-bound compressible granules more than the
-/// all-random ones, for seconds at a time) then falls on every case alike,
-/// and the best round of each is one where none was slowed.
+/// their rounds in turn. Busy spells of a few seconds on a shared virtual
+/// machine (which slowed the load- and store-bound compressible granules
+/// more than the all-random ones) then fall on every case alike, and each
+/// case's best round is one they spared.
 fn best_rates(bytes: usize, budget: Duration, cases: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     for f in cases.iter_mut() {
         f();
