@@ -268,6 +268,18 @@ impl Model {
         }
     }
 
+    /// For a granule that the vector kernels write with
+    /// [`uniform_stepped`]: its lanes' starting state and its uniform plan.
+    #[inline(always)]
+    fn uniform_plan(&self, cid: u64, g: u64) -> Option<(LaneState, &Plan, compress::Uniform)> {
+        if !self.uniform || self.layout.copies == 0 {
+            return None;
+        }
+        let state = self.lane_state(cid, g);
+        let plan = self.plan(&state);
+        plan.uniform.map(|u| (state, plan, u))
+    }
+
     /// The plan a granule follows, picked by its lanes' starting state.
     #[inline(always)]
     fn plan(&self, state: &LaneState) -> &Plan {
@@ -817,17 +829,12 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if m.uniform && m.layout.copies > 0 {
-        let state = m.lane_state(cid, g);
-        let plan = m.plan(&state);
-        if let Some(uniform) = plan.uniform {
-            // SAFETY: this function's contract covers the lanes' AVX2; each
-            // step writes the 64 bytes at the pointer given, and `plan` is
-            // `uniform`.
-            unsafe {
-                let mut lanes = lanes::Lanes256::load(&state);
-                return uniform_stepped(out, plan, uniform, |dst| lanes.step_to(dst));
-            }
+    if let Some((state, plan, uniform)) = m.uniform_plan(cid, g) {
+        // SAFETY: this function's contract covers the lanes' AVX2; each step
+        // writes the 64 bytes at the pointer given, and `plan` is `uniform`.
+        unsafe {
+            let mut lanes = lanes::Lanes256::load(&state);
+            return uniform_stepped(out, plan, uniform, |dst| lanes.step_to(dst));
         }
     }
     // SAFETY (both closures): this function's contract, AVX2, is the lane
@@ -848,18 +855,14 @@ unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2")]
 unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if m.uniform && m.layout.copies > 0 {
-        let state = m.lane_state(cid, g);
-        let plan = m.plan(&state);
-        if let Some(uniform) = plan.uniform {
-            // SAFETY: this function's contract covers the lanes' AVX-512F;
-            // each step is one 64-byte store at the pointer given, and
-            // `plan` is `uniform`.
-            unsafe {
-                let mut lanes = lanes::Lanes512::load(&state);
-                let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), lanes.step());
-                return uniform_stepped(out, plan, uniform, step_to);
-            }
+    if let Some((state, plan, uniform)) = m.uniform_plan(cid, g) {
+        // SAFETY: this function's contract covers the lanes' AVX-512F; each
+        // step is one 64-byte store at the pointer given, and `plan` is
+        // `uniform`.
+        unsafe {
+            let mut lanes = lanes::Lanes512::load(&state);
+            let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), lanes.step());
+            return uniform_stepped(out, plan, uniform, step_to);
         }
     }
     // SAFETY (both closures): this function's contract covers the lane
