@@ -64,7 +64,21 @@ fn print_compression_table() {
             }
             println!();
         }
-        println!("{:>15} random {}, {} copies of up to {}", "", layout.random, layout.copies, layout.max_len);
+        // What the default layout is solved for: the geometric mean of
+        // zstd-1 and lz4, and how far apart the two lie.
+        print!("{:>8} {t:>6.2}", "geo");
+        let mut spread = String::new();
+        for &chunk in &chunks {
+            let (z, l) = (compress_ratio(Codec::Zstd1, &data, chunk), compress_ratio(Codec::Lz4, &data, chunk));
+            print!(" {:>+7.1}", 100.0 * ((z * l).sqrt() / t - 1.0));
+            spread += &format!(" {:>7.2}", z / l);
+        }
+        println!("  zstd-1/lz4{spread}");
+        let bits = g.model().skew().map_or(8.0, |s| s.bits());
+        println!(
+            "{:>15} random {}, {} copies of up to {}, {bits:.2} bits a byte",
+            "", layout.random, layout.copies, layout.max_len
+        );
     }
 }
 
@@ -77,7 +91,15 @@ fn print_compression_table() {
 fn fit_costs() {
     let compressor: dgen::Compressor =
         std::env::var("COMPRESSOR").ok().map(|s| s.parse().unwrap()).unwrap_or(dgen::Compressor::Zstd);
-    let codec = Codec::for_compressor(compressor.name()).expect("a named compressor");
+    // The default layout is fitted per family: CODEC=zstd-1 or CODEC=lz4.
+    let codec = std::env::var("CODEC")
+        .ok()
+        .map(|c| Codec::from_name(&c).expect("codec name"))
+        .or_else(|| Codec::for_compressor(compressor.name()))
+        .expect("a named compressor, or CODEC");
+    // Formats that entropy-code literals pay for a random byte by its
+    // entropy (src/model/skew.rs): the fitted literal cost is per 8 bits.
+    let entropy_coded = matches!(codec, Codec::Zstd1 | Codec::Zstd3 | Codec::Gzip1 | Codec::Gzip6);
     let targets = env_list("TARGETS", &[1.1, 1.3, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0]);
     let chunks = env_list("CHUNKS", &[16384usize, 131072]);
     for chunk in chunks {
@@ -90,9 +112,10 @@ fn fit_costs() {
                 dgen::Config { size: 4 << 20, compress_ratio: t, compressor, seed: Some(9), ..Default::default() };
             let Ok(g) = dgen::Generator::new(cfg.clone()) else { continue };
             let l = g.model().layout();
+            let bits = if entropy_coded { g.model().skew().map_or(8.0, |s| s.bits()) } else { 8.0 };
             let data = generate(cfg);
             let out = 4096.0 / compress_ratio(codec, &data, chunk);
-            let x = [f64::from(l.random), f64::from(l.copies), 1.0];
+            let x = [f64::from(l.random) * bits / 8.0, f64::from(l.copies), 1.0];
             for i in 0..3 {
                 for j in 0..3 {
                     ata[i][j] += x[i] * x[j];
@@ -119,7 +142,22 @@ fn fit_costs() {
                 }
             }
         }
-        let fit: Vec<f64> = (0..3).map(|i| v[i] / m[i][i]).collect();
+        let mut fit: Vec<f64> = (0..3).map(|i| v[i] / m[i][i]).collect();
+        // LITERAL=1.0 fixes the literal cost and fits the other two: the
+        // layouts of a range of targets vary random bytes and copies
+        // together, so a free three-way fit can trade one for the other.
+        if let Some(lit) = std::env::var("LITERAL").ok().and_then(|s| s.parse::<f64>().ok()) {
+            let (mut sxx, mut sx, mut sxy, mut sy, k) = (0.0, 0.0, 0.0, 0.0, rows.len() as f64);
+            for (_, x, out) in &rows {
+                let y = out - lit * x[0];
+                sxx += x[1] * x[1];
+                sx += x[1];
+                sxy += x[1] * y;
+                sy += y;
+            }
+            let copy = (k * sxy - sx * sy) / (k * sxx - sx * sx);
+            fit = vec![lit, copy, (sy - copy * sx) / k];
+        }
         println!(
             "{} chunk {}K: literal {:.4} copy {:.3} granule {:.2}",
             codec.name(),

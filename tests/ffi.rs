@@ -9,7 +9,7 @@ use std::ptr::{null, null_mut};
 use dgen::ffi::*;
 use sha2::{Digest, Sha256};
 
-const GOLDEN_16MIB: &str = "006a36d78160d5a6578a472fe1a77fb64fe229d2ee7186a88fd86764c34bf027";
+const GOLDEN_16MIB: &str = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207";
 
 fn last_error() -> String {
     // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.

@@ -63,40 +63,21 @@ fn sized_streams_hit_the_dedup_ratio_over_their_whole_length() {
     }
 }
 
-/// What the default layout (`Compressor::Auto`) holds, in % off the target,
-/// on chunks of 16 KiB and more (twice the band on 4 and 8 KiB chunks).
-///
-/// Every copy is at most 64 bytes and at most 1 KiB back, so every format
-/// finds and encodes each copy whole. What a copy costs still differs by
-/// format: about 2 bytes in the entropy-coded ones (zstd, deflate, brotli,
-/// LZMA), 4 in the byte-aligned ones (lz4, snappy, LZO), and LZJB spends 9
-/// bits on every literal. The layout is calibrated between them, so the
-/// spread grows with the number of copies, that is with the ratio: within
-/// the tightest bands up to 2:1, then entropy coders above the target and
-/// byte-aligned formats below it. A named compressor hits its own target.
+/// How far any codec may land from the target with the default layout
+/// (`Compressor::Auto`), in % at any chunk size: a guard against a layout
+/// that one family stops finding. The default layout is solved for the
+/// geometric mean of zstd-1 and lz4, and its skewed bytes let entropy coders
+/// (zstd, deflate, brotli, LZMA) gain more than byte-aligned formats (lz4,
+/// snappy, LZO, LZJB), as they do on real data; the tighter promises are
+/// asserted in `default_layout_meets_the_geometric_mean_and_spreads_families`.
 fn auto_band(codec: Codec, target: f64) -> (f64, f64) {
     use Codec::*;
-    let entropy = matches!(codec, Zstd1 | Zstd3 | Gzip1 | Gzip6 | Brotli5);
-    let bytes = matches!(codec, Lz4 | Lz4Hc | Snappy);
-    if codec == Lzjb {
-        return if target <= 4.0 { (-15.0, 3.0) } else { (-30.0, 6.0) };
-    }
-    if target <= 2.0 {
-        return if matches!(codec, Zstd1 | Zstd3 | Lz4 | Gzip6) { (-3.0, 3.0) } else { (-6.0, 6.0) };
-    }
-    if target <= 4.0 {
-        return match () {
-            _ if entropy => (-3.0, 7.0),
-            _ if bytes => (-8.0, 3.0),
-            _ if codec == Lzma2 => (-3.0, 9.0),
-            _ => (-10.0, 3.0), // LZO
-        };
-    }
+    let bytes = matches!(codec, Lz4 | Lz4Hc | Snappy | Lzo | Lzjb);
     match () {
-        _ if entropy => (-6.0, 18.0),
-        _ if bytes => (-15.0, 6.0),
-        _ if codec == Lzma2 => (-6.0, 27.0),
-        _ => (-16.0, 6.0), // LZO
+        // No compressor below 0.75 x the target up to 4:1.
+        _ if bytes && target <= 4.0 => (-25.0, 3.0),
+        _ if bytes => (-30.0, 3.0),
+        _ => (-5.0, 50.0),
     }
 }
 
@@ -109,9 +90,11 @@ fn measure(data: &[u8], codec: Codec, target: f64, label: &str) -> Vec<(usize, f
     cells
 }
 
+/// Checks `cells` against `band` at 16 KiB and more, and against
+/// [`small_band`] below.
 fn check_band(label: &str, codec: Codec, target: f64, cells: &[(usize, f64)], band: (f64, f64)) {
     for &(chunk, err) in cells {
-        let (lo, hi) = if chunk < 16 << 10 { (2.0 * band.0, 2.0 * band.1) } else { band };
+        let (lo, hi) = if chunk < 16 << 10 { small_band(codec, target, chunk, band) } else { band };
         assert!(
             (lo..=hi).contains(&err),
             "{label} {} target {target} chunk {} KiB: {err:+.2}% off, allowed {lo}%..{hi}%",
@@ -119,6 +102,21 @@ fn check_band(label: &str, codec: Codec, target: f64, cells: &[(usize, f64)], ba
             chunk >> 10
         );
     }
+}
+
+/// The band at a chunk of 4 or 8 KiB for a band of `band` at 16 KiB and
+/// more: twice as wide, and for the entropy-coded formats wider below by
+/// the tables that code their skewed literals and their sequences. zstd and
+/// deflate write them in every chunk (about 64 bytes), so at 4 KiB and 8:1,
+/// where a chunk compresses to 512 bytes, they take 12% of the output that
+/// 1 MiB chunks share out to nothing; the doubled band holds the first 4%.
+fn small_band(codec: Codec, target: f64, chunk: usize, band: (f64, f64)) -> (f64, f64) {
+    use Codec::*;
+    let table = if matches!(codec, Zstd1 | Zstd3 | Gzip1 | Gzip6) { 64.0 * 100.0 * target / chunk as f64 } else { 0.0 };
+    if band.1 - band.0 > 20.0 {
+        return (band.0 - table, band.1);
+    }
+    (2.0 * band.0 - (table - 4.0).max(0.0), 2.0 * band.1)
 }
 
 #[test]
@@ -130,6 +128,35 @@ fn default_layout_lands_every_compressor_near_the_target() {
         for codec in Codec::ALL {
             let cells = measure(&data, codec, target, "auto");
             check_band("auto", codec, target, &cells, auto_band(codec, target));
+        }
+    }
+}
+
+/// The default layout's promises: the geometric mean of zstd-1 and lz4 hits
+/// the target within 3% at chunks of 16 KiB to 1 MiB, and zstd-1 compresses
+/// 1.15 to 1.6 times as much as lz4 from 2:1 on, the spread real data shows
+/// between the two families (the README's real-data table).
+#[test]
+fn default_layout_meets_the_geometric_mean_and_spreads_families() {
+    for &target in &TARGETS {
+        let data = generate(cfg(8 * MIB, 1.0, target, 4096, 22));
+        for chunk in CHUNKS.into_iter().filter(|&c| c >= 16 << 10) {
+            let (z, l) = (compress_ratio(Codec::Zstd1, &data, chunk), compress_ratio(Codec::Lz4, &data, chunk));
+            println!(
+                "auto {target:5.2} chunk {:4}K: geometric mean {:.3}, zstd-1/lz4 {:.3}",
+                chunk >> 10,
+                (z * l).sqrt(),
+                z / l
+            );
+            assert_within(
+                &format!("geometric mean of zstd-1 and lz4 at {target}, chunk {chunk}"),
+                (z * l).sqrt(),
+                target,
+                0.03,
+            );
+            if target >= 2.0 {
+                assert!((1.15..=1.6).contains(&(z / l)), "zstd-1/lz4 at {target}, chunk {chunk}: {:.3}", z / l);
+            }
         }
     }
 }

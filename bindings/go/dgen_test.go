@@ -26,7 +26,7 @@ var _ interface {
 
 // The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
-const golden16MiB = "006a36d78160d5a6578a472fe1a77fb64fe229d2ee7186a88fd86764c34bf027"
+const golden16MiB = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207"
 
 var goldenConfig = dgen.Config{
 	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: dgen.SeedOf(42),

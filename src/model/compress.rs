@@ -82,7 +82,51 @@ pub struct Costs {
     /// while the head can hold every random byte (snappy spends a byte on
     /// every run of literals, however short).
     pub short_gaps: bool,
+    /// The format entropy-codes its literals (zstd, deflate): a random byte
+    /// costs `literal` x its entropy / 8 bits ([`super::skew`]) instead of
+    /// `literal`.
+    pub entropy_coded: bool,
+    /// The layout is solved for the geometric mean of this format's output
+    /// and `with`'s (the default layout: zstd-1 and lz4, the two families
+    /// that differ in how they pay for literals and copies).
+    pub with: Option<&'static Costs>,
 }
+
+/// zstd-1's costs on the default layout (copies of at most 64 bytes at
+/// most 1023 bytes back), fitted with `COMPRESSOR=auto CODEC=zstd-1 cargo
+/// test --release --test calibrate fit -- --ignored --nocapture`.
+const AUTO_ZSTD: Costs = Costs {
+    literal: 1.0,
+    copy: 1.1,
+    per_len: 0.0,
+    long_run: 0.0,
+    run: 0.0,
+    granule: 55.0,
+    max_copy: AUTO_COPY,
+    max_distance: NEAR,
+    max_ratio: crate::config::MAX_COMPRESS_RATIO,
+    short_gaps: true,
+    entropy_coded: true,
+    with: None,
+};
+
+/// lz4's costs on the default layout, fitted as [`AUTO_ZSTD`]'s: a copy of
+/// more than 18 bytes takes a length byte beside its token and offset, and
+/// a run of [`LONG_RUN`] literals or more another.
+const AUTO_LZ4: Costs = Costs {
+    literal: 1.0,
+    copy: 3.25,
+    per_len: 0.0,
+    long_run: 0.0,
+    run: 0.0,
+    granule: 50.0,
+    max_copy: AUTO_COPY,
+    max_distance: NEAR,
+    max_ratio: crate::config::MAX_COMPRESS_RATIO,
+    short_gaps: true,
+    entropy_coded: false,
+    with: Some(&AUTO_ZSTD),
+};
 
 impl Costs {
     /// The figures the layout for `compressor` is solved with.
@@ -100,24 +144,39 @@ impl Costs {
             max_distance,
             max_ratio: crate::config::MAX_COMPRESS_RATIO,
             short_gaps: true,
+            entropy_coded: false,
+            with: None,
         };
         let near = |literal, copy, run, granule, max_copy| costs(literal, copy, run, granule, max_copy, NEAR);
         let far =
             |literal, copy, run, granule, max_copy| costs(literal, copy, run, granule, max_copy, GRANULE as u32 - 1);
         match compressor {
-            // Between the entropy-coded formats (zstd, deflate, brotli, LZMA:
-            // about 2 bytes a copy) and the byte-aligned ones (lz4, snappy,
-            // LZO: about 4, and 5 after a long run of literals).
-            Compressor::Auto => Costs { long_run: 0.7, ..near(1.0, 3.05, 0.0, 0.0, AUTO_COPY) },
-            Compressor::Zstd => far(1.0, 3.0, 0.0, 11.0, 1024),
+            // The geometric mean of an entropy-coded format (zstd, deflate,
+            // brotli, LZMA: about 2 bytes a copy, literals at their
+            // entropy) and a byte-aligned one (lz4, snappy, LZO: about 4,
+            // and 5 after a long run of literals, a byte per literal).
+            Compressor::Auto => AUTO_LZ4,
+            Compressor::Zstd => Costs { entropy_coded: true, ..far(1.0, 5.8, 0.0, 7.0, 1024) },
             Compressor::Lz4 => Costs { per_len: 1.0 / 255.0, ..far(1.0, 3.0, 0.0, 15.0, 1024) },
-            Compressor::Gzip => far(1.01, 2.9, 0.0, 19.0, 258),
+            Compressor::Gzip => Costs { entropy_coded: true, ..far(1.01, -1.5, 0.0, 82.0, 258) },
             Compressor::Snappy => Costs { short_gaps: false, ..near(1.025, 3.0, 1.0, 1.0, 64) },
             Compressor::Lzo => Costs { per_len: 1.0 / 255.0, ..far(1.023, 4.0, 0.5, 6.0, 1024) },
             // Past 16:1 LZJB's 1024-slot table loses more copies than the
             // figures foresee, whatever the chunk size.
             Compressor::Lzjb => Costs { max_ratio: 16.0, ..near(1.125, 2.125, 0.0, 14.0, 66) },
         }
+    }
+
+    /// Output bytes of a granule of `copies` copies and `runs` runs of
+    /// literals (`long` of them [`LONG_RUN`] or longer) whose literals hold
+    /// `bits` of entropy a byte, as `(a, b)`: `a + b` x random bytes.
+    fn output(&self, bits: f64, copies: f64, runs: f64, long: f64) -> (f64, f64) {
+        let g = GRANULE as f64;
+        let literal = if self.entropy_coded { self.literal * bits / 8.0 } else { self.literal };
+        (
+            self.copy * copies + self.run * runs + self.long_run * long + self.per_len * g + self.granule,
+            literal - self.per_len,
+        )
     }
 
     /// The highest ratio a layout solved with these figures reaches (to a
@@ -192,19 +251,25 @@ impl Layout {
         }
         let g = GRANULE as f64;
         let target = g / ratio;
+        let bits = super::skew::Skew::for_ratio(ratio).map_or(8.0, |s| s.bits());
+        let runs_matter = |c: &Costs| c.run != 0.0 || c.long_run != 0.0;
         for n in 1..=MAX_COPIES as u32 {
             let nf = f64::from(n);
             let (mut runs, mut long) = (0.0, 0.0);
             let mut found = None;
             for _ in 0..3 {
-                let random = ((target
-                    - costs.copy * nf
-                    - costs.run * runs
-                    - costs.long_run * long
-                    - costs.per_len * g
-                    - costs.granule)
-                    / (costs.literal - costs.per_len))
-                    .round();
+                // Output bytes as a + b x random bytes, for each format.
+                let (a, b) = costs.output(bits, nf, runs, long);
+                let random = match costs.with {
+                    None => (target - a) / b,
+                    Some(other) => {
+                        // (a + b r)(c + d r) = target^2, the larger root.
+                        let (c, d) = other.output(bits, nf, runs, long);
+                        let (qa, qb, qc) = (b * d, a * d + b * c, a * c - target * target);
+                        (-qb + (qb * qb - 4.0 * qa * qc).max(0.0).sqrt()) / (2.0 * qa)
+                    }
+                }
+                .round();
                 if random < f64::from(MIN_RANDOM_BYTES) {
                     return None;
                 }
@@ -225,7 +290,7 @@ impl Layout {
                     short_gaps: costs.short_gaps,
                 };
                 found = Some(layout);
-                if costs.run == 0.0 && costs.long_run == 0.0 {
+                if !runs_matter(costs) && !costs.with.is_some_and(runs_matter) {
                     break;
                 }
                 // Literal runs are counted on the gaps of the layout found

@@ -124,6 +124,24 @@ impl Lanes256 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub unsafe fn step_to(&mut self, dst: *mut u8) {
+        use std::arch::x86_64::_mm256_storeu_si256;
+        // SAFETY: AVX2 is the caller's contract.
+        let step = unsafe { self.step() };
+        for (h, r) in step.into_iter().enumerate() {
+            // SAFETY: half `h` of the 64 bytes the caller gives; AVX2 is the
+            // caller's contract.
+            unsafe { _mm256_storeu_si256(dst.add(h * 32).cast(), r) };
+        }
+    }
+
+    /// The next step of every lane: words 0-3 of lanes 0-3, then of lanes
+    /// 4-7.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn step(&mut self) -> [std::arch::x86_64::__m256i; 2] {
         use std::arch::x86_64::*;
         #[inline(always)]
         fn rotl<const L: i32, const R: i32>(x: __m256i) -> __m256i {
@@ -131,6 +149,7 @@ impl Lanes256 {
             // function.
             unsafe { _mm256_or_si256(_mm256_slli_epi64::<L>(x), _mm256_srli_epi64::<R>(x)) }
         }
+        let mut out = [_mm256_setzero_si256(); 2];
         // Half `h` of every state word: the four words are indexed together.
         #[allow(clippy::needless_range_loop)]
         for h in 0..2 {
@@ -144,9 +163,9 @@ impl Lanes256 {
             let s2 = _mm256_xor_si256(s2, t);
             let s3 = rotl::<45, 19>(s3);
             [self.s[0][h], self.s[1][h], self.s[2][h], self.s[3][h]] = [s0, s1, s2, s3];
-            // SAFETY: half `h` of the 64 bytes the caller gives.
-            unsafe { _mm256_storeu_si256(dst.add(h * 32).cast(), r) };
+            out[h] = r;
         }
+        out
     }
 }
 

@@ -10,11 +10,13 @@ pub mod compress;
 pub mod dedup;
 pub mod hash;
 pub mod lanes;
+pub mod skew;
 
 use compress::{Layout, Plan};
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
 use lanes::{LaneState, LANES, STEP_BYTES};
+use skew::Skew;
 
 /// Bytes in a granule, the unit of content.
 pub const GRANULE: usize = 4096;
@@ -50,7 +52,8 @@ pub enum Kernel {
     Portable,
     /// x86-64 with AVX2.
     Avx2,
-    /// x86-64 with AVX-512 F/VL/DQ (native 64-bit rotates and multiplies).
+    /// x86-64 with AVX-512 F/VL/DQ/BW (native 64-bit rotates and
+    /// multiplies, byte shuffles of whole registers).
     Avx512,
 }
 
@@ -66,6 +69,7 @@ impl Kernel {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512vl")
                     && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
                     && std::arch::is_x86_feature_detected!("avx2")
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -108,6 +112,9 @@ pub struct Model {
     plans: Vec<Plan>,
     /// Every plan is [`compress::Uniform`].
     uniform: bool,
+    /// The byte map of the random stream of a granule with copies; `None`
+    /// when granules are all random (compress 1), whose bytes stay uniform.
+    skew: Option<Skew>,
 }
 
 /// Plans per model; a granule follows one, picked by 5 bits of its lanes'
@@ -153,7 +160,11 @@ impl Model {
         let total_units = cfg.size.div_ceil(unit);
         let keys = Keys::new(seed);
         let plans = plans(&layout, mix64(keys.layout ^ 0x6A95));
+        // Every granule with copies has a skewed stream; the layout was
+        // solved for the entropy of this ratio's skew.
+        let skew = (layout.copies > 0).then(|| Skew::with_entropy(skew::entropy_for_ratio(cfg.compress_ratio)));
         Model {
+            skew,
             uniform: plans.iter().all(|p| p.uniform.is_some()),
             plans,
             unit_granules: unit / G64,
@@ -184,6 +195,22 @@ impl Model {
     /// The granule layout in use.
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// The byte map of compressible granules' random bytes (`None` at
+    /// compress 1).
+    pub fn skew(&self) -> Option<&Skew> {
+        self.skew.as_ref()
+    }
+
+    /// Draws lane steps into `out` with the portable code, skewed where
+    /// the granule has copies.
+    #[inline(always)]
+    fn draw_portable(&self, state: &mut LaneState, out: &mut [u8]) {
+        lanes::generate(state, out);
+        if let Some(skew) = &self.skew {
+            skew.apply(out);
+        }
     }
 
     /// The starting state of every lane for granule `g` of content `cid`.
@@ -269,15 +296,17 @@ impl Model {
     }
 
     /// For a granule that the vector kernels write with
-    /// [`uniform_stepped`]: its lanes' starting state and its uniform plan.
+    /// [`uniform_stepped`]: its lanes' starting state, its uniform plan and
+    /// its skew.
     #[inline(always)]
-    fn uniform_plan(&self, cid: u64, g: u64) -> Option<(LaneState, &Plan, compress::Uniform)> {
+    fn uniform_plan(&self, cid: u64, g: u64) -> Option<(LaneState, &Plan, compress::Uniform, &Skew)> {
+        let skew = self.skew.as_ref()?;
         if !self.uniform || self.layout.copies == 0 {
             return None;
         }
         let state = self.lane_state(cid, g);
         let plan = self.plan(&state);
-        plan.uniform.map(|u| (state, plan, u))
+        plan.uniform.map(|u| (state, plan, u, skew))
     }
 
     /// The plan a granule follows, picked by its lanes' starting state.
@@ -293,14 +322,19 @@ impl Model {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a model holds `Kernel::Avx512` only from `Kernel::detect`
             // or `Model::with_kernel`, and both first check `runs_here`: the CPU
-            // reported avx512f, avx512vl, avx512dq and avx2, the features
+            // reported avx512f, avx512vl, avx512dq, avx512bw and avx2, the features
             // `granule_avx512` is compiled for.
             Kernel::Avx512 => unsafe { granule_avx512(self, cid, g, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above; for `Kernel::Avx2`, `runs_here` checked avx2.
             Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
-            _ => self
-                .granule_body(cid, g, out, lanes::generate, |s, o, plan| gaps_from_steps(s, o, plan, lanes::generate)),
+            _ => self.granule_body(
+                cid,
+                g,
+                out,
+                |s, o| self.draw_portable(s, o),
+                |s, o, plan| gaps_from_steps(s, o, plan, |s, o| self.draw_portable(s, o)),
+            ),
         }
     }
 
@@ -765,15 +799,16 @@ fn gaps_from_steps(
 /// from there, so no random byte passes through memory twice.
 ///
 /// # Safety
-/// The CPU must support AVX-512F and AVX2.
+/// The CPU must support AVX-512F, AVX-512BW and AVX2.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2")]
-unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
+#[target_feature(enable = "avx512f,avx512bw,avx2")]
+unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan, skew: &Skew) {
     use std::arch::x86_64::*;
     // SAFETY (every intrinsic call in this function): its features are this
     // function's contract; each store is argued where it is made.
     unsafe {
         let mut lanes = lanes::Lanes512::load(state);
+        let skew = skew::Skew512::load(skew);
         let mut cur = _mm512_setzero_si512();
         let mut next = 0usize;
         let p = out.as_mut_ptr();
@@ -782,7 +817,7 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
                 (usize::from(b.slot), usize::from(b.width), usize::from(b.start), usize::from(b.gap));
             if width <= 32 && b.whole {
                 if slot >= next {
-                    cur = lanes.step();
+                    cur = skew.apply(lanes.step());
                     next += STEP_BYTES;
                 }
                 // The slot's 64-bit words first: words q.. of the step.
@@ -799,7 +834,7 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
                 let mut done = 0;
                 while done < gap {
                     while slot + done >= next {
-                        cur = lanes.step();
+                        cur = skew.apply(lanes.step());
                         next += STEP_BYTES;
                     }
                     let at = (slot + done) % STEP_BYTES;
@@ -822,6 +857,52 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
     }
 }
 
+/// Lane steps into `out` with AVX2, skewed by `skew` where given.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn draw_avx2(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) {
+    // SAFETY (whole block): AVX2 is this function's contract; each step is
+    // stored as two unaligned 32-byte halves of a 64-byte chunk of `out`.
+    unsafe {
+        let Some(skew) = skew else {
+            return lanes::generate_avx2(state, out);
+        };
+        let skew = skew::Skew256::load(skew);
+        let mut lanes = lanes::Lanes256::load(state);
+        for chunk in out.chunks_exact_mut(STEP_BYTES) {
+            for (h, v) in lanes.step().into_iter().enumerate() {
+                std::arch::x86_64::_mm256_storeu_si256(chunk.as_mut_ptr().add(32 * h).cast(), skew.apply(v));
+            }
+        }
+        lanes.store(state);
+    }
+}
+
+/// Lane steps into `out` with AVX-512, skewed by `skew` where given.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn draw_avx512(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) {
+    // SAFETY (whole block): AVX-512F and BW are this function's contract;
+    // each store is unaligned and covers one 64-byte chunk of `out`.
+    unsafe {
+        let Some(skew) = skew else {
+            return lanes::generate_avx512(state, out);
+        };
+        let skew = skew::Skew512::load(skew);
+        let mut lanes = lanes::Lanes512::load(state);
+        for chunk in out.chunks_exact_mut(STEP_BYTES) {
+            std::arch::x86_64::_mm512_storeu_si512(chunk.as_mut_ptr().cast(), skew.apply(lanes.step()));
+        }
+        lanes.store(state);
+    }
+}
+
 /// The granule writer compiled for AVX2.
 ///
 /// # Safety
@@ -829,50 +910,61 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if let Some((state, plan, uniform)) = m.uniform_plan(cid, g) {
-        // SAFETY: this function's contract covers the lanes' AVX2; each step
-        // writes the 64 bytes at the pointer given, and `plan` is `uniform`.
+    if let Some((state, plan, uniform, skew)) = m.uniform_plan(cid, g) {
+        // SAFETY: this function's contract covers the lanes' and the skew's
+        // AVX2; each step writes the 64 bytes at the pointer given, as two
+        // unaligned 32-byte halves, and `plan` is `uniform`.
         unsafe {
             let mut lanes = lanes::Lanes256::load(&state);
-            return uniform_stepped(out, plan, uniform, |dst| lanes.step_to(dst));
+            let skew = skew::Skew256::load(skew);
+            let step_to = |dst: *mut u8| {
+                for (h, v) in lanes.step().into_iter().enumerate() {
+                    std::arch::x86_64::_mm256_storeu_si256(dst.add(32 * h).cast(), skew.apply(v));
+                }
+            };
+            return uniform_stepped(out, plan, uniform, step_to);
         }
     }
-    // SAFETY (both closures): this function's contract, AVX2, is the lane
-    // generator's.
+    let skew = m.skew.as_ref();
+    // SAFETY (both closures): this function's contract, AVX2, is the
+    // drawing's.
     m.granule_body(
         cid,
         g,
         out,
-        |s, o| unsafe { lanes::generate_avx2(s, o) },
-        |s, o, plan| gaps_from_steps(s, o, plan, |s, o| unsafe { lanes::generate_avx2(s, o) }),
+        |s, o| unsafe { draw_avx2(s, o, skew) },
+        |s, o, plan| gaps_from_steps(s, o, plan, |s, o| unsafe { draw_avx2(s, o, skew) }),
     )
 }
 
 /// The granule writer compiled for AVX-512.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, VL and DQ, and AVX2.
+/// The CPU must support AVX-512F, VL, DQ and BW, and AVX2.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2")]
 unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if let Some((state, plan, uniform)) = m.uniform_plan(cid, g) {
-        // SAFETY: this function's contract covers the lanes' AVX-512F; each
-        // step is one 64-byte store at the pointer given, and `plan` is
-        // `uniform`.
+    if let Some((state, plan, uniform, skew)) = m.uniform_plan(cid, g) {
+        // SAFETY: this function's contract covers the lanes' AVX-512F and
+        // the skew's AVX-512BW; each step is one 64-byte store at the
+        // pointer given, and `plan` is `uniform`.
         unsafe {
             let mut lanes = lanes::Lanes512::load(&state);
-            let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), lanes.step());
+            let skew = skew::Skew512::load(skew);
+            let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), skew.apply(lanes.step()));
             return uniform_stepped(out, plan, uniform, step_to);
         }
     }
-    // SAFETY (both closures): this function's contract covers the lane
-    // generator's (AVX-512F) and the gap writer's (AVX-512F, AVX2).
+    let skew = m.skew.as_ref();
+    // SAFETY (both closures): this function's contract covers the drawing
+    // (AVX-512F and BW) and the gap writer (AVX-512F, BW and AVX2). Gaps
+    // are placed only in granules with copies, which have a skew.
     m.granule_body(
         cid,
         g,
         out,
-        |s, o| unsafe { lanes::generate_avx512(s, o) },
-        |s, o, plan| unsafe { gaps_avx512(s, o, plan) },
+        |s, o| unsafe { draw_avx512(s, o, skew) },
+        |s, o, plan| unsafe { gaps_avx512(s, o, plan, skew.expect("granules with copies are skewed")) },
     )
 }
 
@@ -891,6 +983,10 @@ mod tests {
         lanes::generate(&mut state, &mut stream);
         if m.layout.copies == 0 {
             return stream[..GRANULE].to_vec();
+        }
+        // The random stream of a granule with copies is skewed byte by byte.
+        for b in &mut stream {
+            *b = m.skew.as_ref().unwrap().map(*b);
         }
         let mut out = vec![0u8; GRANULE];
         for b in &plan.blocks {

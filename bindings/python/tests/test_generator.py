@@ -15,7 +15,7 @@ import dgen
 # tests (tests/c/golden.h; scripts/test-python.sh checks the two agree):
 # config {size 1 GiB, dedup_ratio 2.5, compress_ratio 3.0, dedup_unit 8192,
 # seed 42}, SHA-256 of the first 16 MiB of the stream.
-GOLDEN_SHA256 = "006a36d78160d5a6578a472fe1a77fb64fe229d2ee7186a88fd86764c34bf027"
+GOLDEN_SHA256 = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207"
 GOLDEN = dict(size=1 << 30, dedup_ratio=2.5, compress_ratio=3.0, dedup_unit=8192, seed=42)
 GOLDEN_PREFIX = 16 << 20
 
