@@ -119,8 +119,9 @@ typedef enum dgen_numa_mode {
  */
 typedef enum dgen_compressor {
   /**
-   * Every LZ-family compressor (zstd, lz4, gzip, snappy, LZO, LZJB, brotli,
-   * LZMA) lands near the target.
+   * The geometric mean of zstd-1 and lz4 hits the target; entropy-coded
+   * formats (zstd, deflate, brotli, LZMA) land above it and byte-aligned
+   * ones (lz4, snappy, LZO, LZJB) below, as on real data.
    */
   DGEN_COMPRESSOR_AUTO = 0,
   /**
@@ -193,10 +194,13 @@ typedef enum dgen_io_target {
  * LZ-family formats differ in how far back they look, how long a match may
  * be, what a literal costs and how fast they skip over incompressible bytes,
  * so one layout cannot give every one of them the same ratio to the last
- * percent. `Auto` lays a granule out so that every one of them finds its
- * copies and lands near the target; a named compressor gets a layout tuned so
- * that it hits the target tightly (the others land where their formats put
- * them).
+ * percent; and the entropy-coded formats (zstd, deflate, brotli, LZMA) also
+ * gain from the skewed byte values of compressible data, which byte-aligned
+ * ones (lz4, snappy, LZO, LZJB) cannot. `Auto` lays a granule out so that
+ * every one of them finds its copies and the geometric mean of zstd-1 and lz4
+ * hits the target, zstd-1 landing 1.3 to 1.6 times as high as lz4, as on real
+ * data; a named compressor gets a layout tuned so that it hits the target
+ * tightly (the others land where their formats put them).
  */
 typedef struct Compressor Compressor;
 
@@ -281,8 +285,9 @@ typedef struct dgen_config {
   int32_t numa_node;
   /**
    * The compressor `compress_ratio` is calibrated for, a `dgen_compressor`:
-   * `DGEN_COMPRESSOR_AUTO` (the default) lays data out so that every
-   * LZ-family compressor lands near the target; a named one hits it tightly.
+   * `DGEN_COMPRESSOR_AUTO` (the default) hits the target with the geometric
+   * mean of zstd-1 and lz4 and lets the other formats spread as real data
+   * spreads them; a named one hits it tightly.
    */
   uint32_t compressor;
 } dgen_config;

@@ -10,13 +10,17 @@ pub use crate::topology::NumaMode;
 /// LZ-family formats differ in how far back they look, how long a match may
 /// be, what a literal costs and how fast they skip over incompressible bytes,
 /// so one layout cannot give every one of them the same ratio to the last
-/// percent. `Auto` lays a granule out so that every one of them finds its
-/// copies and lands near the target; a named compressor gets a layout tuned so
-/// that it hits the target tightly (the others land where their formats put
-/// them).
+/// percent; and the entropy-coded formats (zstd, deflate, brotli, LZMA) also
+/// gain from the skewed byte values of compressible data, which byte-aligned
+/// ones (lz4, snappy, LZO, LZJB) cannot. `Auto` lays a granule out so that
+/// every one of them finds its copies and the geometric mean of zstd-1 and lz4
+/// hits the target, zstd-1 landing 1.3 to 1.6 times as high as lz4, as on real
+/// data; a named compressor gets a layout tuned so that it hits the target
+/// tightly (the others land where their formats put them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Compressor {
-    /// Every LZ-family compressor storage systems run lands near the target.
+    /// The geometric mean of zstd-1 and lz4 hits the target; every LZ-family
+    /// compressor storage systems run finds the copies.
     #[default]
     Auto,
     /// zstd (levels 1-3, as file systems and object stores run it).

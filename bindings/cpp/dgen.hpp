@@ -111,7 +111,7 @@ public:
     /// Keeps the workers on this NUMA node; -1 for none.
     Config &numa_node(int32_t v) noexcept { c_.numa_node = v; return *this; }
     /// The compressor compress_ratio is calibrated for: DGEN_COMPRESSOR_AUTO
-    /// (the default: every LZ-family compressor lands near the target) or
+    /// (the default: the geometric mean of zstd-1 and lz4 hits the target) or
     /// one by name, e.g. DGEN_COMPRESSOR_ZSTD, which then hits it tightly.
     Config &compressor(dgen_compressor v) noexcept { c_.compressor = static_cast<uint32_t>(v); return *this; }
 

@@ -315,9 +315,9 @@ static struct fio_option options[] = {
 		    "Compression ratio of written data for LZ-family "
 		    "compressors, 1.0 to 32.0, fractions allowed (default 1)"),
 	TEXT_OPTION("dgen_compressor", "dgen compressor", compressor,
-		    "Compressor dgen_compress is calibrated for: auto (every "
-		    "LZ-family one lands near it), zstd, lz4, gzip, snappy, "
-		    "lzo or lzjb (default auto)"),
+		    "Compressor dgen_compress is calibrated for: auto (the "
+		    "geometric mean of zstd-1 and lz4 hits it), zstd, lz4, gzip, "
+		    "snappy, lzo or lzjb (default auto)"),
 	/* Text, read with fio's size parser: see parse_dedup_unit(). */
 	TEXT_OPTION("dgen_dedup_unit", "dgen dedup unit", dedup_unit,
 		    "Dedup unit in bytes (e.g. 8k): a multiple of 4k up to "

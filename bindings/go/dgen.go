@@ -108,8 +108,9 @@ const (
 type Compressor uint32
 
 const (
-	// CompressorAuto lays data out so that every LZ-family compressor
-	// storage systems run lands near the target (the zero value).
+	// CompressorAuto lays data out so that the geometric mean of zstd-1
+	// and lz4 hits the target and every LZ-family compressor storage
+	// systems run finds the copies (the zero value).
 	CompressorAuto Compressor = C.DGEN_COMPRESSOR_AUTO
 	// CompressorZstd tunes the layout for zstd.
 	CompressorZstd Compressor = C.DGEN_COMPRESSOR_ZSTD

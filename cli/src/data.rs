@@ -38,8 +38,8 @@ pub struct DataArgs {
     /// Dedup unit: a multiple of 4 KiB, up to 64 MiB.
     #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE")]
     pub dedup_unit: u64,
-    /// The compressor the ratio is calibrated for: auto (every LZ compressor
-    /// lands near it), zstd, lz4, gzip, snappy, lzo or lzjb.
+    /// The compressor the ratio is calibrated for: auto (the geometric mean
+    /// of zstd-1 and lz4 hits it), zstd, lz4, gzip, snappy, lzo or lzjb.
     #[arg(long, default_value = "auto", value_parser = compressor_arg, value_name = "NAME")]
     pub compressor: dgen::Compressor,
     /// Seed; without one, generate draws a seed and prints it.

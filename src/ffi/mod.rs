@@ -86,8 +86,9 @@ pub struct dgen_config {
     /// the workers touch first are then placed on that node by the kernel.
     pub numa_node: i32,
     /// The compressor `compress_ratio` is calibrated for, a `dgen_compressor`:
-    /// `DGEN_COMPRESSOR_AUTO` (the default) lays data out so that every
-    /// LZ-family compressor lands near the target; a named one hits it tightly.
+    /// `DGEN_COMPRESSOR_AUTO` (the default) hits the target with the geometric
+    /// mean of zstd-1 and lz4 and lets the other formats spread as real data
+    /// spreads them; a named one hits it tightly.
     pub compressor: u32,
 }
 
@@ -96,8 +97,9 @@ pub struct dgen_config {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum dgen_compressor {
-    /// Every LZ-family compressor (zstd, lz4, gzip, snappy, LZO, LZJB, brotli,
-    /// LZMA) lands near the target.
+    /// The geometric mean of zstd-1 and lz4 hits the target; entropy-coded
+    /// formats (zstd, deflate, brotli, LZMA) land above it and byte-aligned
+    /// ones (lz4, snappy, LZO, LZJB) below, as on real data.
     Auto = 0,
     /// zstd.
     Zstd = 1,
