@@ -253,6 +253,7 @@ impl Layout {
         let target = g / ratio;
         let bits = super::skew::Skew::for_ratio(ratio).map_or(8.0, |s| s.bits());
         let runs_matter = |c: &Costs| c.run != 0.0 || c.long_run != 0.0;
+        let mut fallback: Option<Layout> = None;
         for n in 1..=MAX_COPIES as u32 {
             let nf = f64::from(n);
             let (mut runs, mut long) = (0.0, 0.0);
@@ -299,11 +300,22 @@ impl Layout {
                 runs = gaps.iter().filter(|&&gap| gap > 0).count() as f64;
                 long = gaps.iter().filter(|&&gap| gap >= LONG_RUN).count() as f64;
             }
-            if found.is_some() {
-                return found;
+            let Some(layout) = found else { continue };
+            // The default layout takes up to 16 more, shorter copies where
+            // that keeps every gap after the head within one 64-byte move,
+            // the shape of the uniform writer (no branch that depends on the
+            // plan): its skewed random bytes cost zstd less, so it holds more
+            // of them than the byte-aligned formats alone would want.
+            let fits = |l: &Layout| Plan::gap_lengths(l)[1..].iter().all(|&g| g as usize <= BLOCK);
+            if costs.with.is_none() || fits(&layout) {
+                return Some(layout);
+            }
+            let first = *fallback.get_or_insert(layout);
+            if n >= first.copies + 16 {
+                return Some(first);
             }
         }
-        None
+        fallback
     }
 
     /// Bytes of all copies.
