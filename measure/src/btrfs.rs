@@ -1,0 +1,456 @@
+//! The test btrfs runs before it compresses: Linux's
+//! `btrfs_compress_heuristic()` (fs/btrfs/compression.c), reimplemented step
+//! for step with the kernel's integer arithmetic, so that a test can tell
+//! whether a file system mounted with `compress=` (not `compress-force=`)
+//! would store data compressed or skip it as incompressible.
+//!
+//! The kernel calls the heuristic from `inode_need_compress()`
+//! (fs/btrfs/inode.c) once for every range it is about to compress, with
+//! `end` inclusive, and looks at no more than the first
+//! `BTRFS_MAX_UNCOMPRESSED` (128 KiB) of it: the most one compressed extent
+//! holds. A "no" writes the range uncompressed. Mounted with
+//! `compress-force=`, btrfs skips the heuristic and compresses everything.
+//!
+//! The steps, in the kernel's order, each of which may decide:
+//! 1. `heuristic_collect_sample()`: 16 bytes (`SAMPLING_READ_SIZE`) every 256
+//!    (`SAMPLING_INTERVAL`) of each 4 KiB page, at most 8 KiB in all.
+//! 2. `sample_repeated_patterns()`: the sample's two halves are equal → yes.
+//! 3. `byte_set_size()`: fewer than `BYTE_SET_THRESHOLD` (64) distinct byte
+//!    values → yes (text, configs, small alphabets).
+//! 4. `byte_core_set_size()`: the byte values sorted by count, most frequent
+//!    first; how many cover 90% of the sample. At most `BYTE_CORE_SET_LOW`
+//!    (64) → yes; `BYTE_CORE_SET_HIGH` (200) or more → no (uniform-looking).
+//! 5. `shannon_entropy()`: the sample's order-0 entropy as a percentage of 8
+//!    bits, in `ilog2` arithmetic; at most `ENTROPY_LVL_ACEPTABLE` (65) →
+//!    yes, below `ENTROPY_LVL_HIGH` (80) → yes, otherwise no.
+
+use rayon::prelude::*;
+
+/// `BTRFS_MAX_UNCOMPRESSED`: the longest range one heuristic call looks at,
+/// and the most data one compressed extent holds.
+pub const MAX_UNCOMPRESSED: usize = 128 << 10;
+
+/// The page size the kernel samples in (`PAGE_SIZE` on x86-64 and most
+/// arm64 kernels).
+const PAGE_SIZE: u64 = 4096;
+/// `SAMPLING_READ_SIZE`: bytes copied at each sampling point.
+const SAMPLING_READ_SIZE: u64 = 16;
+/// `SAMPLING_INTERVAL`: distance between sampling points.
+const SAMPLING_INTERVAL: u64 = 256;
+/// `MAX_SAMPLE_SIZE`: the sample of a whole 128 KiB range.
+const MAX_SAMPLE_SIZE: usize = MAX_UNCOMPRESSED * SAMPLING_READ_SIZE as usize / SAMPLING_INTERVAL as usize;
+/// `BYTE_SET_THRESHOLD`.
+const BYTE_SET_THRESHOLD: u32 = 64;
+/// `BYTE_CORE_SET_LOW`.
+const BYTE_CORE_SET_LOW: u32 = 64;
+/// `BYTE_CORE_SET_HIGH`.
+const BYTE_CORE_SET_HIGH: u32 = 200;
+/// `ENTROPY_LVL_ACEPTABLE` (the kernel's spelling).
+const ENTROPY_LVL_ACEPTABLE: u32 = 65;
+/// `ENTROPY_LVL_HIGH`.
+const ENTROPY_LVL_HIGH: u32 = 80;
+
+/// Which step of the heuristic decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The sample's two halves are equal (zeros, short periods): compress.
+    RepeatedPattern,
+    /// Fewer than 64 distinct byte values in the sample: compress.
+    ByteSet,
+    /// At most 64 byte values cover 90% of the sample: compress.
+    CoreSetLow,
+    /// 200 or more byte values are needed to cover 90%: do not compress.
+    CoreSetHigh,
+    /// Entropy at most 65% of 8 bits: compress.
+    EntropyLow,
+    /// Entropy above 65% and below 80%: compress (the kernel gives it the
+    /// benefit of the doubt).
+    EntropyMid,
+    /// Entropy 80% or more: do not compress.
+    EntropyHigh,
+}
+
+impl Reason {
+    /// What `btrfs_compress_heuristic()` returns for this outcome: 0 for no,
+    /// 1 to 5 for yes, by the step that said so.
+    pub fn kernel_code(self) -> u32 {
+        match self {
+            Reason::RepeatedPattern => 1,
+            Reason::ByteSet => 2,
+            Reason::CoreSetLow => 3,
+            Reason::EntropyLow => 4,
+            Reason::EntropyMid => 5,
+            Reason::CoreSetHigh | Reason::EntropyHigh => 0,
+        }
+    }
+
+    /// Whether btrfs compresses a range with this outcome.
+    pub fn compress(self) -> bool {
+        self.kernel_code() != 0
+    }
+
+    /// A short name for reports (`core-set-high`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::RepeatedPattern => "repeated-pattern",
+            Reason::ByteSet => "byte-set",
+            Reason::CoreSetLow => "core-set-low",
+            Reason::CoreSetHigh => "core-set-high",
+            Reason::EntropyLow => "entropy-low",
+            Reason::EntropyMid => "entropy-mid",
+            Reason::EntropyHigh => "entropy-high",
+        }
+    }
+}
+
+/// The heuristic's answer for one range, with the figures it computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether btrfs would compress the range.
+    pub compress: bool,
+    /// The step that decided.
+    pub reason: Reason,
+    /// Bytes sampled: 8192 for a whole 128 KiB range.
+    pub sample_size: u32,
+    /// Distinct byte values in the sample; `None` when the repeated-pattern
+    /// test decided first.
+    pub byte_set_size: Option<u32>,
+    /// What `byte_core_set_size()` returned (the kernel's count, which stops
+    /// at 200); `None` when an earlier step decided.
+    pub core_set_size: Option<u32>,
+    /// What `shannon_entropy()` returned, in percent of 8 bits per byte;
+    /// `None` when an earlier step decided.
+    pub entropy_percent: Option<u32>,
+}
+
+impl Verdict {
+    fn decided(reason: Reason, sample_size: u32) -> Self {
+        Verdict {
+            compress: reason.compress(),
+            reason,
+            sample_size,
+            byte_set_size: None,
+            core_set_size: None,
+            entropy_percent: None,
+        }
+    }
+}
+
+/// `heuristic_collect_sample()` for a range that starts on a page boundary
+/// (`start` = 0) and ends at `range.len() - 1` inclusive, as
+/// `inode_need_compress()` passes it. Returns the sample size.
+///
+/// The kernel's `u64` arithmetic is kept: in particular `end -
+/// SAMPLING_READ_SIZE` wraps for a range of 16 bytes or less, so the whole
+/// first page is sampled, with the page cache's zeros past the end of file
+/// (the bytes past `range` read as zero here too).
+fn collect_sample(range: &[u8], sample: &mut [u8; MAX_SAMPLE_SIZE]) -> usize {
+    let mut start: u64 = 0;
+    let mut end: u64 = range.len() as u64 - 1;
+    if end - start > MAX_UNCOMPRESSED as u64 {
+        end = start + MAX_UNCOMPRESSED as u64;
+    }
+    let mut index = start / PAGE_SIZE;
+    let mut index_end = end / PAGE_SIZE;
+    if !end.is_multiple_of(PAGE_SIZE) {
+        index_end += 1;
+    }
+    let mut pos = 0usize;
+    while index < index_end {
+        let page = index * PAGE_SIZE;
+        let mut i = start % PAGE_SIZE;
+        while i < PAGE_SIZE - SAMPLING_READ_SIZE {
+            if start > end.wrapping_sub(SAMPLING_READ_SIZE) {
+                break;
+            }
+            for k in 0..SAMPLING_READ_SIZE {
+                sample[pos + k as usize] = range.get((page + i + k) as usize).copied().unwrap_or(0);
+            }
+            i += SAMPLING_INTERVAL;
+            start += SAMPLING_INTERVAL;
+            pos += SAMPLING_READ_SIZE as usize;
+        }
+        index += 1;
+    }
+    pos
+}
+
+/// `ilog2_w()`: `ilog2(n^4)`, the kernel's fixed-point stand-in for
+/// `4 * log2(n)`.
+fn ilog2_w(n: u64) -> u32 {
+    (n * n * n * n).ilog2()
+}
+
+/// `shannon_entropy()` over buckets already sorted most frequent first: the
+/// loop stops at the first empty bucket, as the kernel's does.
+fn shannon_entropy(sorted: &[u32; 256], sample_size: u32) -> u32 {
+    let entropy_max = 8 * ilog2_w(2);
+    let sz_base = ilog2_w(sample_size as u64);
+    let mut entropy_sum: u32 = 0;
+    for &p in sorted.iter().take_while(|&&c| c > 0) {
+        entropy_sum += p * (sz_base - ilog2_w(p as u64));
+    }
+    entropy_sum /= sample_size;
+    entropy_sum * 100 / entropy_max
+}
+
+/// `byte_core_set_size()` over buckets sorted most frequent first. Like the
+/// kernel, it returns the index of the bucket at which the running sum
+/// passes 90% (not the count of buckets summed), 64 when the first 64
+/// already pass it, and stops at 200 or at the first empty bucket.
+fn byte_core_set_size(sorted: &[u32; 256], sample_size: u32) -> u32 {
+    let threshold = sample_size * 90 / 100;
+    let mut sum: u32 = sorted[..BYTE_CORE_SET_LOW as usize].iter().sum();
+    if sum > threshold {
+        return BYTE_CORE_SET_LOW;
+    }
+    let mut i = BYTE_CORE_SET_LOW;
+    while i < BYTE_CORE_SET_HIGH && sorted[i as usize] > 0 {
+        sum += sorted[i as usize];
+        if sum > threshold {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// What btrfs's `btrfs_compress_heuristic()` decides for `range`, a range
+/// that starts on a page boundary. Only the first [`MAX_UNCOMPRESSED`] bytes
+/// are looked at, as in the kernel. An empty range has an empty sample, whose
+/// halves are equal: compress.
+pub fn heuristic(range: &[u8]) -> Verdict {
+    if range.is_empty() {
+        return Verdict::decided(Reason::RepeatedPattern, 0);
+    }
+    let mut buf = [0u8; MAX_SAMPLE_SIZE];
+    let n = collect_sample(range, &mut buf);
+    let sample = &buf[..n];
+    let size = n as u32;
+
+    let half = n / 2;
+    if sample[..half] == sample[half..2 * half] {
+        return Verdict::decided(Reason::RepeatedPattern, size);
+    }
+
+    let mut bucket = [0u32; 256];
+    for &b in sample {
+        bucket[b as usize] += 1;
+    }
+    // The kernel stops counting at 65 values; the decision is the same and
+    // the report shows the whole count.
+    let byte_set = bucket.iter().filter(|&&c| c > 0).count() as u32;
+    let mut v = Verdict { byte_set_size: Some(byte_set), ..Verdict::decided(Reason::ByteSet, size) };
+    if byte_set < BYTE_SET_THRESHOLD {
+        return v;
+    }
+
+    // The kernel radix-sorts in descending order; ties do not change the
+    // sums below, so any descending sort gives the same figures.
+    bucket.sort_unstable_by(|a, b| b.cmp(a));
+    let core = byte_core_set_size(&bucket, size);
+    v.core_set_size = Some(core);
+    let reason = if core <= BYTE_CORE_SET_LOW {
+        Reason::CoreSetLow
+    } else if core >= BYTE_CORE_SET_HIGH {
+        Reason::CoreSetHigh
+    } else {
+        let e = shannon_entropy(&bucket, size);
+        v.entropy_percent = Some(e);
+        if e <= ENTROPY_LVL_ACEPTABLE {
+            Reason::EntropyLow
+        } else if e < ENTROPY_LVL_HIGH {
+            Reason::EntropyMid
+        } else {
+            Reason::EntropyHigh
+        }
+    };
+    Verdict { compress: reason.compress(), reason, ..v }
+}
+
+/// How many of the 128 KiB ranges of a buffer btrfs would compress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompressShare {
+    /// Ranges the heuristic lets through to the compressor.
+    pub compressed: u64,
+    /// Ranges looked at.
+    pub ranges: u64,
+}
+
+impl CompressShare {
+    /// `compressed / ranges`, 0 when there are none.
+    pub fn share(&self) -> f64 {
+        if self.ranges == 0 {
+            0.0
+        } else {
+            self.compressed as f64 / self.ranges as f64
+        }
+    }
+
+    /// Adds another count's ranges.
+    pub fn merge(&mut self, other: CompressShare) {
+        self.compressed += other.compressed;
+        self.ranges += other.ranges;
+    }
+}
+
+/// The heuristic over `data` cut into 128 KiB ranges (the last may be
+/// shorter), as btrfs cuts a file written at offset 0: on every core.
+pub fn compress_share(data: &[u8]) -> CompressShare {
+    let compressed = data.par_chunks(MAX_UNCOMPRESSED).filter(|c| heuristic(c).compress).count() as u64;
+    CompressShare { compressed, ranges: data.len().div_ceil(MAX_UNCOMPRESSED) as u64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noise;
+
+    const R: usize = MAX_UNCOMPRESSED;
+
+    /// Bytes drawn from `weights` (value i with weight weights[i]) by a
+    /// noise stream: data with a chosen byte histogram and no repeats.
+    fn drawn(n: usize, weights: &[(u8, u32)], seed: u64) -> Vec<u8> {
+        let total: u32 = weights.iter().map(|w| w.1).sum();
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut r = ((x >> 16) % total as u64) as u32;
+                for &(v, w) in weights {
+                    if r < w {
+                        return v;
+                    }
+                    r -= w;
+                }
+                unreachable!()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn uniform_random_bytes_are_not_compressed() {
+        for seed in 1..20 {
+            let v = heuristic(&noise(R, seed));
+            assert!(!v.compress, "{v:?}");
+            assert_eq!(v.reason, Reason::CoreSetHigh, "{v:?}");
+            assert_eq!(v.sample_size, 8192);
+            assert_eq!(v.byte_set_size, Some(256));
+        }
+        assert_eq!(compress_share(&noise(40 * R + 5000, 3)), CompressShare { compressed: 0, ranges: 41 });
+    }
+
+    #[test]
+    fn text_zeros_patterns_and_small_alphabets_are_compressed() {
+        let words = ["the ", "of ", "storage ", "array ", "and ", "writes ", "a ", "block ", "Data, ", "is.\n"];
+        let mut x = 7u64;
+        let mut text = Vec::new();
+        while text.len() < R {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            text.extend_from_slice(words[(x >> 33) as usize % words.len()].as_bytes());
+        }
+        let v = heuristic(&text[..R]);
+        assert_eq!((v.compress, v.reason), (true, Reason::ByteSet), "{v:?}");
+
+        let v = heuristic(&[0u8; R]);
+        assert_eq!((v.compress, v.reason), (true, Reason::RepeatedPattern));
+
+        // Random bytes with a period of 64 KiB: the sample's halves match.
+        let half = noise(R / 2, 5);
+        let v = heuristic(&[half.clone(), half].concat());
+        assert_eq!((v.compress, v.reason), (true, Reason::RepeatedPattern));
+
+        let small: Vec<u8> = noise(R, 9).iter().map(|b| b % 32).collect();
+        let v = heuristic(&small);
+        assert_eq!((v.compress, v.reason, v.byte_set_size), (true, Reason::ByteSet, Some(32)));
+    }
+
+    #[test]
+    fn skewed_bytes_pass_on_the_core_set_and_the_entropy_levels() {
+        // 90% of the mass on 40 values: the core set is at most 64.
+        let mut w: Vec<(u8, u32)> = (0..40).map(|v| (v, 225)).collect();
+        w.extend((40..=255).map(|v| (v, 5)));
+        let v = heuristic(&drawn(R, &w, 11));
+        assert_eq!((v.compress, v.reason, v.core_set_size), (true, Reason::CoreSetLow, Some(64)), "{v:?}");
+
+        // 75% on 8 values, 25% spread over 200: about 130 values cover 90%,
+        // and the entropy is about 5 bits (62%).
+        let mut w: Vec<(u8, u32)> = (0..8).map(|v| (v, 75 * 25)).collect();
+        w.extend((8..208).map(|v| (v, 25)));
+        let v = heuristic(&drawn(R, &w, 12));
+        let core = v.core_set_size.unwrap();
+        assert!((100..200).contains(&core), "{v:?}");
+        assert_eq!((v.compress, v.reason), (true, Reason::EntropyLow), "{v:?}");
+
+        // Half on 4 values, half over 128: about 5.5 bits (69%).
+        let mut w: Vec<(u8, u32)> = (0..4).map(|v| (v, 32)).collect();
+        w.extend((4..132).map(|v| (v, 1)));
+        let v = heuristic(&drawn(R, &w, 13));
+        assert!((65..200).contains(&v.core_set_size.unwrap()), "{v:?}");
+        assert_eq!((v.compress, v.reason), (true, Reason::EntropyMid), "{v:?}");
+
+        // 160 values equally often: 144 cover 90% (below 200), but the
+        // entropy (7.3 bits, 91%) says no.
+        let w: Vec<(u8, u32)> = (0..160).map(|v| (v, 1)).collect();
+        let v = heuristic(&drawn(R, &w, 14));
+        assert!((65..200).contains(&v.core_set_size.unwrap()), "{v:?}");
+        assert_eq!((v.compress, v.reason), (false, Reason::EntropyHigh), "{v:?}");
+        assert!(v.entropy_percent.unwrap() >= 80, "{v:?}");
+    }
+
+    #[test]
+    fn only_the_sampled_bytes_count() {
+        // 16 bytes every 256: random everywhere else does not matter...
+        let mut d = noise(R, 21);
+        for off in (0..R).step_by(256) {
+            d[off..off + 16].fill(0);
+        }
+        assert_eq!(heuristic(&d).reason, Reason::RepeatedPattern);
+        // ...and random bytes only there make the whole range look random.
+        let mut d = vec![0u8; R];
+        let n = noise(R, 22);
+        for off in (0..R).step_by(256) {
+            d[off..off + 16].copy_from_slice(&n[off..off + 16]);
+        }
+        assert_eq!(heuristic(&d).reason, Reason::CoreSetHigh);
+        // Past 128 KiB nothing is looked at.
+        let d = [vec![0u8; R], noise(R, 23)].concat();
+        assert_eq!(heuristic(&d).reason, Reason::RepeatedPattern);
+    }
+
+    #[test]
+    fn short_ranges_sample_what_the_kernel_samples() {
+        // 5000 bytes: 16 points on the first page, and on the second the
+        // points at 4096, 4352, 4608 and 4864, which end inside the range.
+        assert_eq!(heuristic(&noise(5000, 1)).sample_size, 20 * 16);
+        assert_eq!(heuristic(&noise(4096, 1)).sample_size, 256);
+        // 4095 bytes: the point at 3840 still fits (3840 <= 4094 - 16).
+        assert_eq!(heuristic(&noise(4095, 1)).sample_size, 256);
+        // 16 bytes or less: `end - 16` wraps and the whole page is sampled.
+        assert_eq!(heuristic(&noise(16, 1)).sample_size, 256);
+        assert_eq!(heuristic(&noise(17, 1)).sample_size, 16);
+        assert_eq!(heuristic(&noise(R + 1, 1)).sample_size, 8192);
+        assert!(heuristic(&[]).compress);
+    }
+
+    #[test]
+    fn entropy_follows_the_kernel_fixed_point() {
+        // Uniform over all 256 values with equal counts of 32: each bucket
+        // costs ilog2(8192^4) - ilog2(32^4) = 52 - 20 = 32, i.e. 8 bits: 100%.
+        let mut b = [32u32; 256];
+        assert_eq!(shannon_entropy(&b, 8192), 100);
+        // Two values of 4096 each: 52 - 48 = 4 per byte: 1 bit, 12%.
+        b = [0; 256];
+        b[0] = 4096;
+        b[1] = 4096;
+        assert_eq!(shannon_entropy(&b, 8192), 12);
+        // An empty bucket ends the sum even when counts follow it (the
+        // kernel relies on the sort putting them all first).
+        b[3] = 4096;
+        assert_eq!(shannon_entropy(&b, 8192), 12);
+        assert_eq!(ilog2_w(3), 6); // 81 -> 6
+        assert_eq!(ilog2_w(8192), 52);
+    }
+}
