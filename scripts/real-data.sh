@@ -3,8 +3,9 @@
 # machine (shared libraries, Rust and Go binaries, ICU data, HTML, an apt
 # package index, Python sources, a SQLite database, man pages, a package
 # archive, a wheel, a gzip file), zstd-1 and lz4 ratios over independent 128 KiB chunks, their
-# quotient, the bytes' order-0 entropy, and how many 128 KiB ranges btrfs's
-# heuristic would compress (dgen analyze --json). Prints a markdown table:
+# quotient, the bytes' order-0 entropy, how many 128 KiB ranges btrfs's
+# heuristic would compress, and how many btrfs stores compressed when the
+# file is written back at once (dgen analyze --json). Prints a markdown table:
 # the reference synthetic data is held against.
 #
 #   scripts/real-data.sh            # up to 16 MiB of each file
@@ -99,15 +100,16 @@ add "Debian package (.deb)" "$(ls -S /var/cache/apt/archives/*.deb 2>/dev/null |
 add "Python wheel (zip)" "$(ls -S /opt/wheels/*.whl 2>/dev/null | head -1)"
 add "gzip file (from /var/lib/apt/lists)" "$(ls -S /var/lib/apt/lists/*.gz 2>/dev/null | head -1)"
 
-echo "| file | bytes | zstd-1 | lz4 | zstd-1/lz4 | order-0 entropy (bits/byte) | mean over 128 KiB | btrfs says compress (128 KiB chunks) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| file | bytes | zstd-1 | lz4 | zstd-1/lz4 | order-0 entropy (bits/byte) | mean over 128 KiB | btrfs says compress (128 KiB chunks) | btrfs writes compressed |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for row in "${rows[@]}"; do
   label=${row%%|*}
   f=${row#*|}
   json=$("$D" analyze "$f" --json --limit "$LIMIT" --codecs zstd-1,lz4 --chunks 128KiB 2>&1) ||
     { echo "real-data: $label: $json" >&2; continue; }
-  read -r bytes z l e m yes all < <(jq -r '[.bytes, .compression["zstd-1"]["131072"], .compression.lz4["131072"],
-    .entropy_bits_per_byte, .entropy_bits_per_byte_128k_mean, .btrfs_compress_ranges, .btrfs_ranges] | @tsv' <<<"$json")
-  printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %s/%s |\n' "$label" "$bytes" "$z" "$l" \
-    "$(awk -v z="$z" -v l="$l" 'BEGIN { print z / l }')" "$e" "$m" "$yes" "$all"
+  read -r bytes z l e m yes all written < <(jq -r '[.bytes, .compression["zstd-1"]["131072"], .compression.lz4["131072"],
+    .entropy_bits_per_byte, .entropy_bits_per_byte_128k_mean, .btrfs_compress_ranges, .btrfs_ranges,
+    .btrfs_written_compressed_ranges] | @tsv' <<<"$json")
+  printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %.3f | %s/%s | %s/%s |\n' "$label" "$bytes" "$z" "$l" \
+    "$(awk -v z="$z" -v l="$l" 'BEGIN { print z / l }')" "$e" "$m" "$yes" "$all" "$written" "$all"
 done

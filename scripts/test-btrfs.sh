@@ -134,10 +134,17 @@ zstd1_ratio() {
     sed -n 's/.*"zstd-1":{"131072":\([0-9.]*\)}.*/\1/p'
 }
 # btrfs_says FILE: how many of the file's 128 KiB ranges btrfs's heuristic
-# lets through, "N/M", as dgen analyze computes it.
+# lets through, and how many stay compressed when the file is written back
+# at once, "N/M, W written", as dgen analyze computes them.
 btrfs_says() {
   "$D" analyze "$1" --json --codecs zstd-1 --chunks 128KiB 2>/dev/null |
-    sed -n 's/.*"btrfs_compress_ranges":\([0-9]*\),"btrfs_ranges":\([0-9]*\).*/\1\/\2/p'
+    sed -n 's/.*"btrfs_compress_ranges":\([0-9]*\),"btrfs_ranges":\([0-9]*\),"btrfs_written_compressed_ranges":\([0-9]*\).*/\1\/\2, \3 written/p'
+}
+# btrfs_writes FILE: how many ranges btrfs stores compressed when the file
+# is written back at once ("N/M"), as dgen analyze computes it.
+btrfs_writes() {
+  "$D" analyze "$1" --json --codecs zstd-1 --chunks 128KiB 2>/dev/null |
+    sed -n 's/.*"btrfs_ranges":\([0-9]*\),"btrfs_written_compressed_ranges":\([0-9]*\).*/\2\/\1/p'
 }
 
 # compressed_ranges FILE: how many 128 KiB ranges of FILE btrfs stored
@@ -205,7 +212,7 @@ PY
   ) || { bad "laying out the heuristic's cases"; return; }
   sync
   for f in $kinds; do
-    want=$(btrfs_says "$dir/$f")
+    want=$(btrfs_writes "$dir/$f")
     if [ "$option" = compress-force ]; then
       # Forced, btrfs compresses every range that shrinks by a block: all
       # but the uniform ones.

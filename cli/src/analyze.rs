@@ -117,6 +117,9 @@ struct Report {
     ranges: u64,
     /// Per outcome of btrfs's heuristic (in `REASONS` order): ranges.
     reasons: [u64; REASONS.len()],
+    /// Ranges btrfs would store compressed when the data is written back
+    /// at once (see `dgen_measure::btrfs::written_share`).
+    btrfs_written: u64,
 }
 
 /// The heuristic's outcomes, in the order reports list them.
@@ -180,6 +183,7 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
         range_entropy_sum: 0.0,
         ranges: 0,
         reasons: [0; REASONS.len()],
+        btrfs_written: 0,
     };
     let mut buf = vec![0u8; REGION];
     let mut previous: Option<u64> = None;
@@ -246,6 +250,12 @@ fn analyze_region(data: &[u8], args: &AnalyzeArgs, report: &mut Report) -> Resul
     // btrfs cuts a file written from offset 0 into.
     let ranges: Vec<(Histogram, Reason)> =
         data.par_chunks(btrfs::MAX_UNCOMPRESSED).map(|r| (Histogram::of(r), btrfs::heuristic(r).reason)).collect();
+    // As `written_share`: a "no" leaves the rest of its 512 KiB writeback
+    // chunk raw (regions are a whole number of such chunks).
+    report.btrfs_written += ranges
+        .chunks(btrfs::WRITEBACK_CHUNK / btrfs::MAX_UNCOMPRESSED)
+        .map(|c| c.iter().take_while(|(_, r)| r.compress()).count() as u64)
+        .sum::<u64>();
     for (h, reason) in ranges {
         report.range_entropy_sum += h.entropy();
         report.ranges += 1;
@@ -298,6 +308,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
                 "btrfs_compress_share": btrfs_share,
                 "btrfs_compress_ranges": btrfs_yes,
                 "btrfs_ranges": report.ranges,
+                "btrfs_written_compressed_ranges": report.btrfs_written,
                 "btrfs_reasons": Map::from_iter(
                     REASONS.iter().zip(&report.reasons).map(|(r, &n)| (r.name().to_string(), json!(n)))
                 ),
@@ -334,6 +345,10 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
         report.ranges,
         100.0 * btrfs_share,
         why.join(", ")
+    );
+    println!(
+        "  written back at once: {} compressed (a \"no\" leaves the rest of its 512 KiB writeback chunk raw)",
+        report.btrfs_written
     );
     Ok(())
 }

@@ -273,6 +273,26 @@ fn analyze_reports_entropy_and_what_btrfs_would_compress() {
     let odd = dir.path().join("odd.bin");
     fs::write(&odd, &text[..(1 << 20) + 5000]).unwrap();
     assert_eq!(run(&odd)["btrfs_ranges"], 9);
+    assert_eq!(t["btrfs_written_compressed_ranges"], 32);
+    assert_eq!(r["btrfs_written_compressed_ranges"], 0);
+
+    // Ranges yes, no, yes, yes | no, yes, yes, yes: btrfs's heuristic lets
+    // six through, but a "no" leaves the rest of its 512 KiB writeback
+    // chunk raw, so one is compressed when the file is written back.
+    let noise = fs::read(&random).unwrap();
+    let r = 128 << 10;
+    let mixed: Vec<u8> =
+        [(&text, 0), (&noise, 1), (&text, 2), (&text, 3), (&noise, 4), (&text, 5), (&text, 6), (&text, 7)]
+            .iter()
+            .flat_map(|&(src, i)| src[i * r..(i + 1) * r].to_vec())
+            .collect();
+    let mixed_path = dir.path().join("mixed.bin");
+    fs::write(&mixed_path, &mixed).unwrap();
+    let m = run(&mixed_path);
+    assert_eq!(
+        (m["btrfs_compress_ranges"].as_u64(), m["btrfs_written_compressed_ranges"].as_u64()),
+        (Some(6), Some(1))
+    );
 
     dgen()
         .arg("analyze")

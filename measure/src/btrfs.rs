@@ -40,6 +40,11 @@ use rayon::prelude::*;
 /// and the most data one compressed extent holds.
 pub const MAX_UNCOMPRESSED: usize = 128 << 10;
 
+/// The chunks `run_delalloc_compressed()` (fs/btrfs/inode.c) cuts a range
+/// being written back into (`SZ_512K`), each handed to
+/// `compress_file_range()` on its own.
+pub const WRITEBACK_CHUNK: usize = 512 << 10;
+
 /// The page size the kernel samples in (`PAGE_SIZE` on x86-64 and most
 /// arm64 kernels).
 const PAGE_SIZE: u64 = 4096;
@@ -328,6 +333,22 @@ pub fn compress_share(data: &[u8]) -> CompressShare {
     CompressShare { compressed, ranges: data.len().div_ceil(MAX_UNCOMPRESSED) as u64 }
 }
 
+/// How many 128 KiB ranges of `data` btrfs would store compressed when a
+/// file holding it from offset 0 is written back at once: with a "no" from
+/// the heuristic, `compress_file_range()` (fs/btrfs/inode.c) writes the rest
+/// of its 512 KiB writeback chunk uncompressed without asking again, so one
+/// "no" can cost up to four ranges. This assumes every range the heuristic
+/// lets through shrinks by at least a 4 KiB block once compressed (when one
+/// does not, btrfs flags the whole file NOCOMPRESS and compresses no more
+/// of it).
+pub fn written_share(data: &[u8]) -> CompressShare {
+    let compressed = data
+        .par_chunks(WRITEBACK_CHUNK)
+        .map(|c| c.chunks(MAX_UNCOMPRESSED).take_while(|r| heuristic(r).compress).count() as u64)
+        .sum();
+    CompressShare { compressed, ranges: data.len().div_ceil(MAX_UNCOMPRESSED) as u64 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +388,16 @@ mod tests {
             assert_eq!(v.byte_set_size, Some(256));
         }
         assert_eq!(compress_share(&noise(40 * R + 5000, 3)), CompressShare { compressed: 0, ranges: 41 });
+    }
+
+    #[test]
+    fn a_no_leaves_the_rest_of_its_writeback_chunk_raw() {
+        // Ranges: yes, no, yes, yes | yes, yes, yes, no | no, yes.
+        let yes = vec![0u8; R];
+        let no = noise(R, 31);
+        let data = [&yes, &no, &yes, &yes, &yes, &yes, &yes, &no, &no, &yes].map(|r| r.as_slice()).concat();
+        assert_eq!(compress_share(&data), CompressShare { compressed: 7, ranges: 10 });
+        assert_eq!(written_share(&data), CompressShare { compressed: 1 + 3, ranges: 10 });
     }
 
     #[test]

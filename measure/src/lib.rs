@@ -12,7 +12,10 @@ pub mod dedup;
 pub mod entropy;
 pub mod lzjb;
 
-pub use btrfs::{compress_share as btrfs_compress_share, heuristic as btrfs_heuristic, CompressShare, Reason, Verdict};
+pub use btrfs::{
+    compress_share as btrfs_compress_share, heuristic as btrfs_heuristic, written_share as btrfs_written_share,
+    CompressShare, Reason, Verdict,
+};
 pub use codec::Codec;
 pub use dedup::{cdc_dedup_ratio, dedup_ratio, zero_blocks, CdcCounter, FixedCounter};
 pub use entropy::{entropy_bits_per_byte, Histogram};
