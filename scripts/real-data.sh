@@ -83,7 +83,7 @@ add() { # LABEL FILE
 }
 add "libLLVM (shared library)" "$(ls -S /usr/lib/x86_64-linux-gnu/libLLVM*.so* /usr/lib/*/libLLVM*.so* 2>/dev/null | head -1)"
 add "libstdc++ (shared library)" "$(first /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6)"
-add "cargo (Rust binary)" "$(ls -S "$HOME"/.rustup/toolchains/*/bin/cargo 2>/dev/null | head -1)"
+add "cargo (Rust binary)" "$(first "$(rustup which cargo 2>/dev/null)" "$(command -v cargo)")"
 add "go (Go binary)" "$(first /usr/local/go/bin/go /usr/lib/go/bin/go)"
 add "ICU data (libicudata)" "$(ls -S /usr/lib/x86_64-linux-gnu/libicudata.so.* 2>/dev/null | head -1)"
 add "HTML docs (tar of /usr/share/doc)" "$(tar_of html.tar /usr/share/doc -name '*.html')"

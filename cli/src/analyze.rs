@@ -249,7 +249,7 @@ fn analyze_region(data: &[u8], args: &AnalyzeArgs, report: &mut Report) -> Resul
     // Regions start at multiples of 4 MiB, so these ranges are the ones
     // btrfs cuts a file written from offset 0 into.
     let ranges: Vec<(Histogram, Reason)> =
-        data.par_chunks(btrfs::MAX_UNCOMPRESSED).map(|r| (Histogram::of(r), btrfs::heuristic(r).reason)).collect();
+        data.par_chunks(btrfs::MAX_UNCOMPRESSED).map(|r| (Histogram::of(r), btrfs::file_heuristic(r).reason)).collect();
     // As `written_share`: a "no" leaves the rest of its 512 KiB writeback
     // chunk raw (regions are a whole number of such chunks).
     report.btrfs_written += ranges

@@ -326,10 +326,27 @@ impl CompressShare {
     }
 }
 
-/// The heuristic over `data` cut into 128 KiB ranges (the last may be
-/// shorter), as btrfs cuts a file written at offset 0: on every core.
+/// What btrfs decides for a range of a file that starts on a page boundary
+/// and ends at the end of the file or before: [`heuristic`] over the range
+/// made up to whole 4 KiB pages with zeros. btrfs passes the heuristic
+/// ranges of whole blocks (delalloc ranges are block-aligned), and the page
+/// cache holds zeros past the end of a file, so a file whose size is not a
+/// multiple of 4 KiB has its last page sampled to the end.
+pub fn file_heuristic(range: &[u8]) -> Verdict {
+    let tail = range.len() % PAGE_SIZE as usize;
+    if tail == 0 || range.len() >= MAX_UNCOMPRESSED {
+        return heuristic(range);
+    }
+    let mut padded = range.to_vec();
+    padded.resize(range.len() + PAGE_SIZE as usize - tail, 0);
+    heuristic(&padded)
+}
+
+/// The heuristic over `data` cut into 128 KiB ranges, as btrfs cuts a file
+/// that holds `data` from offset 0 (the last range may be shorter; see
+/// [`file_heuristic`]): on every core.
 pub fn compress_share(data: &[u8]) -> CompressShare {
-    let compressed = data.par_chunks(MAX_UNCOMPRESSED).filter(|c| heuristic(c).compress).count() as u64;
+    let compressed = data.par_chunks(MAX_UNCOMPRESSED).filter(|c| file_heuristic(c).compress).count() as u64;
     CompressShare { compressed, ranges: data.len().div_ceil(MAX_UNCOMPRESSED) as u64 }
 }
 
@@ -344,7 +361,7 @@ pub fn compress_share(data: &[u8]) -> CompressShare {
 pub fn written_share(data: &[u8]) -> CompressShare {
     let compressed = data
         .par_chunks(WRITEBACK_CHUNK)
-        .map(|c| c.chunks(MAX_UNCOMPRESSED).take_while(|r| heuristic(r).compress).count() as u64)
+        .map(|c| c.chunks(MAX_UNCOMPRESSED).take_while(|r| file_heuristic(r).compress).count() as u64)
         .sum();
     CompressShare { compressed, ranges: data.len().div_ceil(MAX_UNCOMPRESSED) as u64 }
 }
@@ -387,7 +404,10 @@ mod tests {
             assert_eq!(v.sample_size, 8192);
             assert_eq!(v.byte_set_size, Some(256));
         }
-        assert_eq!(compress_share(&noise(40 * R + 5000, 3)), CompressShare { compressed: 0, ranges: 41 });
+        assert_eq!(compress_share(&noise(40 * R + 8192, 3)), CompressShare { compressed: 0, ranges: 41 });
+        // A file ending 904 bytes into a page: its last range is sampled
+        // with 3192 zeros, which pass as compressible.
+        assert_eq!(compress_share(&noise(40 * R + 5000, 3)), CompressShare { compressed: 1, ranges: 41 });
     }
 
     #[test]
@@ -551,6 +571,21 @@ mod tests {
         counts.extend((100..130).map(|v| (v, 257)));
         let v = heuristic(&with_sample(&counts));
         assert_eq!((v.reason, v.core_set_size, v.entropy_percent), (Reason::EntropyLow, Some(126), Some(65)), "{v:?}");
+    }
+
+    #[test]
+    fn a_file_ends_on_a_whole_page_of_zeros() {
+        // 2000 random bytes: sampled alone, 8 points (start <= 1983); as
+        // the end of a file, the whole page with its zeros: 16 points.
+        let tail = noise(2000, 41);
+        assert_eq!(heuristic(&tail).sample_size, 128);
+        let v = file_heuristic(&tail);
+        assert_eq!(v.sample_size, 256);
+        assert_eq!(v, heuristic(&[tail.as_slice(), &[0u8; 2096]].concat()));
+        // A whole page, or a whole 128 KiB, is sampled as it is.
+        assert_eq!(file_heuristic(&noise(R, 42)), heuristic(&noise(R, 42)));
+        let file = [noise(R, 43), tail].concat();
+        assert_eq!(compress_share(&file).ranges, 2);
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub mod entropy;
 pub mod lzjb;
 
 pub use btrfs::{
-    compress_share as btrfs_compress_share, heuristic as btrfs_heuristic, written_share as btrfs_written_share,
-    CompressShare, Reason, Verdict,
+    compress_share as btrfs_compress_share, file_heuristic as btrfs_file_heuristic, heuristic as btrfs_heuristic,
+    written_share as btrfs_written_share, CompressShare, Reason, Verdict,
 };
 pub use codec::Codec;
 pub use dedup::{cdc_dedup_ratio, dedup_ratio, zero_blocks, CdcCounter, FixedCounter};
