@@ -8,7 +8,8 @@
 //! (fs/btrfs/inode.c) once for every range it is about to compress, with
 //! `end` inclusive, and looks at no more than the first
 //! `BTRFS_MAX_UNCOMPRESSED` (128 KiB) of it: the most one compressed extent
-//! holds. A "no" writes the range uncompressed. Mounted with
+//! holds. A "no" writes the range uncompressed, and with it the rest of its
+//! 512 KiB writeback chunk (see [`written_share`]). Mounted with
 //! `compress-force=`, btrfs skips the heuristic and compresses everything.
 //!
 //! The steps, in the kernel's order, each of which may decide:
@@ -27,12 +28,17 @@
 //! The sort of step 4 is the kernel's `radix_sort()`, which is not always a
 //! sort: it orders by the low `ALIGN(ilog2(max), 8)` bits of each count
 //! only, so when the most frequent value occurs 256 to 511 times in the
-//! sample (3 to 6% of it, common in data of 5 to 6 bits per byte) the counts
+//! sample (3 to 6% of it, as in much data of 5.5 to 6.5 bits per byte) the counts
 //! of 256 and more are ordered by `count - 256` and some land behind empty
 //! buckets. Steps 4 and 5 walk that order and stop at the first empty
 //! bucket, so such values can push the core set up to 200 (a "no") or drop
 //! out of the entropy. A true sort would answer differently for such
 //! samples; this module answers as the kernel does.
+//!
+//! What it means for data with skewed bytes: past the byte-set and core-set
+//! steps, the entropy level decides, and the answer turns from yes to no as
+//! the sample's order-0 entropy passes about 6.3 bits per byte (80% of 8,
+//! less what the `ilog2` rounding adds); see the tests.
 
 use rayon::prelude::*;
 
@@ -476,6 +482,21 @@ mod tests {
         assert!((65..200).contains(&v.core_set_size.unwrap()), "{v:?}");
         assert_eq!((v.compress, v.reason), (false, Reason::EntropyHigh), "{v:?}");
         assert!(v.entropy_percent.unwrap() >= 80, "{v:?}");
+    }
+
+    #[test]
+    fn skewed_bytes_pass_up_to_about_6_3_bits_per_byte() {
+        // Byte values with geometric weights q^i: the entropy level decides.
+        let share = |q: f64, seed: u64| {
+            let w: Vec<(u8, u32)> =
+                (0..=255u8).map(|v| (v, (1e6 * q.powi(v as i32)).round().max(1.0) as u32)).collect();
+            let data = drawn(32 * R, &w, seed);
+            (crate::entropy_bits_per_byte(&data), compress_share(&data).compressed)
+        };
+        let (e, yes) = share(0.964, 51);
+        assert!((6.15..6.25).contains(&e) && yes == 32, "{e} bits/byte: {yes}/32 ranges");
+        let (e, yes) = share(0.975, 52);
+        assert!((6.65..6.8).contains(&e) && yes == 0, "{e} bits/byte: {yes}/32 ranges");
     }
 
     #[test]
