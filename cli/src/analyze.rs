@@ -5,9 +5,9 @@
 //! compression as input / output bytes of the compressors storage systems run
 //! over independent chunks. Also the bytes' order-0 entropy and how many
 //! 128 KiB ranges btrfs's compression heuristic would let through to its
-//! compressor (with `compress=`, not `compress-force=`). Data is read a region at a time, so memory stays
-//! bounded (16 bytes per distinct block or chunk); `--limit` and `--sample`
-//! bound the time too.
+//! compressor (with `compress=`, not `compress-force=`). Data is read a
+//! region at a time, so memory stays bounded (16 bytes per distinct block or
+//! chunk); `--limit` and `--sample` bound the time too.
 
 use std::fs::File;
 use std::os::fd::AsFd;
