@@ -3,16 +3,18 @@
 //! logical / unique bytes over content-defined chunks (FastCDC, 8, 16 and 64
 //! KiB on average, as backup systems cut them), all-zero 4 KiB blocks, and
 //! compression as input / output bytes of the compressors storage systems run
-//! over independent chunks. Data is read a region at a time, so memory stays
-//! bounded (16 bytes per distinct block or chunk); `--limit` and `--sample`
-//! bound the time too.
+//! over independent chunks. Also the bytes' order-0 entropy and how many
+//! 128 KiB ranges btrfs's compression heuristic would let through to its
+//! compressor (with `compress=`, not `compress-force=`). Data is read a
+//! region at a time, so memory stays bounded (16 bytes per distinct block or
+//! chunk); `--limit` and `--sample` bound the time too.
 
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use clap::Args;
-use dgen_measure::{CdcCounter, Codec, FixedCounter};
+use dgen_measure::{btrfs, CdcCounter, Codec, FixedCounter, Histogram, Reason};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -107,7 +109,29 @@ struct Report {
     cdc: Vec<CdcCounter>,
     /// Per codec, per chunk size: compressed bytes.
     compressed: Vec<Vec<u64>>,
+    /// Byte values of everything analyzed.
+    histogram: Histogram,
+    /// Sum of the order-0 entropies of the 128 KiB ranges, for their mean.
+    range_entropy_sum: f64,
+    /// 128 KiB ranges looked at (the last of a region may be shorter).
+    ranges: u64,
+    /// Per outcome of btrfs's heuristic (in `REASONS` order): ranges.
+    reasons: [u64; REASONS.len()],
+    /// Ranges btrfs would store compressed when the data is written back
+    /// at once (see `dgen_measure::btrfs::written_share`).
+    btrfs_written: u64,
 }
+
+/// The heuristic's outcomes, in the order reports list them.
+const REASONS: [Reason; 7] = [
+    Reason::RepeatedPattern,
+    Reason::ByteSet,
+    Reason::CoreSetLow,
+    Reason::EntropyLow,
+    Reason::EntropyMid,
+    Reason::EntropyHigh,
+    Reason::CoreSetHigh,
+];
 
 /// Rounds to 4 decimals for printing and JSON.
 fn r4(x: f64) -> f64 {
@@ -141,6 +165,9 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
     // A file or device of known size is read at the sampled offsets; a
     // stream is read whole, and only the sampled regions are analyzed.
     let size = dgen::storage::data_size(&file).map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    if args.limit == Some(0) {
+        return Err(Failure::usage("--limit 0 leaves nothing to analyze: give a size above 0, or leave it out"));
+    }
     let limit = args.limit.unwrap_or(u64::MAX);
     let fraction = args.sample.unwrap_or(1.0);
     let end = size.unwrap_or(u64::MAX).min(limit);
@@ -152,6 +179,11 @@ fn scan(args: &AnalyzeArgs) -> Result<Report, Failure> {
         fixed: DEDUP_BLOCKS.iter().map(|&b| FixedCounter::new(b)).collect(),
         cdc: CDC_AVERAGES.iter().map(|&a| CdcCounter::new(a)).collect(),
         compressed: args.codecs.0.iter().map(|_| vec![0; args.chunks.0.len()]).collect(),
+        histogram: Histogram::new(),
+        range_entropy_sum: 0.0,
+        ranges: 0,
+        reasons: [0; REASONS.len()],
+        btrfs_written: 0,
     };
     let mut buf = vec![0u8; REGION];
     let mut previous: Option<u64> = None;
@@ -214,6 +246,22 @@ fn analyze_region(data: &[u8], args: &AnalyzeArgs, report: &mut Report) -> Resul
     for (&(c, k), n) in cells.iter().zip(sizes?) {
         report.compressed[c][k] += n;
     }
+    // Regions start at multiples of 4 MiB, so these ranges are the ones
+    // btrfs cuts a file written from offset 0 into.
+    let ranges: Vec<(Histogram, Reason)> =
+        data.par_chunks(btrfs::MAX_UNCOMPRESSED).map(|r| (Histogram::of(r), btrfs::file_heuristic(r).reason)).collect();
+    // As `written_share`: a "no" leaves the rest of its 512 KiB writeback
+    // chunk raw (regions are a whole number of such chunks).
+    report.btrfs_written += ranges
+        .chunks(btrfs::WRITEBACK_CHUNK / btrfs::MAX_UNCOMPRESSED)
+        .map(|c| c.iter().take_while(|(_, r)| r.compress()).count() as u64)
+        .sum::<u64>();
+    for (h, reason) in ranges {
+        report.range_entropy_sum += h.entropy();
+        report.ranges += 1;
+        report.histogram.merge(&h);
+        report.reasons[REASONS.iter().position(|&r| r == reason).expect("every reason is listed")] += 1;
+    }
     Ok(())
 }
 
@@ -224,6 +272,10 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
     let ratio = |out: u64| if out == 0 { 1.0 } else { r4(report.bytes as f64 / out as f64) };
     let comp: Vec<Vec<f64>> = report.compressed.iter().map(|row| row.iter().map(|&c| ratio(c)).collect()).collect();
     let sampled = report.bytes < report.total;
+    let entropy = r4(report.histogram.entropy());
+    let range_entropy = r4(report.range_entropy_sum / report.ranges as f64);
+    let btrfs_yes: u64 = REASONS.iter().zip(&report.reasons).filter(|(r, _)| r.compress()).map(|(_, &n)| n).sum();
+    let btrfs_share = r4(btrfs_yes as f64 / report.ranges as f64);
     if args.json {
         let mut d = Map::new();
         for (b, r) in DEDUP_BLOCKS.iter().zip(&dedup) {
@@ -251,6 +303,15 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
                 "dedup": d,
                 "dedup_cdc": cd,
                 "compression": c,
+                "entropy_bits_per_byte": entropy,
+                "entropy_bits_per_byte_128k_mean": range_entropy,
+                "btrfs_compress_share": btrfs_share,
+                "btrfs_compress_ranges": btrfs_yes,
+                "btrfs_ranges": report.ranges,
+                "btrfs_written_compressed_ranges": report.btrfs_written,
+                "btrfs_reasons": Map::from_iter(
+                    REASONS.iter().zip(&report.reasons).map(|(r, &n)| (r.name().to_string(), json!(n)))
+                ),
             })
         );
         return Ok(());
@@ -275,5 +336,19 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
     for (codec, row) in args.codecs.0.iter().zip(&comp) {
         println!("{:<9}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
     }
+    println!();
+    println!("order-0 entropy: {entropy:.3} bits/byte (mean of 128 KiB ranges: {range_entropy:.3})");
+    let why: Vec<String> =
+        REASONS.iter().zip(&report.reasons).filter(|(_, &n)| n > 0).map(|(r, n)| format!("{n} {}", r.name())).collect();
+    println!(
+        "btrfs compress= heuristic: compresses {btrfs_yes} of {} 128 KiB ranges ({:.1}%; {})",
+        report.ranges,
+        100.0 * btrfs_share,
+        why.join(", ")
+    );
+    println!(
+        "  written back at once: {} compressed (a \"no\" leaves the rest of its 512 KiB writeback chunk raw)",
+        report.btrfs_written
+    );
     Ok(())
 }

@@ -234,6 +234,88 @@ fn analyze_reports_what_was_asked_for_and_counts_zero_blocks() {
 }
 
 #[test]
+fn analyze_reports_entropy_and_what_btrfs_would_compress() {
+    let dir = tempfile::tempdir().unwrap();
+    let random = dir.path().join("r.bin");
+    dgen().args(["generate", "--size", "4MiB", "--compress", "1", "--seed", "8", "-o"]).arg(&random).assert().success();
+    // Text from a small vocabulary in a pseudo-random order: few byte
+    // values, no long repeats.
+    let words = ["storage ", "the ", "array ", "of ", "blocks, ", "writes ", "and ", "reads.\n", "A ", "file "];
+    let mut x = 1u64;
+    let mut text = Vec::new();
+    while text.len() < 4 << 20 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        text.extend_from_slice(words[(x >> 33) as usize % words.len()].as_bytes());
+    }
+    text.truncate(4 << 20);
+    let prose = dir.path().join("t.txt");
+    fs::write(&prose, &text).unwrap();
+
+    let fast = ["--json", "--codecs", "zstd-1", "--chunks", "128KiB"];
+    let run = |path: &std::path::Path| {
+        let out = dgen().arg("analyze").arg(path).args(fast).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let r = run(&random);
+    let e = r["entropy_bits_per_byte"].as_f64().unwrap();
+    let m = r["entropy_bits_per_byte_128k_mean"].as_f64().unwrap();
+    assert!(e > 7.99 && e <= 8.0 && m > 7.99 && m <= e, "random: {r}");
+    assert_eq!(r["btrfs_ranges"], 32);
+    assert_eq!(r["btrfs_compress_ranges"], 0);
+    assert_eq!(r["btrfs_compress_share"], 0.0);
+    assert_eq!(r["btrfs_reasons"]["core-set-high"], 32);
+
+    let t = run(&prose);
+    let e = t["entropy_bits_per_byte"].as_f64().unwrap();
+    assert!(e > 2.0 && e < 5.0, "text: {t}");
+    assert_eq!(t["btrfs_ranges"], 32);
+    assert_eq!(t["btrfs_compress_share"], 1.0);
+    assert_eq!(t["btrfs_reasons"]["byte-set"], 32);
+
+    // A file that does not end on 128 KiB counts its short last range.
+    let odd = dir.path().join("odd.bin");
+    fs::write(&odd, &text[..(1 << 20) + 5000]).unwrap();
+    assert_eq!(run(&odd)["btrfs_ranges"], 9);
+    assert_eq!(t["btrfs_written_compressed_ranges"], 32);
+    assert_eq!(r["btrfs_written_compressed_ranges"], 0);
+
+    // Ranges yes, no, yes, yes | no, yes, yes, yes: btrfs's heuristic lets
+    // six through, but a "no" leaves the rest of its 512 KiB writeback
+    // chunk raw, so one is compressed when the file is written back.
+    let noise = fs::read(&random).unwrap();
+    let r = 128 << 10;
+    let mixed: Vec<u8> =
+        [(&text, 0), (&noise, 1), (&text, 2), (&text, 3), (&noise, 4), (&text, 5), (&text, 6), (&text, 7)]
+            .iter()
+            .flat_map(|&(src, i)| src[i * r..(i + 1) * r].to_vec())
+            .collect();
+    let mixed_path = dir.path().join("mixed.bin");
+    fs::write(&mixed_path, &mixed).unwrap();
+    let m = run(&mixed_path);
+    assert_eq!(
+        (m["btrfs_compress_ranges"].as_u64(), m["btrfs_written_compressed_ranges"].as_u64()),
+        (Some(6), Some(1))
+    );
+
+    dgen()
+        .arg("analyze")
+        .arg(&prose)
+        .args(["--codecs", "lz4", "--chunks", "4KiB"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("order-0 entropy").and(predicate::str::contains("compresses 32 of 32")));
+
+    // Nothing to analyze is an error, not a report of 1.000 ratios.
+    let out = dgen().arg("analyze").arg(&random).args(["--limit", "0"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("dgen: error:") && err.contains("--limit 0"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn bench_quick_prints_every_case_and_compares_with_a_saved_table() {
     let out = dgen().args(["bench", "--quick"]).output().unwrap();
     assert!(out.status.success());

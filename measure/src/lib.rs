@@ -2,15 +2,23 @@
 //! dedup as total / distinct aligned blocks, or logical / unique bytes over
 //! content-defined chunks as backup systems cut them; all-zero blocks; and
 //! compression as input / output bytes of real compressors over independent
-//! chunks. The library's tests assert against these numbers and `dgen
-//! analyze` prints them.
+//! chunks; the bytes' order-0 entropy, and whether btrfs's compression
+//! heuristic would let them through to its compressor. The library's tests
+//! assert against these numbers and `dgen analyze` prints them.
 
+pub mod btrfs;
 mod codec;
 pub mod dedup;
+pub mod entropy;
 pub mod lzjb;
 
+pub use btrfs::{
+    compress_share as btrfs_compress_share, file_heuristic as btrfs_file_heuristic, heuristic as btrfs_heuristic,
+    written_share as btrfs_written_share, CompressShare, Reason, Verdict,
+};
 pub use codec::Codec;
 pub use dedup::{cdc_dedup_ratio, dedup_ratio, zero_blocks, CdcCounter, FixedCounter};
+pub use entropy::{entropy_bits_per_byte, Histogram};
 
 use rayon::prelude::*;
 
