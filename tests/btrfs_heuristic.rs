@@ -77,3 +77,27 @@ fn btrfs_skips_incompressible_data_for_every_compressor() {
         assert_eq!(share.compressed, 0, "{compressor} at 1.0: btrfs would try to compress {share:?}");
     }
 }
+
+/// Where the heuristic starts to compress: the entropy of the skewed bytes
+/// falls from 8 bits at 1:1 to 6.1 at 1.5:1 (src/model/skew.rs), and btrfs
+/// lets a range through below about 6.3 bits. Every compressor follows the
+/// same curve, so the threshold is the same for all; the README states it.
+#[test]
+fn btrfs_starts_compressing_between_1_3_and_1_5() {
+    let mut first = None;
+    for i in 0..=20u32 {
+        let target = 1.3 + f64::from(i) * 0.01;
+        let data = generate(Config { size: 8 << 20, ..cfg(target, Compressor::Auto, 500 + u64::from(i)) });
+        let share = btrfs_compress_share(&data).share();
+        println!("target {target:.2}: {share:.3} of ranges, entropy {:.3} bits/byte", entropy_bits_per_byte(&data));
+        if share >= MIN_SHARE && first.is_none() {
+            first = Some(target);
+        }
+        if share < MIN_SHARE {
+            assert!(first.is_none(), "compressed at {first:?} but not at {target}");
+        }
+    }
+    let first = first.expect("compressed from 1.5 at the latest");
+    println!("btrfs compresses from {first:.2}:1");
+    assert!(first > 1.3, "data near 1.3:1 must keep nearly uniform bytes");
+}
