@@ -211,6 +211,42 @@ sig_case INT file
 sig_case TERM file
 sig_case INT fifo
 
+# A FIFO with no reader (or no writer) blocks the open itself: the first
+# signal must end it, after the seed line.
+open_case() { # SIGNAL generate|verify
+  local sig=$1 cmd=$2 f=$work/lonely.fifo pid rc err want
+  rm -f "$f"
+  mkfifo "$f"
+  if [ "$cmd" = generate ]; then
+    "$D" generate --size 8MiB --seed 1 -o "$f" 2>"$work/open.err" &
+    want="interrupted: wrote 0 bytes to $f"
+  else
+    "$D" verify "$f" --size 8MiB --seed 1 2>"$work/open.err" &
+    want="interrupted: checked 0 bytes of $f"
+  fi
+  pid=$!
+  sleep 0.5
+  kill "-$sig" "$pid"
+  for _ in $(seq 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    echo "(still blocked in the open 5 s after SIG$sig)" >>"$work/open.err"
+  fi
+  wait "$pid"
+  rc=$?
+  err=$(cat "$work/open.err")
+  if [ "$rc" = 130 ] && [[ "$err" == *"$want"*", seed 1"* ]] &&
+    { [ "$cmd" = verify ] || [[ "$err" == "dgen: seed 1: writing 8388608 bytes"* ]]; }; then
+    ok "$sig during the open of a FIFO nobody opens ($cmd): exit 130, seed"
+  else
+    bad "$sig during the open of a FIFO ($cmd): exit $rc, stderr: $err"
+  fi
+}
+open_case INT generate
+open_case TERM generate
+open_case INT verify
+open_case TERM verify
+
 step "loop devices, a full file system, a file system without O_DIRECT (root)"
 if [ "$(id -u)" != 0 ] || ! command -v losetup >/dev/null; then
   skip "loop devices, tmpfs and ramfs mounts: need root (and losetup)"

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::os::fd::AsFd;
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -307,14 +308,29 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
     }
     let total = end - args.io.offset;
     let shown = if to_stdout { "standard output" } else { args.output.as_str() };
-    // The seed first, so that a run that fails or is stopped can be repeated.
+    // The seed first, so that a run that fails or is stopped can be
+    // repeated: once the target is open and the range checked (a refused
+    // run stays one line), or before the open where the open itself may
+    // wait, as a FIFO's waits for its reader. Looking at the path does not
+    // block.
+    let may_block = !to_stdout && std::fs::metadata(&args.output).is_ok_and(|m| m.file_type().is_fifo());
+    let seed_line = |length: u64, offset: u64, kind: &str| {
+        eprintln!("dgen: seed {seed}: writing {length} bytes at offset {offset} to {shown} ({kind})");
+    };
+    if may_block {
+        seed_line(total, args.io.offset, "stream");
+    }
+    let mut opened = false;
     let mut start = |r: &Report| {
-        let kind = match r.target {
-            TargetKind::File => "file",
-            TargetKind::BlockDevice => "block device",
-            TargetKind::Stream => "stream",
-        };
-        eprintln!("dgen: seed {seed}: writing {} bytes at offset {} to {shown} ({kind})", r.length, r.offset);
+        opened = true;
+        if !may_block {
+            let kind = match r.target {
+                TargetKind::File => "file",
+                TargetKind::BlockDevice => "block device",
+                TargetKind::Stream => "stream",
+            };
+            seed_line(r.length, r.offset, kind);
+        }
     };
     crate::catch_signals();
     let result =
@@ -338,7 +354,9 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             match e.kind {
                 StorageErrorKind::Interrupted => {
                     let mut text = format!("interrupted: wrote {} bytes to {shown}", r.bytes);
-                    if r.target == TargetKind::Stream {
+                    if !opened {
+                        text += " (it was still being opened: a FIFO waits for a reader)";
+                    } else if r.target == TargetKind::Stream {
                         text += &format!(" (offsets {} to {})", r.offset, r.offset + r.prefix);
                     } else {
                         text += &format!(
@@ -377,7 +395,9 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     let gen = args.data.generator(size)?;
     let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
     crate::catch_signals();
-    let result = with_control(total, "verify", &mut |_| {}, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
+    let mut opened = false;
+    let mut start = |_: &Report| opened = true;
+    let result = with_control(total, "verify", &mut start, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
     let r = match result {
         Ok(r) => r,
         Err(e) => {
@@ -388,7 +408,9 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
             return Err(match e.kind {
                 StorageErrorKind::Interrupted => {
                     let mut text = format!("interrupted: checked {} bytes of {path}", r.bytes);
-                    if let Some(p) = r.problem() {
+                    if !opened {
+                        text += " (it was still being opened: a FIFO waits for a writer)";
+                    } else if let Some(p) = r.problem() {
                         text += &format!(" ({p})");
                     }
                     Failure::interrupted(format!("{text}, seed {seed}"))

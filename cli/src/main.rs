@@ -49,7 +49,8 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Routes SIGINT and SIGTERM to [`INTERRUPTED`]. Without SA_RESTART, a
-/// blocked read or write of a pipe returns EINTR so the run notices at once;
+/// blocked open of a FIFO, or read or write of a pipe, returns EINTR so the
+/// run notices at once (the library checks the flag on EINTR);
 /// SA_RESETHAND makes a second signal end the process the default way.
 pub fn catch_signals() {
     for sig in [libc::SIGINT, libc::SIGTERM] {

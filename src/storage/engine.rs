@@ -407,13 +407,18 @@ pub(super) fn run(
         Ok(s) => s,
         Err(f) => return Err(f.into_error(report)),
     };
+    let cancel = control.cancel;
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let opened = match op {
-        Operation::Write => target::open_write(path, opts.direct),
-        Operation::Verify => target::open_read(path, opts.direct),
+        Operation::Write => target::open_write(path, opts.direct, &cancelled),
+        Operation::Verify => target::open_read(path, opts.direct, &cancelled),
     };
     let target = match opened {
         Ok(t) => t,
-        Err(f) => return Err(f.into_error(report)),
+        Err(f) => {
+            report.interrupted = f.kind == StorageErrorKind::Interrupted;
+            return Err(f.into_error(report));
+        }
     };
     report.target = target.kind;
     report.data_size = target.size;
