@@ -2,7 +2,6 @@
 //! (`dgen::storage`) on files, block devices, pipes and standard streams.
 
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
@@ -229,8 +228,17 @@ fn print_json(r: &Report, data_on_stdout: bool) {
     if data_on_stdout {
         eprintln!("{}", r.to_json());
     } else {
-        println!("{}", r.to_json());
+        crate::out::outln!("{}", r.to_json());
     }
+}
+
+/// `--json` with the report on standard output needs it open: refused
+/// before any I/O rather than found out after the run.
+fn check_report_output(json: bool) -> Result<(), Failure> {
+    if json && crate::out::was_closed() {
+        return Err(Failure::usage("--json: standard output is closed, so the report would be lost; redirect it"));
+    }
+    Ok(())
 }
 
 /// Runs `f` with a progress bar and the signal flag hooked in; `start` is
@@ -252,31 +260,12 @@ fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: im
     r
 }
 
-/// True when descriptor 1 is the /dev/null that Rust's runtime opens in
-/// place of a closed standard output before `main`: it opens it read-write,
-/// while a shell's `>/dev/null` opens it write-only. Writing there would
-/// claim success for data that went nowhere.
-fn stdout_was_closed(fd: &std::os::fd::OwnedFd) -> bool {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::MetadataExt;
-    let Ok(null) = std::fs::metadata("/dev/null") else { return false };
-    let Ok(dup) = fd.try_clone() else { return false };
-    let Ok(file) = std::fs::File::from(dup).metadata() else { return false };
-    // SAFETY: F_GETFL only reads the flags of a descriptor this function
-    // borrows for the call.
-    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
-    file.rdev() == null.rdev() && flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
-}
-
 /// Standard output must be open, and not a terminal, before anything runs.
 fn check_stdout() -> Result<(), Failure> {
-    let out = std::io::stdout();
-    let closed = || Failure::usage("standard output is closed; give -o PATH or redirect it");
-    let fd = out.as_fd().try_clone_to_owned().map_err(|_| closed())?;
-    if stdout_was_closed(&fd) {
-        return Err(closed());
+    if crate::out::was_closed() {
+        return Err(Failure::usage("standard output is closed; give -o PATH or redirect it"));
     }
-    if out.is_terminal() {
+    if std::io::stdout().is_terminal() {
         return Err(Failure::usage(
             "standard output is a terminal: binary data would garble it; give -o PATH or redirect it",
         ));
@@ -295,6 +284,8 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             return Err(Failure::usage("--direct needs an output file or block device (-o PATH)"));
         }
         check_stdout()?;
+    } else {
+        check_report_output(args.io.json)?;
     }
     let gen = args.data.generator(args.size)?;
     let seed = gen.seed();
@@ -392,6 +383,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         ));
     };
     let opts = args.io.options()?;
+    check_report_output(args.io.json)?;
     let gen = args.data.generator(size)?;
     let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
     crate::catch_signals();

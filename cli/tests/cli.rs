@@ -471,3 +471,75 @@ fn sigint_stops_cleanly_and_says_how_far_it_got() {
         .assert()
         .success();
 }
+
+/// Runs `dgen ARGS` through a shell with standard output redirected as
+/// `redirect` says (`>/dev/full`, `>&-`, `| true`); its exit code and stderr.
+fn dgen_redirected(args: &str, redirect: &str, dir: &std::path::Path) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("dgen");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$0\" {args} {redirect}"))
+        .arg(bin)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin", "", dir.path());
+    assert_eq!(code, 0, "{err}");
+    let lost = "dgen: error: cannot write to standard output: No space left on device";
+    for args in [
+        "generate --size 1MiB --seed 5 -o x.bin --json",
+        "verify x.bin --size 1MiB --seed 5 --json",
+        "analyze x.bin --codecs zstd-1 --chunks 4KiB",
+        "analyze x.bin --codecs zstd-1 --chunks 4KiB --json",
+        "topology",
+        "topology --json",
+        "bench --quick --json",
+    ] {
+        let (code, err) = dgen_redirected(args, ">/dev/full", dir.path());
+        assert_eq!(code, 1, "{args}: {err}");
+        assert!(!err.contains("panicked"), "{args}: {err}");
+        assert_eq!(err.lines().filter(|l| l.contains("standard output")).count(), 1, "{args}: {err}");
+        assert!(err.lines().last().unwrap_or("").starts_with(lost), "{args}: {err}");
+    }
+    // A failed verification keeps its verdict, and says the report was lost.
+    let (code, err) = dgen_redirected("verify x.bin --size 1MiB --seed 6 --json", ">/dev/full", dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("first wrong byte at offset 0") && err.contains(lost), "{err}");
+    // A closed standard output loses nothing silently.
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin --json", ">&-", dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--json: standard output is closed"), "{err}");
+    let (code, err) = dgen_redirected("topology", ">&-", dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cannot write to standard output: it is closed"), "{err}");
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_report_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin", "", dir.path());
+    assert_eq!(code, 0, "{err}");
+    // The reader is gone before the command writes: every write gets EPIPE.
+    for args in ["analyze x.bin --codecs zstd-1 --chunks 4KiB", "topology", "verify x.bin --size 1MiB --seed 5 --json"]
+    {
+        let mut child = dgen()
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("standard output"), "{args}: {err}");
+    }
+}
