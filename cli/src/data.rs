@@ -167,6 +167,9 @@ impl IoArgs {
 /// A storage error with the option that carries a bad field named.
 fn storage_message(e: &StorageError) -> String {
     if e.kind == StorageErrorKind::InvalidOption {
+        if e.message.starts_with("jobs x iodepth x block_size") {
+            return format!("--jobs x --iodepth x --block-size: {}", e.message);
+        }
         for (field, option) in
             [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")]
         {

@@ -543,3 +543,48 @@ fn a_reader_that_stops_early_ends_the_report_quietly() {
         assert!(!err.contains("panicked") && !err.contains("standard output"), "{args}: {err}");
     }
 }
+
+/// Runs `dgen ARGS` to its end; its exit status and peak resident memory in
+/// KiB, from the kernel's accounting of that one child.
+fn peak_rss_kib(args: &[&str], dir: &std::path::Path) -> (i32, i64) {
+    let child = dgen().args(args).current_dir(dir).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 writes the status and
+    // the usage through pointers to these live locals, and reaps only the
+    // child this test spawned (which `child` never waits for).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn io_memory_follows_the_data_not_the_queue_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, small) =
+        peak_rss_kib(&["generate", "--size", "4MiB", "--seed", "1", "--jobs", "1", "-o", "a.bin"], dir.path());
+    assert_eq!(code, 0);
+    for args in [
+        ["--size", "4MiB", "--jobs", "2", "--iodepth", "256", "--block-size", "1MiB"],
+        ["--size", "8MiB", "--jobs", "1", "--iodepth", "4096", "--block-size", "1MiB"],
+        ["--size", "4MiB", "--jobs", "1", "--iodepth", "64", "--block-size", "8MiB"],
+    ] {
+        let mut all = vec!["generate", "--seed", "1", "-o", "b.bin"];
+        all.extend(args);
+        let (code, peak) = peak_rss_kib(&all, dir.path());
+        assert_eq!(code, 0, "{args:?}");
+        // The data is 4 or 8 MiB: at most that much more than a plain run.
+        assert!(peak < small + 16 * 1024, "{args:?}: {peak} KiB at peak, {small} KiB for a plain run");
+    }
+    let out = dgen()
+        .args(["generate", "--size", "64GiB", "--seed", "1", "--jobs", "8", "--iodepth", "256", "-o", "c.bin"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("dgen: error: --jobs x --iodepth x --block-size: jobs x iodepth x block_size must need at most 1073741824 bytes (1 GiB)"), "{err}");
+    assert!(err.contains("8 x 256 x 1048576"), "{err}");
+    assert!(!dir.path().join("c.bin").exists());
+}

@@ -72,7 +72,12 @@ pub(super) fn run(
     report.jobs = 1;
     report.iodepth = 1;
     let model = gen.model();
-    let mut buf = match AlignedBuf::new(opts.block_size) {
+    // No longer than the range, when its end is known.
+    let buf_len = stop.map_or(opts.block_size, |s| {
+        usize::try_from(s - offset)
+            .map_or(opts.block_size, |l| l.next_multiple_of(super::ALIGN).clamp(super::ALIGN, opts.block_size))
+    });
+    let mut buf = match AlignedBuf::new(buf_len) {
         Ok(b) => b,
         Err(f) => return Err(finish(report, Some(f)).unwrap_err()),
     };
