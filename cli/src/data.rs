@@ -30,20 +30,20 @@ pub fn compressor_arg(s: &str) -> Result<dgen::Compressor, String> {
 #[derive(Args, Clone)]
 pub struct DataArgs {
     /// Dedup ratio: total / distinct dedup units (1.0 to 1024).
-    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_negative_numbers = true)]
+    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_hyphen_values = true)]
     pub dedup: f64,
     /// Compression ratio: input / compressed bytes (1.0 to 32).
-    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_negative_numbers = true)]
+    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_hyphen_values = true)]
     pub compress: f64,
     /// Dedup unit: a multiple of 4 KiB, up to 64 MiB.
-    #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub dedup_unit: u64,
     /// The compressor the ratio is calibrated for: auto (every LZ compressor
     /// lands near it), zstd, lz4, gzip, snappy, lzo or lzjb.
     #[arg(long, default_value = "auto", value_parser = compressor_arg, value_name = "NAME")]
     pub compressor: dgen::Compressor,
     /// Seed; without one, generate draws a seed and prints it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
     #[command(flatten)]
     pub placement: PlacementArgs,
@@ -54,20 +54,20 @@ pub struct DataArgs {
 #[derive(Args, Clone)]
 pub struct IoArgs {
     /// First byte of the range, in the dataset and in the file.
-    #[arg(long, default_value = "0", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "0", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub offset: u64,
     /// Bytes in the range; default: to the end of the dataset.
-    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub length: Option<u64>,
     /// Parallel workers on files and block devices; 0 = one per CPU.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", allow_hyphen_values = true)]
     pub jobs: usize,
     /// Bytes per I/O: a multiple of 4 KiB.
-    #[arg(long, default_value = "1MiB", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "1MiB", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub block_size: u64,
     /// I/Os in flight per worker; above 1 uses io_uring (pwrite/pread where
     /// the kernel refuses it).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true)]
     pub iodepth: usize,
     /// Use O_DIRECT (around the page cache) on files and block devices.
     #[arg(long)]
@@ -159,13 +159,46 @@ impl IoArgs {
             direct: self.direct,
             ..IoOptions::default()
         };
-        opts.validate().map_err(|e| Failure::usage(storage_message(&e)))?;
+        opts.validate().map_err(|e| Failure::usage(storage_message(&e, self)))?;
         Ok(opts)
     }
 }
 
+/// One line when `--jobs` or `--iodepth` asked for parallel I/O on a
+/// stream, which is read or written in order by one worker.
+fn stream_note(io: &IoArgs, shown: &str, verb: &str) {
+    let mut ignored = Vec::new();
+    if io.jobs > 1 {
+        ignored.push(format!("--jobs {}", io.jobs));
+    }
+    if io.iodepth > 1 {
+        ignored.push(format!("--iodepth {}", io.iodepth));
+    }
+    if !ignored.is_empty() {
+        let does = if ignored.len() > 1 { "do" } else { "does" };
+        eprintln!(
+            "dgen: {shown} is a stream, {verb} in order by one worker: {} {does} not apply",
+            ignored.join(" and ")
+        );
+    }
+}
+
+/// The options that set the range, as the user gave them: `--offset` and
+/// `--length` when given, `--size` when the range runs to the dataset's end.
+fn range_options(io: &IoArgs) -> String {
+    let mut given = Vec::new();
+    if io.offset != 0 {
+        given.push("--offset");
+    }
+    match io.length {
+        Some(_) => given.push("--length"),
+        None => given.push("--size"),
+    }
+    given.join("/")
+}
+
 /// A storage error with the option that carries a bad field named.
-fn storage_message(e: &StorageError) -> String {
+fn storage_message(e: &StorageError, io: &IoArgs) -> String {
     if e.kind == StorageErrorKind::InvalidOption {
         if e.message.starts_with("jobs x iodepth x block_size") {
             return format!("--jobs x --iodepth x --block-size: {}", e.message);
@@ -179,7 +212,7 @@ fn storage_message(e: &StorageError) -> String {
         }
     }
     if e.kind == StorageErrorKind::OutOfRange {
-        return format!("--offset/--length: {}", e.message);
+        return format!("{}: {}", range_options(io), e.message);
     }
     e.message.clone()
 }
@@ -296,8 +329,10 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
     let end = args.io.length.map_or(args.size, |l| args.io.offset.saturating_add(l));
     if args.size != 0 && (args.io.offset > args.size || end > args.size) {
         return Err(Failure::usage(format!(
-            "--offset/--length: the range [{}, {end}) passes the dataset size {}",
-            args.io.offset, args.size
+            "{}: the range [{}, {end}) passes the dataset size {}",
+            range_options(&args.io),
+            args.io.offset,
+            args.size
         )));
     }
     let total = end - args.io.offset;
@@ -324,6 +359,9 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
                 TargetKind::Stream => "stream",
             };
             seed_line(r.length, r.offset, kind);
+        }
+        if r.target == TargetKind::Stream {
+            stream_note(&args.io, shown, "written");
         }
     };
     crate::catch_signals();
@@ -367,12 +405,48 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
                     Ok(())
                 }
                 StorageErrorKind::Io | StorageErrorKind::Generator => {
-                    Err(Failure::runtime(format!("{}; {} bytes were written, seed {seed}", e.message, r.bytes)))
+                    let mut text = format!("{}; {} bytes were written", e.message, r.bytes);
+                    let complete = r.offset + r.prefix;
+                    if r.target == TargetKind::File && r.bytes > r.prefix {
+                        // Blocks past a gap were written too; what is left
+                        // of them depends on whether the file was cut.
+                        let len = std::fs::metadata(&args.output).map(|m| m.len()).ok();
+                        if len == Some(complete) {
+                            text += &format!(
+                                ", but {shown} was cut to {complete} bytes, where the part written without a gap ends"
+                            );
+                        } else {
+                            text += &format!(
+                                "; the range from offset {} is complete for its first {} bytes only",
+                                r.offset, r.prefix
+                            );
+                        }
+                    }
+                    Err(Failure::runtime(format!("{text}, seed {seed}")))
                 }
-                _ => Err(Failure::usage(storage_message(&e))),
+                _ => Err(Failure::usage(storage_message(&e, &args.io))),
             }
         }
     }
+}
+
+/// Whether the data that failed a sized verification is the endless stream
+/// (size 0) of the same options instead, at the range's first 4 KiB and
+/// around the first wrong byte: what fio's engine writes, verified with the
+/// size of the file.
+fn matches_endless_stream(args: &VerifyArgs, r: &Report) -> bool {
+    let Some(first) = r.first_mismatch else { return false };
+    let Ok(endless) = args.data.generator(0) else { return false };
+    let Ok(file) = std::fs::File::open(&args.path) else { return false };
+    let g = dgen::GRANULE as u64;
+    let mut probes = vec![r.offset, first.offset / g * g];
+    probes.dedup();
+    probes.iter().all(|&at| {
+        let mut got = vec![0u8; 4096];
+        let mut want = vec![0u8; 4096];
+        let Ok(n) = storage::read_at_full(&file, &mut got, at) else { return false };
+        n > 0 && endless.fill_at(at, &mut want[..n]).is_ok() && got[..n] == want[..n]
+    })
 }
 
 pub fn verify(args: &VerifyArgs) -> Outcome {
@@ -391,7 +465,12 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
     crate::catch_signals();
     let mut opened = false;
-    let mut start = |_: &Report| opened = true;
+    let mut start = |r: &Report| {
+        opened = true;
+        if r.target == TargetKind::Stream {
+            stream_note(&args.io, &path, "read");
+        }
+    };
     let result = with_control(total, "verify", &mut start, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
     let r = match result {
         Ok(r) => r,
@@ -413,7 +492,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
                 StorageErrorKind::Io | StorageErrorKind::Generator => {
                     Failure::runtime(format!("{}; {} bytes were checked", e.message, r.bytes))
                 }
-                _ => Failure::usage(storage_message(&e)),
+                _ => Failure::usage(storage_message(&e, &args.io)),
             });
         }
     };
@@ -424,7 +503,12 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         eprintln!("{}", figures(&r));
     }
     if let Some(problem) = r.problem() {
-        return Err(Failure::runtime(format!("{path}: {problem}")));
+        let mut text = format!("{path}: {problem}");
+        if size != 0 && r.target != TargetKind::Stream && matches_endless_stream(args, &r) {
+            text += "; it holds the endless stream of these options (as fio's engine writes it): \
+                     verify it with --size 0";
+        }
+        return Err(Failure::runtime(text));
     }
     eprintln!("dgen: {path}: all {} bytes match (seed {seed}), {:.2} s ({:.2} GB/s)", r.bytes, r.seconds, r.gbps());
     Ok(())

@@ -148,10 +148,10 @@ impl From<NumaModeArg> for dgen::NumaMode {
 #[derive(Args, Clone)]
 pub struct PlacementArgs {
     /// Worker threads; 0 = every CPU this process may use.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", allow_hyphen_values = true)]
     pub threads: usize,
     /// Keep worker threads on this NUMA node.
-    #[arg(long, value_name = "NODE")]
+    #[arg(long, value_name = "NODE", allow_hyphen_values = true)]
     pub numa_node: Option<u32>,
     /// Whether worker threads are pinned by NUMA node.
     #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]

@@ -306,7 +306,11 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1M", "--block-size", "1000", "-o", "x"], "--block-size: block_size"),
         (vec!["generate", "--size", "1M", "--iodepth", "0", "-o", "x"], "--iodepth: iodepth"),
         (vec!["generate", "--size", "1M", "--jobs", "5000", "-o", "x"], "--jobs: jobs"),
-        (vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"], "--offset/--length"),
+        (vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"], "--offset/--size: the range [2097152, 1048576)"),
+        (vec!["generate", "--size", "1M", "--length", "2M", "-o", "x"], "--length: the range [0, 2097152)"),
+        (vec!["generate", "--size", "1M", "--compress", "-inf", "-o", "x"], "--compress: compress_ratio must be"),
+        (vec!["generate", "--size", "1M", "--dedup", "-2", "-o", "x"], "--dedup: dedup_ratio must be"),
+        (vec!["generate", "--size", "1M", "--jobs", "-1", "-o", "x"], "invalid value '-1' for '--jobs <N>'"),
         (vec!["generate", "--size", "0", "-o", "x"], "--length"),
         (vec!["generate", "--size", "1M", "-o", "."], "is a directory"),
         (vec!["analyze", "/nonexistent-file"], "cannot open /nonexistent-file"),
@@ -336,11 +340,59 @@ fn a_closed_pipe_is_not_an_error() {
         .spawn()
         .unwrap();
     let mut out = child.stdout.take().unwrap();
-    let mut first = [0u8; 10];
+    let mut first = vec![0u8; 200000];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();
     drop(out);
-    let status = child.wait().unwrap();
-    assert!(status.success());
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success());
+    // The count is of what the pipe took, whole blocks or not.
+    let err = String::from_utf8_lossy(&done.stderr);
+    let took: u64 = err
+        .split("closed it after ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(took >= 200000, "{err}");
+}
+
+#[test]
+fn messages_say_what_happened_in_the_words_of_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = dgen().args(args).current_dir(dir.path()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // A stream has one worker: what asked for more is said to be ignored.
+    let (code, err) =
+        run(&["generate", "--size", "1MiB", "--seed", "1", "--jobs", "4", "--iodepth", "8", "-o", "/dev/null"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "dgen: /dev/null is a stream, written in order by one worker: --jobs 4 and --iodepth 8 do not apply"
+        ),
+        "{err}"
+    );
+    let (_, err) = run(&["generate", "--size", "1MiB", "--seed", "1", "-o", "/dev/null"]);
+    assert!(!err.contains("do not apply") && !err.contains("does not apply"), "{err}");
+    // Another seed: every block is wrong, and the likely causes are named.
+    let (code, err) = run(&["generate", "--size", "1MiB", "--seed", "1", "-o", "a.bin"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify", "a.bin", "--size", "1MiB", "--seed", "2"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("256 of 256 4 KiB blocks are wrong; every block is wrong: the data was likely written with another seed, size"), "{err}");
+    // The endless stream (what fio's engine writes) verified with a size.
+    let (code, err) =
+        run(&["generate", "--size", "0", "--length", "1000000", "--dedup", "2.5", "--seed", "3", "-o", "e.bin"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify", "e.bin", "--size", "1000000", "--dedup", "2.5", "--seed", "3"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("it holds the endless stream of these options") && err.contains("--size 0"), "{err}");
+    let (code, err) = run(&["verify", "e.bin", "--size", "0", "--dedup", "2.5", "--seed", "3"]);
+    assert_eq!(code, Some(0), "{err}");
+    // A file that is not that stream gets no such hint.
+    let (_, err) = run(&["verify", "a.bin", "--size", "1MiB", "--seed", "2"]);
+    assert!(!err.contains("endless stream"), "{err}");
 }
 
 #[test]
