@@ -306,7 +306,10 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1M", "--block-size", "1000", "-o", "x"], "--block-size: block_size"),
         (vec!["generate", "--size", "1M", "--iodepth", "0", "-o", "x"], "--iodepth: iodepth"),
         (vec!["generate", "--size", "1M", "--jobs", "5000", "-o", "x"], "--jobs: jobs"),
-        (vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"], "--offset/--size: the range [2097152, 1048576)"),
+        (
+            vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"],
+            "--offset/--size: the range [2097152, 1048576)",
+        ),
         (vec!["generate", "--size", "1M", "--length", "2M", "-o", "x"], "--length: the range [0, 2097152)"),
         (vec!["generate", "--size", "1M", "--compress", "-inf", "-o", "x"], "--compress: compress_ratio must be"),
         (vec!["generate", "--size", "1M", "--dedup", "-2", "-o", "x"], "--dedup: dedup_ratio must be"),
