@@ -748,6 +748,29 @@ fn aligned_allocations_are_aligned_and_usable() {
         assert!(last_error().contains("larger than any buffer"), "{}", last_error());
         assert_eq!(dgen_alloc_aligned(isize::MAX as usize - 8192, 4096, &mut p), dgen_status::OutOfRange);
         assert!(p.is_null());
+        // A small block with an impossible alignment: the alignment is named.
+        for alignment in [1usize << (usize::BITS - 1), 1usize << (usize::BITS - 2)] {
+            let status = dgen_alloc_aligned(4096, alignment, &mut p);
+            if alignment == 1usize << (usize::BITS - 1) {
+                assert_eq!(status, dgen_status::OutOfRange);
+                assert_eq!(
+                    last_error(),
+                    format!(
+                        "dgen_alloc_aligned: alignment {alignment} is larger than any buffer can be aligned to (at most {})",
+                        1usize << (usize::BITS - 2)
+                    )
+                );
+            } else {
+                // An alignment that fits alone but not with the header and
+                // the length: both are named.
+                assert_eq!(status, dgen_status::OutOfRange);
+                assert_eq!(
+                    last_error(),
+                    format!("dgen_alloc_aligned: len 4096 aligned to {alignment} is larger than any buffer can be")
+                );
+            }
+            assert!(p.is_null());
+        }
         assert_eq!(dgen_alloc_aligned(100, 0, null_mut()), dgen_status::NullPointer);
         dgen_free_aligned(null_mut());
     }

@@ -335,3 +335,41 @@ fn the_report_converts_to_json_with_the_promised_keys() {
     assert!(r.generate_seconds > 0.0 && r.io_seconds > 0.0 && r.worker_seconds >= r.generate_seconds);
     assert!(r.latency.p50 > 0.0 && r.latency.p50 <= r.latency.p99 && r.latency.p99 <= r.latency.max);
 }
+
+#[test]
+fn io_buffers_follow_the_range_and_a_run_that_could_pass_the_cap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x");
+    // A queue far deeper than the range has blocks costs only the range.
+    let g = gen(8 << 20, 3);
+    for (op, engine) in [("write", Engine::Auto), ("verify", Engine::Auto), ("write", Engine::Sync)] {
+        let opts = IoOptions { jobs: 2, iodepth: 4096, engine, ..IoOptions::default() };
+        let r =
+            if op == "write" { storage::write_file(&g, &path, &opts) } else { storage::verify_file(&g, &path, &opts) };
+        let r = r.unwrap_or_else(|e| panic!("{op} {engine:?}: {e}"));
+        assert_eq!(r.bytes, 8 << 20);
+        assert!(r.passed(), "{:?}", r.problem());
+    }
+    assert_eq!(fs::read(&path).unwrap(), bytes(&g, 0, 8 << 20));
+    // A block larger than the range: one buffer of the range's size.
+    storage::write_file(&g, &path, &IoOptions { jobs: 1, iodepth: 64, block_size: 8 << 20, ..IoOptions::default() })
+        .unwrap();
+    assert_eq!(fs::read(&path).unwrap(), bytes(&g, 0, 8 << 20));
+
+    // 8 x 256 x 1 MiB = 2 GiB in flight on a dataset that has the blocks.
+    let big = gen(64 << 30, 3);
+    let fresh = dir.path().join("never");
+    let opts = IoOptions { jobs: 8, iodepth: 256, ..IoOptions::default() };
+    for e in
+        [storage::write_file(&big, &fresh, &opts).unwrap_err(), storage::verify_file(&big, &path, &opts).unwrap_err()]
+    {
+        assert_eq!(e.kind, StorageErrorKind::InvalidOption, "{e}");
+        assert!(
+            e.message.starts_with("jobs x iodepth x block_size must need at most 1073741824 bytes (1 GiB)")
+                && e.message.contains("got 8 x 256 x 1048576 = 2147483648 bytes"),
+            "{e}"
+        );
+    }
+    assert!(!fresh.exists(), "a refused write created its file");
+    assert_eq!(storage::MAX_BUFFER_BYTES, 1 << 30);
+}

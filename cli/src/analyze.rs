@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::data::progress;
+use crate::out::{out, outln};
 use crate::size::parse_size;
 use crate::{Failure, Outcome};
 
@@ -293,7 +294,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
             }
             c.insert(codec.name().to_string(), Value::Object(m));
         }
-        println!(
+        outln!(
             "{}",
             json!({
                 "bytes": report.bytes,
@@ -316,25 +317,25 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
         );
         return Ok(());
     }
-    print!("{}: {} bytes", args.path.display(), report.total);
+    out!("{}: {} bytes", args.path.display(), report.total);
     if sampled {
-        print!(", {} analyzed ({:.1}%)", report.bytes, 100.0 * report.bytes as f64 / report.total as f64);
+        out!(", {} analyzed ({:.1}%)", report.bytes, 100.0 * report.bytes as f64 / report.total as f64);
     }
-    println!();
-    println!("all-zero 4 KiB blocks: {}", report.zero_blocks_4k);
-    println!();
-    println!("dedup ratio, aligned blocks (total / distinct){}", if sampled { ", within the sample" } else { "" });
-    println!("{}", DEDUP_BLOCKS.iter().map(|&b| format!("{:>9}", label(b))).collect::<String>());
-    println!("{}", dedup.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
-    println!();
-    println!("dedup ratio, content-defined chunks (FastCDC; logical / unique bytes), by average chunk");
-    println!("{}", CDC_AVERAGES.iter().map(|&b| format!("{:>9}", label(b as usize))).collect::<String>());
-    println!("{}", cdc.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
-    println!();
-    println!("compression ratio (input / output, each chunk compressed on its own)");
-    println!("{:<9}{}", "chunk", args.chunks.0.iter().map(|&c| format!("{:>9}", label(c))).collect::<String>());
+    outln!();
+    outln!("all-zero 4 KiB blocks: {}", report.zero_blocks_4k);
+    outln!();
+    outln!("dedup ratio, aligned blocks (total / distinct){}", if sampled { ", within the sample" } else { "" });
+    outln!("{}", DEDUP_BLOCKS.iter().map(|&b| format!("{:>9}", label(b))).collect::<String>());
+    outln!("{}", dedup.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
+    outln!();
+    outln!("dedup ratio, content-defined chunks (FastCDC; logical / unique bytes), by average chunk");
+    outln!("{}", CDC_AVERAGES.iter().map(|&b| format!("{:>9}", label(b as usize))).collect::<String>());
+    outln!("{}", cdc.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
+    outln!();
+    outln!("compression ratio (input / output, each chunk compressed on its own)");
+    outln!("{:<9}{}", "chunk", args.chunks.0.iter().map(|&c| format!("{:>9}", label(c))).collect::<String>());
     for (codec, row) in args.codecs.0.iter().zip(&comp) {
-        println!("{:<9}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
+        outln!("{:<9}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
     }
     println!();
     println!("order-0 entropy: {entropy:.3} bits/byte (mean of 128 KiB ranges: {range_entropy:.3})");

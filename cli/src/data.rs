@@ -2,7 +2,7 @@
 //! (`dgen::storage`) on files, block devices, pipes and standard streams.
 
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -30,20 +30,20 @@ pub fn compressor_arg(s: &str) -> Result<dgen::Compressor, String> {
 #[derive(Args, Clone)]
 pub struct DataArgs {
     /// Dedup ratio: total / distinct dedup units (1.0 to 1024).
-    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_negative_numbers = true)]
+    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_hyphen_values = true)]
     pub dedup: f64,
     /// Compression ratio: input / compressed bytes (1.0 to 32).
-    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_negative_numbers = true)]
+    #[arg(long, default_value = "1", value_parser = ratio_arg, value_name = "R", allow_hyphen_values = true)]
     pub compress: f64,
     /// Dedup unit: a multiple of 4 KiB, up to 64 MiB.
-    #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "4KiB", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub dedup_unit: u64,
     /// The compressor the ratio is calibrated for: auto (the geometric mean
     /// of zstd-1 and lz4 hits it), zstd, lz4, gzip, snappy, lzo or lzjb.
     #[arg(long, default_value = "auto", value_parser = compressor_arg, value_name = "NAME")]
     pub compressor: dgen::Compressor,
     /// Seed; without one, generate draws a seed and prints it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
     #[command(flatten)]
     pub placement: PlacementArgs,
@@ -54,20 +54,20 @@ pub struct DataArgs {
 #[derive(Args, Clone)]
 pub struct IoArgs {
     /// First byte of the range, in the dataset and in the file.
-    #[arg(long, default_value = "0", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "0", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub offset: u64,
     /// Bytes in the range; default: to the end of the dataset.
-    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub length: Option<u64>,
     /// Parallel workers on files and block devices; 0 = one per CPU.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", allow_hyphen_values = true)]
     pub jobs: usize,
     /// Bytes per I/O: a multiple of 4 KiB.
-    #[arg(long, default_value = "1MiB", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(long, default_value = "1MiB", value_parser = size_arg, value_name = "SIZE", allow_hyphen_values = true)]
     pub block_size: u64,
     /// I/Os in flight per worker; above 1 uses io_uring (pwrite/pread where
     /// the kernel refuses it).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true)]
     pub iodepth: usize,
     /// Use O_DIRECT (around the page cache) on files and block devices.
     #[arg(long)]
@@ -159,14 +159,50 @@ impl IoArgs {
             direct: self.direct,
             ..IoOptions::default()
         };
-        opts.validate().map_err(|e| Failure::usage(storage_message(&e)))?;
+        opts.validate().map_err(|e| Failure::usage(storage_message(&e, self)))?;
         Ok(opts)
     }
 }
 
+/// One line when `--jobs` or `--iodepth` asked for parallel I/O on a
+/// stream, which is read or written in order by one worker.
+fn stream_note(io: &IoArgs, shown: &str, verb: &str) {
+    let mut ignored = Vec::new();
+    if io.jobs > 1 {
+        ignored.push(format!("--jobs {}", io.jobs));
+    }
+    if io.iodepth > 1 {
+        ignored.push(format!("--iodepth {}", io.iodepth));
+    }
+    if !ignored.is_empty() {
+        let does = if ignored.len() > 1 { "do" } else { "does" };
+        eprintln!(
+            "dgen: {shown} is a stream, {verb} in order by one worker: {} {does} not apply",
+            ignored.join(" and ")
+        );
+    }
+}
+
+/// The options that set the range, as the user gave them: `--offset` and
+/// `--length` when given, `--size` when the range runs to the dataset's end.
+fn range_options(io: &IoArgs) -> String {
+    let mut given = Vec::new();
+    if io.offset != 0 {
+        given.push("--offset");
+    }
+    match io.length {
+        Some(_) => given.push("--length"),
+        None => given.push("--size"),
+    }
+    given.join("/")
+}
+
 /// A storage error with the option that carries a bad field named.
-fn storage_message(e: &StorageError) -> String {
+fn storage_message(e: &StorageError, io: &IoArgs) -> String {
     if e.kind == StorageErrorKind::InvalidOption {
+        if e.message.starts_with("jobs x iodepth x block_size") {
+            return format!("--jobs x --iodepth x --block-size: {}", e.message);
+        }
         for (field, option) in
             [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")]
         {
@@ -176,7 +212,7 @@ fn storage_message(e: &StorageError) -> String {
         }
     }
     if e.kind == StorageErrorKind::OutOfRange {
-        return format!("--offset/--length: {}", e.message);
+        return format!("{}: {}", range_options(io), e.message);
     }
     e.message.clone()
 }
@@ -228,8 +264,17 @@ fn print_json(r: &Report, data_on_stdout: bool) {
     if data_on_stdout {
         eprintln!("{}", r.to_json());
     } else {
-        println!("{}", r.to_json());
+        crate::out::outln!("{}", r.to_json());
     }
+}
+
+/// `--json` with the report on standard output needs it open: refused
+/// before any I/O rather than found out after the run.
+fn check_report_output(json: bool) -> Result<(), Failure> {
+    if json && crate::out::was_closed() {
+        return Err(Failure::usage("--json: standard output is closed, so the report would be lost; redirect it"));
+    }
+    Ok(())
 }
 
 /// Runs `f` with a progress bar and the signal flag hooked in; `start` is
@@ -251,31 +296,12 @@ fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: im
     r
 }
 
-/// True when descriptor 1 is the /dev/null that Rust's runtime opens in
-/// place of a closed standard output before `main`: it opens it read-write,
-/// while a shell's `>/dev/null` opens it write-only. Writing there would
-/// claim success for data that went nowhere.
-fn stdout_was_closed(fd: &std::os::fd::OwnedFd) -> bool {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::MetadataExt;
-    let Ok(null) = std::fs::metadata("/dev/null") else { return false };
-    let Ok(dup) = fd.try_clone() else { return false };
-    let Ok(file) = std::fs::File::from(dup).metadata() else { return false };
-    // SAFETY: F_GETFL only reads the flags of a descriptor this function
-    // borrows for the call.
-    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
-    file.rdev() == null.rdev() && flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
-}
-
 /// Standard output must be open, and not a terminal, before anything runs.
 fn check_stdout() -> Result<(), Failure> {
-    let out = std::io::stdout();
-    let closed = || Failure::usage("standard output is closed; give -o PATH or redirect it");
-    let fd = out.as_fd().try_clone_to_owned().map_err(|_| closed())?;
-    if stdout_was_closed(&fd) {
-        return Err(closed());
+    if crate::out::was_closed() {
+        return Err(Failure::usage("standard output is closed; give -o PATH or redirect it"));
     }
-    if out.is_terminal() {
+    if std::io::stdout().is_terminal() {
         return Err(Failure::usage(
             "standard output is a terminal: binary data would garble it; give -o PATH or redirect it",
         ));
@@ -294,6 +320,8 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             return Err(Failure::usage("--direct needs an output file or block device (-o PATH)"));
         }
         check_stdout()?;
+    } else {
+        check_report_output(args.io.json)?;
     }
     let gen = args.data.generator(args.size)?;
     let seed = gen.seed();
@@ -301,20 +329,40 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
     let end = args.io.length.map_or(args.size, |l| args.io.offset.saturating_add(l));
     if args.size != 0 && (args.io.offset > args.size || end > args.size) {
         return Err(Failure::usage(format!(
-            "--offset/--length: the range [{}, {end}) passes the dataset size {}",
-            args.io.offset, args.size
+            "{}: the range [{}, {end}) passes the dataset size {}",
+            range_options(&args.io),
+            args.io.offset,
+            args.size
         )));
     }
     let total = end - args.io.offset;
     let shown = if to_stdout { "standard output" } else { args.output.as_str() };
-    // The seed first, so that a run that fails or is stopped can be repeated.
+    // The seed first, so that a run that fails or is stopped can be
+    // repeated: once the target is open and the range checked (a refused
+    // run stays one line), or before the open where the open itself may
+    // wait, as a FIFO's waits for its reader. Looking at the path does not
+    // block.
+    let may_block = !to_stdout && std::fs::metadata(&args.output).is_ok_and(|m| m.file_type().is_fifo());
+    let seed_line = |length: u64, offset: u64, kind: &str| {
+        eprintln!("dgen: seed {seed}: writing {length} bytes at offset {offset} to {shown} ({kind})");
+    };
+    if may_block {
+        seed_line(total, args.io.offset, "stream");
+    }
+    let mut opened = false;
     let mut start = |r: &Report| {
-        let kind = match r.target {
-            TargetKind::File => "file",
-            TargetKind::BlockDevice => "block device",
-            TargetKind::Stream => "stream",
-        };
-        eprintln!("dgen: seed {seed}: writing {} bytes at offset {} to {shown} ({kind})", r.length, r.offset);
+        opened = true;
+        if !may_block {
+            let kind = match r.target {
+                TargetKind::File => "file",
+                TargetKind::BlockDevice => "block device",
+                TargetKind::Stream => "stream",
+            };
+            seed_line(r.length, r.offset, kind);
+        }
+        if r.target == TargetKind::Stream {
+            stream_note(&args.io, shown, "written");
+        }
     };
     crate::catch_signals();
     let result =
@@ -338,7 +386,9 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             match e.kind {
                 StorageErrorKind::Interrupted => {
                     let mut text = format!("interrupted: wrote {} bytes to {shown}", r.bytes);
-                    if r.target == TargetKind::Stream {
+                    if !opened {
+                        text += " (it was still being opened: a FIFO waits for a reader)";
+                    } else if r.target == TargetKind::Stream {
                         text += &format!(" (offsets {} to {})", r.offset, r.offset + r.prefix);
                     } else {
                         text += &format!(
@@ -355,12 +405,48 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
                     Ok(())
                 }
                 StorageErrorKind::Io | StorageErrorKind::Generator => {
-                    Err(Failure::runtime(format!("{}; {} bytes were written, seed {seed}", e.message, r.bytes)))
+                    let mut text = format!("{}; {} bytes were written", e.message, r.bytes);
+                    let complete = r.offset + r.prefix;
+                    if r.target == TargetKind::File && r.bytes > r.prefix {
+                        // Blocks past a gap were written too; what is left
+                        // of them depends on whether the file was cut.
+                        let len = std::fs::metadata(&args.output).map(|m| m.len()).ok();
+                        if len == Some(complete) {
+                            text += &format!(
+                                ", but {shown} was cut to {complete} bytes, where the part written without a gap ends"
+                            );
+                        } else {
+                            text += &format!(
+                                "; the range from offset {} is complete for its first {} bytes only",
+                                r.offset, r.prefix
+                            );
+                        }
+                    }
+                    Err(Failure::runtime(format!("{text}, seed {seed}")))
                 }
-                _ => Err(Failure::usage(storage_message(&e))),
+                _ => Err(Failure::usage(storage_message(&e, &args.io))),
             }
         }
     }
+}
+
+/// Whether the data that failed a sized verification is the endless stream
+/// (size 0) of the same options instead, at the range's first 4 KiB and
+/// around the first wrong byte: what fio's engine writes, verified with the
+/// size of the file.
+fn matches_endless_stream(args: &VerifyArgs, r: &Report) -> bool {
+    let Some(first) = r.first_mismatch else { return false };
+    let Ok(endless) = args.data.generator(0) else { return false };
+    let Ok(file) = std::fs::File::open(&args.path) else { return false };
+    let g = dgen::GRANULE as u64;
+    let mut probes = vec![r.offset, first.offset / g * g];
+    probes.dedup();
+    probes.iter().all(|&at| {
+        let mut got = vec![0u8; 4096];
+        let mut want = vec![0u8; 4096];
+        let Ok(n) = storage::read_at_full(&file, &mut got, at) else { return false };
+        n > 0 && endless.fill_at(at, &mut want[..n]).is_ok() && got[..n] == want[..n]
+    })
 }
 
 pub fn verify(args: &VerifyArgs) -> Outcome {
@@ -374,10 +460,18 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         ));
     };
     let opts = args.io.options()?;
+    check_report_output(args.io.json)?;
     let gen = args.data.generator(size)?;
     let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
     crate::catch_signals();
-    let result = with_control(total, "verify", &mut |_| {}, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
+    let mut opened = false;
+    let mut start = |r: &Report| {
+        opened = true;
+        if r.target == TargetKind::Stream {
+            stream_note(&args.io, &path, "read");
+        }
+    };
+    let result = with_control(total, "verify", &mut start, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
     let r = match result {
         Ok(r) => r,
         Err(e) => {
@@ -388,7 +482,9 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
             return Err(match e.kind {
                 StorageErrorKind::Interrupted => {
                     let mut text = format!("interrupted: checked {} bytes of {path}", r.bytes);
-                    if let Some(p) = r.problem() {
+                    if !opened {
+                        text += " (it was still being opened: a FIFO waits for a writer)";
+                    } else if let Some(p) = r.problem() {
                         text += &format!(" ({p})");
                     }
                     Failure::interrupted(format!("{text}, seed {seed}"))
@@ -396,7 +492,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
                 StorageErrorKind::Io | StorageErrorKind::Generator => {
                     Failure::runtime(format!("{}; {} bytes were checked", e.message, r.bytes))
                 }
-                _ => Failure::usage(storage_message(&e)),
+                _ => Failure::usage(storage_message(&e, &args.io)),
             });
         }
     };
@@ -407,7 +503,12 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         eprintln!("{}", figures(&r));
     }
     if let Some(problem) = r.problem() {
-        return Err(Failure::runtime(format!("{path}: {problem}")));
+        let mut text = format!("{path}: {problem}");
+        if size != 0 && r.target != TargetKind::Stream && matches_endless_stream(args, &r) {
+            text += "; it holds the endless stream of these options (as fio's engine writes it): \
+                     verify it with --size 0";
+        }
+        return Err(Failure::runtime(text));
     }
     eprintln!("dgen: {path}: all {} bytes match (seed {seed}), {:.2} s ({:.2} GB/s)", r.bytes, r.seconds, r.gbps());
     Ok(())

@@ -3,7 +3,12 @@
 //!
 //! Exit codes: 0 success; 1 verification mismatch or an I/O failure; 2 bad
 //! usage or input (an option's value, a missing file); 130 interrupted by
-//! SIGINT or SIGTERM.
+//! SIGINT or SIGTERM. A report or table that cannot be written to standard
+//! output is an I/O failure (1), except when the reader closed the pipe
+//! (`dgen analyze f | head -3`): that ends the command quietly with 0, the
+//! way `head` expects. A command that failed keeps its own code either way.
+
+mod out;
 
 mod analyze;
 mod data;
@@ -14,6 +19,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use out::{out, outln};
 
 /// A failure the command reports in one line.
 pub struct Failure {
@@ -49,7 +55,8 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Routes SIGINT and SIGTERM to [`INTERRUPTED`]. Without SA_RESTART, a
-/// blocked read or write of a pipe returns EINTR so the run notices at once;
+/// blocked open of a FIFO, or read or write of a pipe, returns EINTR so the
+/// run notices at once (the library checks the flag on EINTR);
 /// SA_RESETHAND makes a second signal end the process the default way.
 pub fn catch_signals() {
     for sig in [libc::SIGINT, libc::SIGTERM] {
@@ -141,10 +148,10 @@ impl From<NumaModeArg> for dgen::NumaMode {
 #[derive(Args, Clone)]
 pub struct PlacementArgs {
     /// Worker threads; 0 = every CPU this process may use.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", allow_hyphen_values = true)]
     pub threads: usize,
     /// Keep worker threads on this NUMA node.
-    #[arg(long, value_name = "NODE")]
+    #[arg(long, value_name = "NODE", allow_hyphen_values = true)]
     pub numa_node: Option<u32>,
     /// Whether worker threads are pinned by NUMA node.
     #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
@@ -190,14 +197,14 @@ fn bench(args: &BenchArgs) -> Outcome {
                 row
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "compressor": args.compressor.name(), "kernel": dgen::model::Kernel::detect().name(), "results": rows })
         );
     } else if let Some(b) = &baseline {
-        print!("{}", dgen::bench::table_versus(&samples, b));
+        out!("{}", dgen::bench::table_versus(&samples, b));
     } else {
-        print!("{}", dgen::bench::table(&samples));
+        out!("{}", dgen::bench::table(&samples));
     }
     Ok(())
 }
@@ -208,26 +215,26 @@ fn topology(args: &TopologyArgs) -> Outcome {
     let placement =
         t.plan(p.threads, p.numa_mode.into(), p.numa_node).map_err(|e| Failure::usage(data::option_error(&e)))?;
     if args.json {
-        println!("{}", t.to_json(&placement));
+        outln!("{}", t.to_json(&placement));
         return Ok(());
     }
-    println!("source: {}", t.source);
+    outln!("source: {}", t.source);
     for n in t.nodes() {
         let cpus: Vec<String> = t.cpus.iter().filter(|c| c.node == n).map(|c| c.id.to_string()).collect();
-        println!("node {n}: cpus {}", cpus.join(","));
+        outln!("node {n}: cpus {}", cpus.join(","));
     }
     let allowed: Vec<String> = t.allowed.iter().map(|c| c.to_string()).collect();
-    println!("allowed cpus: {} ({} cores)", allowed.join(","), t.allowed_cores());
-    println!("generator threads: {}", placement.threads);
+    outln!("allowed cpus: {} ({} cores)", allowed.join(","), t.allowed_cores());
+    outln!("generator threads: {}", placement.threads);
     match placement.node {
-        Some(n) => println!("numa node: {n}"),
-        None => println!("numa node: any"),
+        Some(n) => outln!("numa node: {n}"),
+        None => outln!("numa node: any"),
     }
     if placement.pinned.is_empty() {
-        println!("pinned: no (the scheduler places threads)");
+        outln!("pinned: no (the scheduler places threads)");
     } else {
         let pins: Vec<String> = placement.pinned.iter().enumerate().map(|(i, c)| format!("{i}->{c}")).collect();
-        println!("pinned: {}", pins.join(" "));
+        outln!("pinned: {}", pins.join(" "));
     }
     Ok(())
 }
@@ -277,14 +284,26 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench(a),
         Command::Topology(a) => topology(a),
     };
+    // A reader that closed the pipe wanted no more: not worth a line.
+    let written = out::finish().err().filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe);
+    let report_lost = |e: &std::io::Error| eprintln!("dgen: error: cannot write to standard output: {e}");
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) if f.code == 130 => {
-            eprintln!("dgen: {}", f.message);
-            ExitCode::from(f.code)
-        }
+        Ok(()) => match written {
+            None => ExitCode::SUCCESS,
+            Some(e) => {
+                report_lost(&e);
+                ExitCode::from(1)
+            }
+        },
         Err(f) => {
-            eprintln!("dgen: error: {}", f.message);
+            if f.code == 130 {
+                eprintln!("dgen: {}", f.message);
+            } else {
+                eprintln!("dgen: error: {}", f.message);
+            }
+            if let Some(e) = written {
+                report_lost(&e);
+            }
             ExitCode::from(f.code)
         }
     }

@@ -392,7 +392,14 @@ fn bad_input_gives_one_clear_line() {
         (vec!["generate", "--size", "1M", "--block-size", "1000", "-o", "x"], "--block-size: block_size"),
         (vec!["generate", "--size", "1M", "--iodepth", "0", "-o", "x"], "--iodepth: iodepth"),
         (vec!["generate", "--size", "1M", "--jobs", "5000", "-o", "x"], "--jobs: jobs"),
-        (vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"], "--offset/--length"),
+        (
+            vec!["generate", "--size", "1M", "--offset", "2M", "-o", "x"],
+            "--offset/--size: the range [2097152, 1048576)",
+        ),
+        (vec!["generate", "--size", "1M", "--length", "2M", "-o", "x"], "--length: the range [0, 2097152)"),
+        (vec!["generate", "--size", "1M", "--compress", "-inf", "-o", "x"], "--compress: compress_ratio must be"),
+        (vec!["generate", "--size", "1M", "--dedup", "-2", "-o", "x"], "--dedup: dedup_ratio must be"),
+        (vec!["generate", "--size", "1M", "--jobs", "-1", "-o", "x"], "invalid value '-1' for '--jobs <N>'"),
         (vec!["generate", "--size", "0", "-o", "x"], "--length"),
         (vec!["generate", "--size", "1M", "-o", "."], "is a directory"),
         (vec!["analyze", "/nonexistent-file"], "cannot open /nonexistent-file"),
@@ -422,11 +429,59 @@ fn a_closed_pipe_is_not_an_error() {
         .spawn()
         .unwrap();
     let mut out = child.stdout.take().unwrap();
-    let mut first = [0u8; 10];
+    let mut first = vec![0u8; 200000];
     std::io::Read::read_exact(&mut out, &mut first).unwrap();
     drop(out);
-    let status = child.wait().unwrap();
-    assert!(status.success());
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success());
+    // The count is of what the pipe took, whole blocks or not.
+    let err = String::from_utf8_lossy(&done.stderr);
+    let took: u64 = err
+        .split("closed it after ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(took >= 200000, "{err}");
+}
+
+#[test]
+fn messages_say_what_happened_in_the_words_of_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = dgen().args(args).current_dir(dir.path()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // A stream has one worker: what asked for more is said to be ignored.
+    let (code, err) =
+        run(&["generate", "--size", "1MiB", "--seed", "1", "--jobs", "4", "--iodepth", "8", "-o", "/dev/null"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "dgen: /dev/null is a stream, written in order by one worker: --jobs 4 and --iodepth 8 do not apply"
+        ),
+        "{err}"
+    );
+    let (_, err) = run(&["generate", "--size", "1MiB", "--seed", "1", "-o", "/dev/null"]);
+    assert!(!err.contains("do not apply") && !err.contains("does not apply"), "{err}");
+    // Another seed: every block is wrong, and the likely causes are named.
+    let (code, err) = run(&["generate", "--size", "1MiB", "--seed", "1", "-o", "a.bin"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify", "a.bin", "--size", "1MiB", "--seed", "2"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("256 of 256 4 KiB blocks are wrong; every block is wrong: the data was likely written with another seed, size"), "{err}");
+    // The endless stream (what fio's engine writes) verified with a size.
+    let (code, err) =
+        run(&["generate", "--size", "0", "--length", "1000000", "--dedup", "2.5", "--seed", "3", "-o", "e.bin"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify", "e.bin", "--size", "1000000", "--dedup", "2.5", "--seed", "3"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("it holds the endless stream of these options") && err.contains("--size 0"), "{err}");
+    let (code, err) = run(&["verify", "e.bin", "--size", "0", "--dedup", "2.5", "--seed", "3"]);
+    assert_eq!(code, Some(0), "{err}");
+    // A file that is not that stream gets no such hint.
+    let (_, err) = run(&["verify", "a.bin", "--size", "1MiB", "--seed", "2"]);
+    assert!(!err.contains("endless stream"), "{err}");
 }
 
 #[test]
@@ -556,4 +611,121 @@ fn sigint_stops_cleanly_and_says_how_far_it_got() {
         .arg(&path)
         .assert()
         .success();
+}
+
+/// Runs `dgen ARGS` through a shell with standard output redirected as
+/// `redirect` says (`>/dev/full`, `>&-`, `| true`); its exit code and stderr.
+fn dgen_redirected(args: &str, redirect: &str, dir: &std::path::Path) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("dgen");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"$0\" {args} {redirect}"))
+        .arg(bin)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    (code, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin", "", dir.path());
+    assert_eq!(code, 0, "{err}");
+    let lost = "dgen: error: cannot write to standard output: No space left on device";
+    for args in [
+        "generate --size 1MiB --seed 5 -o x.bin --json",
+        "verify x.bin --size 1MiB --seed 5 --json",
+        "analyze x.bin --codecs zstd-1 --chunks 4KiB",
+        "analyze x.bin --codecs zstd-1 --chunks 4KiB --json",
+        "topology",
+        "topology --json",
+        "bench --quick --json",
+    ] {
+        let (code, err) = dgen_redirected(args, ">/dev/full", dir.path());
+        assert_eq!(code, 1, "{args}: {err}");
+        assert!(!err.contains("panicked"), "{args}: {err}");
+        assert_eq!(err.lines().filter(|l| l.contains("standard output")).count(), 1, "{args}: {err}");
+        assert!(err.lines().last().unwrap_or("").starts_with(lost), "{args}: {err}");
+    }
+    // A failed verification keeps its verdict, and says the report was lost.
+    let (code, err) = dgen_redirected("verify x.bin --size 1MiB --seed 6 --json", ">/dev/full", dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("first wrong byte at offset 0") && err.contains(lost), "{err}");
+    // A closed standard output loses nothing silently.
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin --json", ">&-", dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--json: standard output is closed"), "{err}");
+    let (code, err) = dgen_redirected("topology", ">&-", dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cannot write to standard output: it is closed"), "{err}");
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_report_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = dgen_redirected("generate --size 1MiB --seed 5 -o x.bin", "", dir.path());
+    assert_eq!(code, 0, "{err}");
+    // The reader is gone before the command writes: every write gets EPIPE.
+    for args in ["analyze x.bin --codecs zstd-1 --chunks 4KiB", "topology", "verify x.bin --size 1MiB --seed 5 --json"]
+    {
+        let mut child = dgen()
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("standard output"), "{args}: {err}");
+    }
+}
+
+/// Runs `dgen ARGS` to its end; its exit status and peak resident memory in
+/// KiB, from the kernel's accounting of that one child.
+fn peak_rss_kib(args: &[&str], dir: &std::path::Path) -> (i32, i64) {
+    let child = dgen().args(args).current_dir(dir).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value; wait4 writes the status and
+    // the usage through pointers to these live locals, and reaps only the
+    // child this test spawned (which `child` never waits for).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn io_memory_follows_the_data_not_the_queue_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, small) =
+        peak_rss_kib(&["generate", "--size", "4MiB", "--seed", "1", "--jobs", "1", "-o", "a.bin"], dir.path());
+    assert_eq!(code, 0);
+    for args in [
+        ["--size", "4MiB", "--jobs", "2", "--iodepth", "256", "--block-size", "1MiB"],
+        ["--size", "8MiB", "--jobs", "1", "--iodepth", "4096", "--block-size", "1MiB"],
+        ["--size", "4MiB", "--jobs", "1", "--iodepth", "64", "--block-size", "8MiB"],
+    ] {
+        let mut all = vec!["generate", "--seed", "1", "-o", "b.bin"];
+        all.extend(args);
+        let (code, peak) = peak_rss_kib(&all, dir.path());
+        assert_eq!(code, 0, "{args:?}");
+        // The data is 4 or 8 MiB: at most that much more than a plain run.
+        assert!(peak < small + 16 * 1024, "{args:?}: {peak} KiB at peak, {small} KiB for a plain run");
+    }
+    let out = dgen()
+        .args(["generate", "--size", "64GiB", "--seed", "1", "--jobs", "8", "--iodepth", "256", "-o", "c.bin"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("dgen: error: --jobs x --iodepth x --block-size: jobs x iodepth x block_size must need at most 1073741824 bytes (1 GiB)"), "{err}");
+    assert!(err.contains("8 x 256 x 1048576"), "{err}");
+    assert!(!dir.path().join("c.bin").exists());
 }

@@ -964,10 +964,19 @@ pub unsafe extern "C" fn dgen_alloc_aligned(len: usize, alignment: usize, out: *
         // The header sits in the `align` bytes before the block, so `align`
         // is at least the header's size.
         let align = asked.max(ALIGNED_HEADER);
+        // An alignment no block can have (one of its own size already does
+        // not fit) is the alignment's fault, whatever the length.
+        if std::alloc::Layout::from_size_align(align, align).is_err() {
+            set_error(format!(
+                "dgen_alloc_aligned: alignment {alignment} is larger than any buffer can be aligned to (at most {})",
+                1usize << (usize::BITS - 2)
+            ));
+            return dgen_status::OutOfRange;
+        }
         let layout = match len.checked_add(align).map(|total| std::alloc::Layout::from_size_align(total, align)) {
             Some(Ok(l)) => l,
             _ => {
-                set_error(format!("dgen_alloc_aligned: len {len} is larger than any buffer can be"));
+                set_error(format!("dgen_alloc_aligned: len {len} aligned to {asked} is larger than any buffer can be"));
                 return dgen_status::OutOfRange;
             }
         };

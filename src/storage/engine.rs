@@ -4,7 +4,7 @@
 //! request to stop.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -18,31 +18,89 @@ use super::{Control, Engine, Fault, IoOptions, Progress, StorageError, StorageEr
 use crate::engine::Generator;
 use crate::model::{Model, GRANULE};
 
-/// A zeroed buffer whose start is aligned for `O_DIRECT`. Allocation failure
+/// A buffer whose start is aligned for `O_DIRECT`, allocated without
+/// being zeroed: a write fills it with the stream and a read fills it from
+/// the file before anything looks at it, so zeroing would only cost time and
+/// touch every page of memory that a run may never use. Allocation failure
 /// is an error, not an abort: `jobs x iodepth x block_size` is the caller's
 /// choice and may be more than the machine has.
 pub(super) struct AlignedBuf {
-    storage: Vec<u8>,
-    start: usize,
+    ptr: std::ptr::NonNull<u8>,
     len: usize,
 }
 
 impl AlignedBuf {
     pub(super) fn new(len: usize) -> Result<AlignedBuf, Fault> {
-        let mut storage = Vec::new();
-        storage.try_reserve_exact(len + ALIGN).map_err(|_| Fault {
+        let fail = || Fault {
             kind: StorageErrorKind::Io,
             message: format!("cannot allocate an I/O buffer of {len} bytes (block_size x iodepth x jobs is too large)"),
             os_error: None,
-        })?;
-        storage.resize(len + ALIGN, 0);
-        let start = storage.as_ptr().align_offset(ALIGN);
-        Ok(AlignedBuf { storage, start, len })
+        };
+        let layout = std::alloc::Layout::from_size_align(len.max(1), ALIGN).map_err(|_| fail())?;
+        // SAFETY: the layout's size is at least 1. The memory is freed in
+        // Drop with the same layout.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        let ptr = std::ptr::NonNull::new(ptr).ok_or_else(fail)?;
+        Ok(AlignedBuf { ptr, len })
     }
 
+    /// The buffer. Its bytes are unspecified until written: every caller
+    /// writes a range first (`Model::fill`, or a read that says how many
+    /// bytes it stored) and then reads that range and no more, so no
+    /// uninitialized byte is ever read, checked or written out.
     pub(super) fn get(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.start + self.len]
+        // SAFETY: `ptr` is a live allocation of `len` bytes (at least 1)
+        // that only this value owns, and `&mut self` makes the borrow
+        // unique. Writes into it are always sound; reads happen only after a
+        // write of the same bytes (see above).
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this size and alignment, which
+        // `from_size_align` accepted there.
+        unsafe {
+            std::alloc::dealloc(
+                self.ptr.as_ptr(),
+                std::alloc::Layout::from_size_align_unchecked(self.len.max(1), ALIGN),
+            )
+        }
+    }
+}
+
+/// The bytes of I/O buffers a run may hold: `block_size` for each I/O that
+/// can be in flight, `min(jobs x iodepth, blocks in the range)`.
+pub(super) fn buffer_bytes(workers: usize, iodepth: usize, nblocks: u64, buf_len: usize) -> u64 {
+    (workers as u64).saturating_mul(iodepth as u64).min(nblocks).saturating_mul(buf_len as u64)
+}
+
+/// The blocks of the aligned body of `[offset, end)` and the length of a
+/// buffer for one of them: a block, or the body when it is shorter.
+fn body(offset: u64, end: u64, block: usize) -> (u64, usize) {
+    let align = ALIGN as u64;
+    let a0 = offset.next_multiple_of(align).min(end);
+    let a1 = (end / align * align).max(a0);
+    let len = usize::try_from(a1 - a0).map_or(block, |body| body.min(block));
+    ((a1 - a0).div_ceil(block as u64), len)
+}
+
+/// Refuses a run whose I/O buffers would pass [`super::MAX_BUFFER_BYTES`].
+pub(super) fn check_buffers(workers: usize, iodepth: usize, nblocks: u64, buf_len: usize) -> Result<(), Fault> {
+    let need = buffer_bytes(workers, iodepth, nblocks, buf_len);
+    if need <= super::MAX_BUFFER_BYTES {
+        return Ok(());
+    }
+    Err(Fault {
+        kind: StorageErrorKind::InvalidOption,
+        message: format!(
+            "jobs x iodepth x block_size must need at most {} bytes (1 GiB) of I/O buffers, got {workers} x \
+             {iodepth} x {buf_len} = {need} bytes in flight; use fewer jobs, a lower iodepth or smaller blocks",
+            super::MAX_BUFFER_BYTES
+        ),
+        os_error: None,
+    })
 }
 
 /// What one worker (or the calling thread, for the head and tail) did.
@@ -147,6 +205,11 @@ pub(super) struct Ctx<'a> {
     pub a1: u64,
     pub block: usize,
     pub nblocks: u64,
+    /// Bytes a worker's buffer needs: a block, or the whole body when it is
+    /// shorter than one.
+    pub buf_len: usize,
+    /// I/Os in flight per worker: the asked depth, or fewer when the range
+    /// has fewer blocks.
     pub iodepth: usize,
     pub next: AtomicU64,
     pub stop: AtomicBool,
@@ -319,10 +382,15 @@ pub(super) fn do_block(ctx: &Ctx, file: &File, off: u64, buf: &mut [u8], t: &mut
 
 /// A worker with one blocking `pwrite`/`pread` at a time.
 fn sync_worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
-    let mut buf = AlignedBuf::new(ctx.block)?;
+    // Allocated with the first block: a worker that gets none takes none.
+    let mut buf: Option<AlignedBuf> = None;
     while let Some((i, off, len)) = ctx.claim() {
         t.unfinished = Some(i);
-        if !do_block(ctx, ctx.file, off, &mut buf.get()[..len], t)? {
+        let b = match &mut buf {
+            Some(b) => b,
+            None => buf.insert(AlignedBuf::new(ctx.buf_len)?),
+        };
+        if !do_block(ctx, ctx.file, off, &mut b.get()[..len], t)? {
             return Ok(());
         }
         t.unfinished = None;
@@ -407,13 +475,32 @@ pub(super) fn run(
         Ok(s) => s,
         Err(f) => return Err(f.into_error(report)),
     };
+    // Buffers too large for the range are refused before the open creates
+    // a file; the run checks again once the target's size is known.
+    if let Some(stop) = stop {
+        let positional = !target::is_std(path)
+            && std::fs::metadata(path).map_or(true, |m| m.is_file() || m.file_type().is_block_device());
+        if positional {
+            let (nblocks, buf_len) = body(opts.offset, stop, opts.block_size);
+            let depth = if opts.engine == Engine::Sync { 1 } else { opts.iodepth };
+            let workers = opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX));
+            if let Err(f) = check_buffers(workers, depth, nblocks, buf_len) {
+                return Err(f.into_error(report));
+            }
+        }
+    }
+    let cancel = control.cancel;
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let opened = match op {
-        Operation::Write => target::open_write(path, opts.direct),
-        Operation::Verify => target::open_read(path, opts.direct),
+        Operation::Write => target::open_write(path, opts.direct, &cancelled),
+        Operation::Verify => target::open_read(path, opts.direct, &cancelled),
     };
     let target = match opened {
         Ok(t) => t,
-        Err(f) => return Err(f.into_error(report)),
+        Err(f) => {
+            report.interrupted = f.kind == StorageErrorKind::Interrupted;
+            return Err(f.into_error(report));
+        }
     };
     report.target = target.kind;
     report.data_size = target.size;
@@ -471,7 +558,8 @@ fn positional(
     let a0 = offset.next_multiple_of(align).min(end);
     let a1 = (end / align * align).max(a0);
     let block = opts.block_size;
-    let nblocks = (a1 - a0).div_ceil(block as u64);
+    // A body shorter than one block needs no buffer longer than itself.
+    let (nblocks, buf_len) = body(offset, end, block);
     let name = report.path.clone();
     let ctx = Ctx {
         op,
@@ -483,6 +571,7 @@ fn positional(
         a1,
         block,
         nblocks,
+        buf_len,
         iodepth: opts.iodepth,
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
@@ -529,6 +618,13 @@ fn positional(
     }
     let iodepth = if uring { opts.iodepth } else { 1 };
     report.iodepth = iodepth;
+    // No worker can have more blocks in flight than the range holds.
+    let mut ctx = ctx;
+    ctx.iodepth = iodepth.min(usize::try_from(nblocks).unwrap_or(usize::MAX)).max(1);
+    let max_workers = opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX));
+    if let Err(f) = check_buffers(max_workers, ctx.iodepth, nblocks, buf_len) {
+        return Err(f.into_error(report));
+    }
 
     if let Some(cb) = control.started.as_mut() {
         cb(&report);
@@ -567,7 +663,7 @@ fn positional(
     }
 
     // The body, on the workers.
-    let workers = if edges_done { opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX)) } else { 0 };
+    let workers = if edges_done { max_workers } else { 0 };
     report.jobs = workers.max(1);
     let total_bytes = end - offset;
     let results: Vec<(Tally, Result<(), Fault>)> = std::thread::scope(|s| {

@@ -70,6 +70,13 @@ pub const MAX_BLOCK_SIZE: usize = 256 << 20;
 pub const MAX_JOBS: usize = 1024;
 /// Largest accepted queue depth per worker.
 pub const MAX_IODEPTH: usize = 4096;
+/// Most bytes of I/O buffers one run may hold (1 GiB): one block for each
+/// I/O that can be in flight, `min(jobs x iodepth, blocks in the range) x
+/// block_size`. Buffers are allocated when a worker first needs one, so a
+/// small range with a deep queue costs only what it uses; a run that could
+/// need more is refused with an `InvalidOption` error naming jobs, iodepth
+/// and block_size.
+pub const MAX_BUFFER_BYTES: u64 = 1 << 30;
 
 /// How workers submit their I/O.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -362,6 +362,15 @@ impl Report {
             };
             parts.push(text);
         }
+        // Not one block right: the data is from another dataset, not a
+        // damaged copy of this one.
+        if self.wrong_blocks > 1 && self.wrong_blocks + self.missing_blocks == self.blocks {
+            parts.push(
+                "every block is wrong: the data was likely written with another seed, size, dedup ratio, \
+                 compress ratio, dedup unit or compressor"
+                    .into(),
+            );
+        }
         if parts.is_empty() {
             None
         } else {

@@ -23,16 +23,18 @@ pub(super) enum Step {
     Stopped(usize),
 }
 
-fn write_all(mut file: &std::fs::File, buf: &[u8], stop: &dyn Fn() -> bool) -> std::io::Result<Step> {
+/// Writes all of `buf`; on failure, the error and the bytes that went out
+/// before it (a reader that closes a pipe takes part of a block first).
+fn write_all(mut file: &std::fs::File, buf: &[u8], stop: &dyn Fn() -> bool) -> Result<Step, (std::io::Error, usize)> {
     let mut done = 0;
     while done < buf.len() {
         match file.write(&buf[done..]) {
-            Ok(0) => return Err(std::io::Error::new(ErrorKind::WriteZero, "the write wrote nothing")),
+            Ok(0) => return Err((std::io::Error::new(ErrorKind::WriteZero, "the write wrote nothing"), done)),
             // A signal that lands in a blocked pipe write after some bytes
             // went through ends it short rather than with EINTR.
             Ok(n) => done += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err((e, done)),
         }
         if done < buf.len() && stop() {
             return Ok(Step::Stopped(done));
@@ -72,7 +74,12 @@ pub(super) fn run(
     report.jobs = 1;
     report.iodepth = 1;
     let model = gen.model();
-    let mut buf = match AlignedBuf::new(opts.block_size) {
+    // No longer than the range, when its end is known.
+    let buf_len = stop.map_or(opts.block_size, |s| {
+        usize::try_from(s - offset)
+            .map_or(opts.block_size, |l| l.next_multiple_of(super::ALIGN).clamp(super::ALIGN, opts.block_size))
+    });
+    let mut buf = match AlignedBuf::new(buf_len) {
         Ok(b) => b,
         Err(f) => return Err(finish(report, Some(f)).unwrap_err()),
     };
@@ -109,7 +116,10 @@ pub(super) fn run(
                 t.gen += t1 - t0;
                 let r = write_all(file, b, &cancelled);
                 t.io += t1.elapsed();
-                r
+                r.map_err(|(e, done)| {
+                    t.bytes += done as u64;
+                    e
+                })
             }
             Operation::Verify => {
                 let r = read_full(file, b, &cancelled);

@@ -2,10 +2,12 @@
 //! device (its size from `BLKGETSIZE64`), or a stream read or written in
 //! order (pipe, FIFO, character device, socket, standard input or output).
 
-use std::fs::{File, OpenOptions};
+use std::ffi::CString;
+use std::fs::File;
 use std::io::{self, IsTerminal};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::fd::{AsFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use super::report::TargetKind;
@@ -43,6 +45,38 @@ fn fault(kind: StorageErrorKind, message: String, e: Option<&io::Error>) -> Faul
 
 fn io_fault(message: String, e: &io::Error) -> Fault {
     fault(StorageErrorKind::Open, format!("{message}: {e}"), Some(e))
+}
+
+/// An open that a signal can end: opening a FIFO blocks until the other end
+/// opens it, and `std::fs::OpenOptions` retries an open that a signal
+/// interrupts, so a FIFO with no reader (or writer) would hold the run
+/// forever. Here an EINTR asks `cancel` and gives `Ok(None)` when it says
+/// stop (the signal handler must be installed without `SA_RESTART` for the
+/// open to return at all).
+fn open_cancellable(path: &Path, flags: i32, cancel: &dyn Fn() -> bool) -> io::Result<Option<File>> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path holds a NUL byte"))?;
+    loop {
+        // SAFETY: `c` is a live NUL-terminated string for the whole call; the
+        // mode is an int, as the variadic argument of open(2) expects.
+        let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, 0o666 as libc::c_uint) };
+        if fd >= 0 {
+            // SAFETY: `fd` was just returned by open(2), so it is a valid
+            // descriptor that nothing else owns.
+            return Ok(Some(unsafe { File::from_raw_fd(fd) }));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+        if cancel() {
+            return Ok(None);
+        }
+    }
+}
+
+fn interrupted_open(name: &str) -> Fault {
+    fault(StorageErrorKind::Interrupted, format!("interrupted while opening {name}, before any I/O"), None)
 }
 
 #[cfg(target_os = "linux")]
@@ -124,7 +158,7 @@ fn no_direct_on_stream(path: &str, what: &str) -> Fault {
 /// existing one is not truncated (the caller cuts a file to its end when
 /// nothing else can lie past it); a block device is opened exclusively, so
 /// one that is mounted is refused.
-pub(crate) fn open_write(path: &Path, direct: bool) -> Result<Target, Fault> {
+pub(crate) fn open_write(path: &Path, direct: bool, cancel: &dyn Fn() -> bool) -> Result<Target, Fault> {
     let name = shown(path);
     if is_std(path) {
         // A duplicate of descriptor 1: writing through std's handle would
@@ -159,13 +193,9 @@ pub(crate) fn open_write(path: &Path, direct: bool) -> Result<Target, Fault> {
         }
         None => TargetKind::File,
     };
-    let mut opts = OpenOptions::new();
-    opts.write(true);
-    let mut flags = 0;
+    let mut flags = libc::O_WRONLY;
     match kind {
-        TargetKind::File => {
-            opts.create(true);
-        }
+        TargetKind::File => flags |= libc::O_CREAT,
         #[cfg(target_os = "linux")]
         TargetKind::BlockDevice => flags |= libc::O_EXCL,
         _ => {}
@@ -173,9 +203,9 @@ pub(crate) fn open_write(path: &Path, direct: bool) -> Result<Target, Fault> {
     if direct && kind != TargetKind::Stream {
         flags |= O_DIRECT;
     }
-    opts.custom_flags(flags);
-    let file = match opts.open(path) {
-        Ok(f) => f,
+    let file = match open_cancellable(path, flags, cancel) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Err(interrupted_open(&name)),
         Err(e) => {
             if direct && e.raw_os_error() == Some(libc::EINVAL) {
                 // O_CREAT made the file before O_DIRECT was refused: a
@@ -209,7 +239,12 @@ pub(crate) fn open_write(path: &Path, direct: bool) -> Result<Target, Fault> {
         _ => None,
     };
     let buffered = if direct && kind != TargetKind::Stream {
-        Some(OpenOptions::new().write(true).open(path).map_err(|e| io_fault(format!("cannot write {name}"), &e))?)
+        Some(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| io_fault(format!("cannot write {name}"), &e))?,
+        )
     } else {
         None
     };
@@ -226,7 +261,7 @@ fn terminal(name: &str) -> Fault {
 }
 
 /// Opens `path` (or standard input for `-`) to read it back.
-pub(crate) fn open_read(path: &Path, direct: bool) -> Result<Target, Fault> {
+pub(crate) fn open_read(path: &Path, direct: bool, cancel: &dyn Fn() -> bool) -> Result<Target, Fault> {
     let name = shown(path);
     if is_std(path) {
         let fd = io::stdin()
@@ -254,12 +289,12 @@ pub(crate) fn open_read(path: &Path, direct: bool) -> Result<Target, Fault> {
         }
         TargetKind::Stream
     };
-    let mut opts = OpenOptions::new();
-    opts.read(true);
-    if direct {
-        opts.custom_flags(O_DIRECT);
-    }
-    let file = opts.open(path).map_err(|e| {
+    let flags = libc::O_RDONLY | if direct { O_DIRECT } else { 0 };
+    let file = open_cancellable(path, flags, cancel).and_then(|f| f.ok_or(io::ErrorKind::Interrupted.into()));
+    let file = file.map_err(|e| {
+        if e.kind() == io::ErrorKind::Interrupted {
+            return interrupted_open(&name);
+        }
         if direct && e.raw_os_error() == Some(libc::EINVAL) {
             fault(
                 StorageErrorKind::Unsupported,

@@ -30,18 +30,27 @@ struct Job {
 }
 
 struct Slot {
-    buf: AlignedBuf,
+    /// Allocated with the slot's first block: a slot that never gets one
+    /// costs no memory.
+    buf: Option<AlignedBuf>,
     job: Option<Job>,
+}
+
+impl Slot {
+    fn buf(&mut self) -> &mut [u8] {
+        self.buf.as_mut().expect("a slot with a job has a buffer").get()
+    }
 }
 
 fn entry(ctx: &Ctx, slot: &mut Slot, k: usize) -> squeue::Entry {
     let fd = types::Fd(ctx.file.as_raw_fd());
     let job = slot.job.as_ref().expect("a slot with a job");
-    let rest = &mut slot.buf.get()[job.done..job.len];
-    let (ptr, len, off) = (rest.as_mut_ptr(), rest.len() as u32, job.off + job.done as u64);
+    let (done, len, off) = (job.done, job.len, job.off + job.done as u64);
+    let rest = &mut slot.buf()[done..len];
+    let (ptr, n) = (rest.as_mut_ptr(), rest.len() as u32);
     match ctx.op {
-        Operation::Write => opcode::Write::new(fd, ptr, len).offset(off).build().user_data(k as u64),
-        Operation::Verify => opcode::Read::new(fd, ptr, len).offset(off).build().user_data(k as u64),
+        Operation::Write => opcode::Write::new(fd, ptr, n).offset(off).build().user_data(k as u64),
+        Operation::Verify => opcode::Read::new(fd, ptr, n).offset(off).build().user_data(k as u64),
     }
 }
 
@@ -62,19 +71,26 @@ fn push(ring: &mut IoUring, ctx: &Ctx, slot: &mut Slot, k: usize) {
 
 pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
     let mut ring = IoUring::new(ctx.iodepth as u32).map_err(|e| Fault::io("cannot set up io_uring".into(), &e))?;
-    let mut slots = Vec::with_capacity(ctx.iodepth);
-    for _ in 0..ctx.iodepth {
-        slots.push(Slot { buf: AlignedBuf::new(ctx.block)?, job: None });
-    }
+    let mut slots: Vec<Slot> = (0..ctx.iodepth).map(|_| Slot { buf: None, job: None }).collect();
     let mut inflight = 0usize;
     let mut reaped: Vec<(u64, i32)> = Vec::with_capacity(ctx.iodepth);
     // Gives a free slot the next block and sends it to the kernel at once,
     // so the device never waits for the other slots to be refilled.
     let refill = |ring: &mut IoUring, slot: &mut Slot, k: usize, t: &mut Tally| -> bool {
         let Some((idx, off, len)) = ctx.claim() else { return false };
+        if slot.buf.is_none() {
+            match AlignedBuf::new(ctx.buf_len) {
+                Ok(b) => slot.buf = Some(b),
+                Err(f) => {
+                    t.unfinished = Some(t.unfinished.map_or(idx, |u| u.min(idx)));
+                    ctx.fail(f);
+                    return false;
+                }
+            }
+        }
         if ctx.op == Operation::Write {
             let t0 = Instant::now();
-            ctx.model.fill(off, &mut slot.buf.get()[..len]);
+            ctx.model.fill(off, &mut slot.buf()[..len]);
             t.gen += t0.elapsed();
         }
         slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now() });
@@ -158,7 +174,9 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
                     ctx.short_read(job.off + job.done as u64);
                 }
                 let t0 = Instant::now();
-                let (first, wrong) = check(ctx.model, job.off, &slot.buf.get()[..job.done]);
+                let (off, done) = (job.off, job.done);
+                let buf = slot.buf.as_mut().expect("a slot with a job has a buffer");
+                let (first, wrong) = check(ctx.model, off, &buf.get()[..done]);
                 t.gen += t0.elapsed();
                 t.found(first, wrong);
             }

@@ -190,6 +190,7 @@ out:
 
 static void test_errors(void) {
     dgen_generator *gen = make(1048576, 1);
+    dgen_generator *big = NULL;
     dgen_io_options o;
     dgen_io_report r;
     char path[512];
@@ -211,6 +212,16 @@ static void test_errors(void) {
     o.has_length = true;
     CHECK_STATUS(dgen_write_file(gen, path, &o, NULL), DGEN_STATUS_OUT_OF_RANGE);
     CHECK(access(path, F_OK) != 0);
+    /* 8 x 256 x 1 MiB of buffers in flight passes the 1 GiB cap: refused
+     * before the file is created, naming the three fields. */
+    big = make(64ULL << 30, 1);
+    dgen_io_options_init(&o);
+    o.jobs = 8;
+    o.iodepth = 256;
+    CHECK_STATUS(dgen_write_file(big, path, &o, NULL), DGEN_STATUS_INVALID_CONFIG);
+    CHECK(strstr(dgen_last_error(), "jobs x iodepth x block_size must need at most 1073741824 bytes") != NULL);
+    CHECK(strstr(dgen_last_error(), "8 x 256 x 1048576") != NULL);
+    CHECK(access(path, F_OK) != 0);
     CHECK_STATUS(dgen_write_file(gen, "/dev/full", NULL, &r), DGEN_STATUS_IO);
     CHECK(strstr(dgen_last_error(), "cannot write /dev/full at offset 0") != NULL);
     CHECK(r.bytes == 0 && r.target == DGEN_IO_TARGET_STREAM);
@@ -221,6 +232,7 @@ static void test_errors(void) {
     CHECK(strcmp(dgen_status_str(DGEN_STATUS_INTERRUPTED),
                  "DGEN_STATUS_INTERRUPTED: stopped by the progress callback") == 0);
 out:
+    dgen_free(big);
     dgen_free(gen);
 }
 

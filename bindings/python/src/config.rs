@@ -53,7 +53,10 @@ impl Args<'_, '_> {
     /// The config these arguments ask for (not yet validated by the library).
     pub fn config(&self) -> PyResult<dgen::Config> {
         let mut c = dgen::Config::default();
-        if let Some(v) = given(self.size) {
+        // Not `given`: size=None is a TypeError here as in generate(), so
+        // that a missing size never quietly makes an endless stream; leaving
+        // size out (or size=0) asks for one.
+        if let Some(v) = self.size {
             c.size = args::uint(v, "size", "must be an integer from 0 (endless) to 2**64-1")?;
         }
         if let Some(v) = given(self.dedup_ratio) {

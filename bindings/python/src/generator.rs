@@ -170,17 +170,26 @@ impl Generator {
     }
 }
 
+/// `size` as the caller passed it, None included; `SizeArg(None)` only when
+/// it was left out. (An `Option` argument cannot tell `size=None` from no
+/// size: PyO3 maps both to `None`.)
+pub struct SizeArg(Option<Py<PyAny>>);
+
+fn size_given(v: &Bound<'_, PyAny>) -> PyResult<SizeArg> {
+    Ok(SizeArg(Some(v.clone().unbind())))
+}
+
 #[pymethods]
 impl Generator {
     #[new]
-    #[pyo3(signature = (size=None, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
-                        numa_mode=None, numa_node=None, compressor=None),
+    #[pyo3(signature = (size=SizeArg(None), dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None,
+                        threads=None, numa_mode=None, numa_node=None, compressor=None),
            text_signature = "(size=0, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
                              numa_mode='auto', numa_node=None, compressor='auto')")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        size: Option<&Bound<'_, PyAny>>,
+        #[pyo3(from_py_with = size_given)] size: SizeArg,
         dedup_ratio: Option<&Bound<'_, PyAny>>,
         compress_ratio: Option<&Bound<'_, PyAny>>,
         dedup_unit: Option<&Bound<'_, PyAny>>,
@@ -190,6 +199,7 @@ impl Generator {
         numa_node: Option<&Bound<'_, PyAny>>,
         compressor: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Generator> {
+        let size = size.0.as_ref().map(|v| v.bind(py));
         let args =
             Args { size, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
         Generator::from_config(py, args.config()?)
@@ -521,8 +531,13 @@ impl Generator {
         true
     }
 
-    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    /// A closed generator cannot be used again, in a `with` block or not
+    /// (as a closed file cannot).
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        if slf.get().closed() {
+            return Err(closed_error());
+        }
+        Ok(slf)
     }
 
     #[pyo3(signature = (*_exc))]

@@ -57,6 +57,25 @@ def test_bad_config_names_the_field_and_value(kwargs, exc, message):
         assert message in str(info.value)
 
 
+def test_size_none_is_a_type_error_everywhere():
+    # One rule: size is an integer (0 for endless); None never quietly means
+    # endless, in the class as in generate().
+    for call in (lambda: dgen.Generator(size=None), lambda: dgen.generate(None), lambda: dgen.generate(size=None)):
+        with pytest.raises(TypeError, match="size must be an integer, got NoneType None"):
+            call()
+    assert dgen.Generator().size == 0 and dgen.Generator(size=0).size == 0
+
+
+def test_a_closed_generator_cannot_enter_a_with_block():
+    g = dgen.Generator(size=4096)
+    with g:
+        pass
+    assert g.closed
+    with pytest.raises(ValueError, match="the generator is closed"):
+        with g:
+            pass
+
+
 def test_unknown_or_missing_arguments():
     with pytest.raises(TypeError):
         dgen.Generator(dedup=2)

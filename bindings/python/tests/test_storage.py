@@ -266,6 +266,18 @@ def test_bad_options_name_the_option_and_value(tmp_path, kwargs, exc, message):
     assert not path.exists(), "a refused write created its file"
 
 
+def test_io_buffers_past_the_cap_are_refused_naming_the_fields(tmp_path):
+    path = tmp_path / "never.bin"
+    g = dgen.Generator(size=64 << 30, **CONFIG)
+    for call in (g.write_file, g.verify_file):
+        with pytest.raises(ValueError) as info:
+            call(path, jobs=8, iodepth=256)
+        message = str(info.value)
+        assert message.startswith("jobs x iodepth x block_size must need at most 1073741824 bytes (1 GiB)"), message
+        assert "8 x 256 x 1048576" in message, message
+    assert not path.exists(), "a refused write created its file"
+
+
 def test_bad_paths_and_arguments(tmp_path):
     g = dgen.Generator(size=SIZE, **CONFIG)
     with pytest.raises(TypeError, match="path must be a str, bytes or os.PathLike, got int 5"):
