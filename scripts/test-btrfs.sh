@@ -230,13 +230,13 @@ PY
   [ "$option" = compress ] || return
   # Real files, whose ranges the heuristic judges one way and another, of
   # sizes that end inside a page: the dgen binary (always there) and
-  # libstdc++. btrfs must compress at most the ranges the heuristic lets
-  # through, and at least those left when each "no" leaves the rest of its
-  # 512 KiB writeback chunk raw (the file written back at once; writeback
-  # that starts earlier cuts the file into more chunks, which lets more
-  # through). The prediction assumes every range let through shrinks by a
-  # block; a file that btrfs flagged NOCOMPRESS (lsattr: m) because one did
-  # not proves nothing either way.
+  # libstdc++. btrfs must compress some of them and never more than the
+  # ranges the heuristic lets through. How many fewer depends on where
+  # writeback cut the file: a "no" leaves the rest of its 512 KiB writeback
+  # chunk raw, and the chunks need not start where the file does, so the
+  # whole-file prediction ("N written") is printed, not asserted. A file
+  # that btrfs flagged NOCOMPRESS (lsattr: m) because a range did not shrink
+  # proves nothing either way.
   local real most n
   for real in "$D" /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6; do
     [ -f "$real" ] || continue
@@ -249,10 +249,10 @@ PY
     got="$n/${want#*/}"
     if lsattr "$f" 2>/dev/null | cut -d' ' -f1 | grep -q m; then
       skip "$(basename "$real"): btrfs flagged it NOCOMPRESS (a range did not shrink); compressed $got, predicted $want"
-    elif [ "$n" -ge "${want%/*}" ] && [ "$n" -le "$most" ]; then
+    elif [ "$n" -ge 1 ] && [ "$n" -le "$most" ]; then
       ok "$(basename "$real") ($(stat -c %s "$f") bytes): btrfs compressed $got ranges, within the prediction ($(btrfs_says "$f"))"
     else
-      bad "$(basename "$real") ($(stat -c %s "$f") bytes): btrfs compressed $got ranges, predicted $want to $most ($(btrfs_says "$f"))"
+      bad "$(basename "$real") ($(stat -c %s "$f") bytes): btrfs compressed $got ranges, predicted 1 to $most ($(btrfs_says "$f"))"
     fi
   done
 }

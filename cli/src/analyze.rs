@@ -337,17 +337,17 @@ pub fn analyze(args: &AnalyzeArgs) -> Outcome {
     for (codec, row) in args.codecs.0.iter().zip(&comp) {
         outln!("{:<9}{}", codec.name(), row.iter().map(|r| format!("{r:>9.3}")).collect::<String>());
     }
-    println!();
-    println!("order-0 entropy: {entropy:.3} bits/byte (mean of 128 KiB ranges: {range_entropy:.3})");
+    outln!();
+    outln!("order-0 entropy: {entropy:.3} bits/byte (mean of 128 KiB ranges: {range_entropy:.3})");
     let why: Vec<String> =
         REASONS.iter().zip(&report.reasons).filter(|(_, &n)| n > 0).map(|(r, n)| format!("{n} {}", r.name())).collect();
-    println!(
+    outln!(
         "btrfs compress= heuristic: compresses {btrfs_yes} of {} 128 KiB ranges ({:.1}%; {})",
         report.ranges,
         100.0 * btrfs_share,
         why.join(", ")
     );
-    println!(
+    outln!(
         "  written back at once: {} compressed (a \"no\" leaves the rest of its 512 KiB writeback chunk raw)",
         report.btrfs_written
     );
