@@ -9,7 +9,7 @@ use std::ptr::{null, null_mut};
 use dgen::ffi::*;
 use sha2::{Digest, Sha256};
 
-const GOLDEN_16MIB: &str = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207";
+const GOLDEN_16MIB: &str = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a";
 
 fn last_error() -> String {
     // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.

@@ -26,7 +26,7 @@ var _ interface {
 
 // The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
-const golden16MiB = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207"
+const golden16MiB = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a"
 
 var goldenConfig = dgen.Config{
 	Size: 1 << 30, DedupRatio: 2.5, CompressRatio: 3.0, DedupUnit: 8192, Seed: dgen.SeedOf(42),

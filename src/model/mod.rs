@@ -55,9 +55,6 @@ pub enum Kernel {
     /// x86-64 with AVX-512 F/VL/DQ/BW (native 64-bit rotates and
     /// multiplies, byte shuffles of whole registers).
     Avx512,
-    /// [`Kernel::Avx512`] with VBMI, whose byte permutes skew a compressible
-    /// granule's random bytes in three operations instead of five.
-    Avx512Vbmi,
 }
 
 impl Kernel {
@@ -68,8 +65,6 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(target_arch = "x86_64")]
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512Vbmi => Kernel::Avx512.runs_here() && std::arch::is_x86_feature_detected!("avx512vbmi"),
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
@@ -85,10 +80,7 @@ impl Kernel {
 
     /// Every kernel this CPU runs, slowest (portable) first.
     pub fn available() -> Vec<Kernel> {
-        [Kernel::Portable, Kernel::Avx2, Kernel::Avx512, Kernel::Avx512Vbmi]
-            .into_iter()
-            .filter(|k| k.runs_here())
-            .collect()
+        [Kernel::Portable, Kernel::Avx2, Kernel::Avx512].into_iter().filter(|k| k.runs_here()).collect()
     }
 
     /// The kernel's name as reports print it: `portable`, `avx2` or `avx512`.
@@ -97,16 +89,12 @@ impl Kernel {
             Kernel::Portable => "portable",
             Kernel::Avx2 => "avx2",
             Kernel::Avx512 => "avx512",
-            Kernel::Avx512Vbmi => "avx512vbmi",
         }
     }
 
     /// The fastest kernel this CPU runs.
     pub fn detect() -> Kernel {
-        [Kernel::Avx512Vbmi, Kernel::Avx512, Kernel::Avx2]
-            .into_iter()
-            .find(|k| k.runs_here())
-            .unwrap_or(Kernel::Portable)
+        [Kernel::Avx512, Kernel::Avx2].into_iter().find(|k| k.runs_here()).unwrap_or(Kernel::Portable)
     }
 }
 
@@ -338,10 +326,6 @@ impl Model {
             // reported avx512f, avx512vl, avx512dq, avx512bw and avx2, the features
             // `granule_avx512` is compiled for.
             Kernel::Avx512 => unsafe { granule_avx512(self, cid, g, out) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above; for `Kernel::Avx512Vbmi`, `runs_here` checked
-            // what `Kernel::Avx512` needs and avx512vbmi.
-            Kernel::Avx512Vbmi => unsafe { granule_avx512_vbmi(self, cid, g, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above; for `Kernel::Avx2`, `runs_here` checked avx2.
             Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
@@ -816,11 +800,10 @@ fn gaps_from_steps(
 /// from there, so no random byte passes through memory twice.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX-512BW and AVX2, and AVX-512VBMI with
-/// `VBMI`; the caller is compiled for them (this function is inlined).
+/// The CPU must support AVX-512F, AVX-512BW and AVX2.
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn gaps_avx512<const VBMI: bool>(state: &mut LaneState, out: &mut Granule, plan: &Plan, skew: &Skew) {
+#[target_feature(enable = "avx512f,avx512bw,avx2")]
+unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan, skew: &Skew) {
     use std::arch::x86_64::*;
     // SAFETY (every intrinsic call in this function): its features are this
     // function's contract; each store is argued where it is made.
@@ -835,7 +818,7 @@ unsafe fn gaps_avx512<const VBMI: bool>(state: &mut LaneState, out: &mut Granule
                 (usize::from(b.slot), usize::from(b.width), usize::from(b.start), usize::from(b.gap));
             if width <= 32 && b.whole {
                 if slot >= next {
-                    cur = skew.apply_k::<VBMI>(lanes.step());
+                    cur = skew.apply(lanes.step());
                     next += STEP_BYTES;
                 }
                 // The slot's 64-bit words first: words q.. of the step.
@@ -852,7 +835,7 @@ unsafe fn gaps_avx512<const VBMI: bool>(state: &mut LaneState, out: &mut Granule
                 let mut done = 0;
                 while done < gap {
                     while slot + done >= next {
-                        cur = skew.apply_k::<VBMI>(lanes.step());
+                        cur = skew.apply(lanes.step());
                         next += STEP_BYTES;
                     }
                     let at = (slot + done) % STEP_BYTES;
@@ -962,53 +945,27 @@ unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2")]
 unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    // SAFETY: this function's contract is the body's without VBMI.
-    unsafe { granule_avx512_body::<false>(m, cid, g, out) }
-}
-
-/// The granule writer compiled for AVX-512 with VBMI.
-///
-/// # Safety
-/// The CPU must support AVX-512F, VL, DQ, BW and VBMI, and AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx512vbmi,avx2")]
-unsafe fn granule_avx512_vbmi(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    // SAFETY: this function's contract is the body's with VBMI.
-    unsafe { granule_avx512_body::<true>(m, cid, g, out) }
-}
-
-/// The AVX-512 granule writer, inlined into [`granule_avx512`] and
-/// [`granule_avx512_vbmi`], which compile it for their features.
-///
-/// # Safety
-/// The CPU must support AVX-512F, VL, DQ and BW, and AVX2, and AVX-512VBMI
-/// with `VBMI`; the caller is compiled for them.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn granule_avx512_body<const VBMI: bool>(m: &Model, cid: u64, g: u64, out: &mut Granule) {
     if let Some((state, plan, uniform, skew)) = m.uniform_plan(cid, g) {
         // SAFETY: this function's contract covers the lanes' AVX-512F and
-        // the skew's AVX-512BW (and VBMI); each step is one 64-byte store at
-        // the pointer given, and `plan` is `uniform`.
+        // the skew's AVX-512BW; each step is one 64-byte store at the
+        // pointer given, and `plan` is `uniform`.
         unsafe {
             let mut lanes = lanes::Lanes512::load(&state);
             let skew = skew::Skew512::load(skew);
-            let step_to =
-                |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), skew.apply_k::<VBMI>(lanes.step()));
+            let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), skew.apply(lanes.step()));
             return uniform_stepped(out, plan, uniform, step_to);
         }
     }
     let skew = m.skew.as_ref();
     // SAFETY (both closures): this function's contract covers the drawing
-    // (AVX-512F and BW) and the gap writer (AVX-512F, BW and AVX2, VBMI with
-    // `VBMI`). Gaps are placed only in granules with copies, which have a
-    // skew.
+    // (AVX-512F and BW) and the gap writer (AVX-512F, BW and AVX2). Gaps
+    // are placed only in granules with copies, which have a skew.
     m.granule_body(
         cid,
         g,
         out,
         |s, o| unsafe { draw_avx512(s, o, skew) },
-        |s, o, plan| unsafe { gaps_avx512::<VBMI>(s, o, plan, skew.expect("granules with copies are skewed")) },
+        |s, o, plan| unsafe { gaps_avx512(s, o, plan, skew.expect("granules with copies are skewed")) },
     )
 }
 

@@ -11,12 +11,13 @@
 //! bytes, and copies of them, look encrypted to it at any ratio.
 //!
 //! So every byte of a compressible granule's random stream passes through
-//! [`Skew`]: its high and low nibbles are each mapped through a 16-entry
-//! table whose entries repeat the likely values more often, so a byte's
-//! order-0 entropy is that of the two tables, set by the ratio
+//! [`Skew`]: its low nibble is mapped through a 16-entry table whose entries
+//! repeat the likely values more often, and its high nibble stays as drawn,
+//! so a byte's order-0 entropy is 4 bits and the table's, set by the ratio
 //! ([`entropy_for_ratio`]). A table lookup of 16 entries is one byte shuffle
-//! (`pshufb`) per vector, so the skew costs five vector operations per 32 or
-//! 64 bytes (three with AVX-512 VBMI's byte permute, which needs no mask). The all-random granules of compress 1 are never skewed.
+//! (`pshufb`) per vector, so the skew costs three vector operations per 64
+//! bytes with AVX-512 and four per 32 with AVX2. The all-random granules of compress 1 are never
+//! skewed.
 
 /// Order-0 entropy, in bits per byte, of a compressible stream's random
 /// bytes (and so of the whole stream, whose copies repeat them) at each
@@ -44,22 +45,16 @@ pub fn entropy_for_ratio(ratio: f64) -> f64 {
     e0 + (e1 - e0) * (ratio / r0).ln() / (r1 / r0).ln()
 }
 
-/// High nibbles from the most likely to the least: those of lower-case
-/// and upper-case letters, digits and punctuation first, as in text and
-/// code, and 0 last, so that a zero byte is rare.
-const HIGH_ORDER: [u8; 16] = [6, 7, 2, 4, 5, 3, 0xE, 0xC, 0xF, 0xD, 1, 8, 9, 0xA, 0xB, 0];
-/// Low nibbles from the most likely to the least.
+/// Low nibbles from the most likely to the least, 0 last, so that no byte is
+/// zero unless the table holds every value.
 const LOW_ORDER: [u8; 16] = [5, 4, 0xE, 3, 9, 1, 0xC, 8, 2, 0xF, 6, 0xD, 7, 0xB, 0xA, 0];
 
 /// A byte map that skews uniform random bytes: byte `b` becomes
-/// `high[b >> 4] | low[b & 15]`.
+/// `(b & 0xF0) | low[b & 15]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Skew {
     /// Low nibble of the output for each low nibble of the input.
     pub(crate) low: [u8; 16],
-    /// High nibble of the output (already shifted into place) for each
-    /// high nibble of the input.
-    pub(crate) high: [u8; 16],
     /// The whole map, for the portable writer.
     lut: [u8; 256],
     /// Order-0 entropy of the output of uniform input, in bits per byte.
@@ -76,21 +71,16 @@ impl Skew {
         Some(Skew::with_entropy(entropy_for_ratio(ratio)))
     }
 
-    /// The skew whose output is nearest `bits` of entropy per byte: the low
-    /// nibble takes a little more than half (real data's low bits vary
-    /// more than its high ones), each nibble from the table shape whose
-    /// entropy is nearest its share.
+    /// The skew whose output is nearest `bits` of entropy per byte (4 to 8):
+    /// the high nibble's 4 bits, and the low nibble's table of the shape
+    /// whose entropy is nearest the rest.
     pub fn with_entropy(bits: f64) -> Skew {
+        let want = (bits - 4.0).clamp(0.0, 4.0);
         let shapes = shapes();
-        let nearest = |want: f64| {
-            shapes.iter().min_by(|a, b| (a.1 - want).abs().total_cmp(&(b.1 - want).abs())).expect("shapes of 16")
-        };
-        let low = nearest((bits / 2.0 + 0.5).min(4.0));
-        let high = nearest((bits - low.1).clamp(0.0, 4.0));
+        let low = shapes.iter().min_by(|a, b| (a.1 - want).abs().total_cmp(&(b.1 - want).abs())).expect("shapes of 16");
         let low_table = table(&low.0, &LOW_ORDER);
-        let high_table = table(&high.0, &HIGH_ORDER).map(|v| v << 4);
-        let lut = std::array::from_fn(|b| high_table[b >> 4] | low_table[b & 15]);
-        Skew { low: low_table, high: high_table, lut, bits: low.1 + high.1 }
+        let lut = std::array::from_fn(|b| (b as u8 & 0xF0) | low_table[b & 15]);
+        Skew { low: low_table, lut, bits: 4.0 + low.1 }
     }
 
     /// Order-0 entropy of the skewed bytes, in bits per byte.
@@ -146,17 +136,22 @@ fn table(parts: &[u8], order: &[u8; 16]) -> [u8; 16] {
     t
 }
 
+/// `a | (b & c)` as `vpternlog`'s truth table (a: 0xF0, b: 0xCC, c: 0xAA).
+#[cfg(target_arch = "x86_64")]
+const A_OR_B_AND_C: i32 = 0xF8;
+
 /// [`Skew`] held in AVX-512 registers.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Skew512 {
+    /// The low nibble's table in every 128-bit lane: entry `i` of 64 is
+    /// entry `i % 16` of 16.
     low: std::arch::x86_64::__m512i,
-    high: std::arch::x86_64::__m512i,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Skew512 {
-    /// The tables of `skew` in every 128-bit lane.
+    /// The table of `skew` in every 128-bit lane.
     ///
     /// # Safety
     /// The CPU must support AVX-512F.
@@ -164,12 +159,9 @@ impl Skew512 {
     #[inline]
     pub unsafe fn load(skew: &Skew) -> Skew512 {
         use std::arch::x86_64::*;
-        // SAFETY: each table is 16 readable bytes; AVX-512F is the caller's
+        // SAFETY: the table is 16 readable bytes; AVX-512F is the caller's
         // contract.
-        unsafe {
-            let lane = |t: &[u8; 16]| _mm512_broadcast_i32x4(_mm_loadu_si128(t.as_ptr().cast()));
-            Skew512 { low: lane(&skew.low), high: lane(&skew.high) }
-        }
+        unsafe { Skew512 { low: _mm512_broadcast_i32x4(_mm_loadu_si128(skew.low.as_ptr().cast())) } }
     }
 
     /// Skews the 64 bytes of `v`.
@@ -180,42 +172,8 @@ impl Skew512 {
     #[inline]
     pub unsafe fn apply(&self, v: std::arch::x86_64::__m512i) -> std::arch::x86_64::__m512i {
         use std::arch::x86_64::*;
-        let nib = _mm512_set1_epi8(0x0F);
-        let lo = _mm512_and_si512(v, nib);
-        let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), nib);
-        _mm512_or_si512(_mm512_shuffle_epi8(self.low, lo), _mm512_shuffle_epi8(self.high, hi))
-    }
-
-    /// [`Skew512::apply`] with VBMI's byte permute, which takes the low six
-    /// bits of each index byte and so needs no mask: each table fills all
-    /// four 128-bit lanes, so entry `i` of 64 is entry `i % 16` of 16.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F, AVX-512BW and AVX-512VBMI.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    #[inline]
-    pub unsafe fn apply_vbmi(&self, v: std::arch::x86_64::__m512i) -> std::arch::x86_64::__m512i {
-        use std::arch::x86_64::*;
-        let lo = _mm512_permutexvar_epi8(v, self.low);
-        let hi = _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(v), self.high);
-        _mm512_or_si512(lo, hi)
-    }
-
-    /// [`Skew512::apply_vbmi`] with `VBMI`, else [`Skew512::apply`].
-    ///
-    /// # Safety
-    /// As the function it calls; the caller is compiled for its features,
-    /// so that both inline.
-    #[inline(always)]
-    pub unsafe fn apply_k<const VBMI: bool>(&self, v: std::arch::x86_64::__m512i) -> std::arch::x86_64::__m512i {
-        // SAFETY: this function's contract.
-        unsafe {
-            if VBMI {
-                self.apply_vbmi(v)
-            } else {
-                self.apply(v)
-            }
-        }
+        let lo = _mm512_shuffle_epi8(self.low, _mm512_and_si512(v, _mm512_set1_epi8(0x0F)));
+        _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(lo, v, _mm512_set1_epi8(0xF0u8 as i8))
     }
 }
 
@@ -224,12 +182,11 @@ impl Skew512 {
 #[derive(Clone, Copy)]
 pub(crate) struct Skew256 {
     low: std::arch::x86_64::__m256i,
-    high: std::arch::x86_64::__m256i,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Skew256 {
-    /// The tables of `skew` in both 128-bit lanes.
+    /// The table of `skew` in both 128-bit lanes.
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -237,12 +194,9 @@ impl Skew256 {
     #[inline]
     pub unsafe fn load(skew: &Skew) -> Skew256 {
         use std::arch::x86_64::*;
-        // SAFETY: each table is 16 readable bytes; AVX2 is the caller's
+        // SAFETY: the table is 16 readable bytes; AVX2 is the caller's
         // contract.
-        unsafe {
-            let lane = |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
-            Skew256 { low: lane(&skew.low), high: lane(&skew.high) }
-        }
+        unsafe { Skew256 { low: _mm256_broadcastsi128_si256(_mm_loadu_si128(skew.low.as_ptr().cast())) } }
     }
 
     /// Skews the 32 bytes of `v`.
@@ -253,10 +207,8 @@ impl Skew256 {
     #[inline]
     pub unsafe fn apply(&self, v: std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i {
         use std::arch::x86_64::*;
-        let nib = _mm256_set1_epi8(0x0F);
-        let lo = _mm256_and_si256(v, nib);
-        let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nib);
-        _mm256_or_si256(_mm256_shuffle_epi8(self.low, lo), _mm256_shuffle_epi8(self.high, hi))
+        let lo = _mm256_shuffle_epi8(self.low, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+        _mm256_or_si256(lo, _mm256_and_si256(v, _mm256_set1_epi8(0xF0u8 as i8)))
     }
 }
 
@@ -335,18 +287,6 @@ mod tests {
                 _mm512_storeu_si512(got.as_mut_ptr().cast(), k.apply(v));
             }
             assert_eq!(got, want);
-            if std::arch::is_x86_feature_detected!("avx512vbmi") {
-                let mut got = [0u8; 64];
-                // SAFETY: AVX-512F, BW and VBMI were detected; the load and
-                // store cover the 64-byte arrays.
-                unsafe {
-                    use std::arch::x86_64::*;
-                    let k = Skew512::load(&s);
-                    let v = _mm512_loadu_si512(input.as_ptr().cast());
-                    _mm512_storeu_si512(got.as_mut_ptr().cast(), k.apply_vbmi(v));
-                }
-                assert_eq!(got, want);
-            }
         }
     }
 }

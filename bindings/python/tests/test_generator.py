@@ -15,7 +15,7 @@ import dgen
 # tests (tests/c/golden.h; scripts/test-python.sh checks the two agree):
 # config {size 1 GiB, dedup_ratio 2.5, compress_ratio 3.0, dedup_unit 8192,
 # seed 42}, SHA-256 of the first 16 MiB of the stream.
-GOLDEN_SHA256 = "4452e1965d7b59afcf42cec1036bb368b809a1e760151194cf5571fb59427207"
+GOLDEN_SHA256 = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a"
 GOLDEN = dict(size=1 << 30, dedup_ratio=2.5, compress_ratio=3.0, dedup_unit=8192, seed=42)
 GOLDEN_PREFIX = 16 << 20
 
