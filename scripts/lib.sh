@@ -31,3 +31,29 @@ missing_packages() {
     dpkg -s "$pkg" >/dev/null 2>&1 || echo "$pkg"
   done
 }
+
+# Counted results of a test script: ok, bad (a failure) and skip print one
+# line each and count it in $passed, $failed and $skipped.
+passed=0
+failed=0
+skipped=0
+ok() { passed=$((passed + 1)); echo "ok    $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL  $*"; }
+skip() { skipped=$((skipped + 1)); echo "skip  $*"; }
+
+# loop_scratch NAME: a scratch folder target/NAME.XXXXXX ($work) and the
+# lists of loop devices ($loops) and mount points ($mounts) that the script
+# adds to, all removed on any exit; SIGINT and SIGTERM exit 130.
+loop_scratch() {
+  work=$(mktemp -d "$PWD/target/$1.XXXXXX")
+  loops=()
+  mounts=()
+  trap loop_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+loop_cleanup() {
+  local m l
+  for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
+  for l in "${loops[@]}"; do losetup -d "$l"; done
+  rm -rf "$work"
+}

@@ -24,12 +24,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 option=compress
 [ "${1:-}" = --force ] && option=compress-force
 
-passed=0
-failed=0
-skipped=0
-ok() { passed=$((passed + 1)); echo "ok    $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip  $*"; }
 summary() { echo; echo "test-btrfs: $passed passed, $failed failed, $skipped skipped"; }
 # cannot REASON: this machine cannot run the test. A skip, but a failure
 # under CI, which promises root and btrfs.
@@ -53,17 +47,7 @@ done
 
 run cargo build --release -q -p dgen-cli || exit 1
 D=$PWD/target/release/dgen
-work=$(mktemp -d "$PWD/target/test-btrfs.XXXXXX")
-loops=()
-mounts=()
-cleanup() {
-  local m l
-  for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  for l in "${loops[@]}"; do losetup -d "$l"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+loop_scratch test-btrfs
 
 # A sparse image: it takes only what the files written to it take.
 truncate -s 2GiB "$work/btrfs.img"

@@ -22,24 +22,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 run cargo build --release -q -p dgen-cli || exit 1
 D=$PWD/target/release/dgen
 # Not /dev/shm: O_DIRECT needs a disk-backed file system on older kernels.
-work=$(mktemp -d "$PWD/target/test-storage.XXXXXX")
-loops=()
-mounts=()
-cleanup() {
-  local m l
-  for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  for l in "${loops[@]}"; do losetup -d "$l"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+loop_scratch test-storage
 
-passed=0
-failed=0
-skipped=0
-ok() { passed=$((passed + 1)); echo "ok    $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip  $*"; }
 # expect NAME CODE NEEDLE -- CMD...: CMD exits with CODE and its stderr holds NEEDLE.
 expect() {
   local name=$1 code=$2 needle=$3
