@@ -822,3 +822,75 @@ fn bad_parts_are_one_line_naming_the_option() {
         }
     }
 }
+
+#[test]
+fn report_merge_adds_up_the_parts_as_json_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bin");
+    let data = ["--size", "6MiB", "--seed", "8", "--block-size", "64KiB"];
+    let mut writes = Vec::new();
+    let mut verifies = Vec::new();
+    for i in 0..2 {
+        let part = format!("{i}/2");
+        for (verb, list) in [("generate", &mut writes), ("verify", &mut verifies)] {
+            let mut cmd = dgen();
+            cmd.args([verb, "--json", "--part", &part]).args(data);
+            if verb == "generate" {
+                cmd.arg("-o");
+            }
+            let out = cmd.arg(&path).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(
+                v["start_time"].as_f64().unwrap() > 1.6e9 && v["end_time"].as_f64() >= v["start_time"].as_f64(),
+                "{v}"
+            );
+            assert!(v["latency_histogram"].as_str().unwrap().contains(':'), "{v}");
+            let file = dir.path().join(format!("{verb}{i}.json"));
+            std::fs::write(&file, &out.stdout).unwrap();
+            list.push(file);
+        }
+    }
+    for (list, op) in [(&writes, "write"), (&verifies, "verify")] {
+        let out = dgen().args(["report", "merge", "--json"]).args(list).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["reports"], 2);
+        assert_eq!(v["operation"], op);
+        assert_eq!(
+            (v["bytes"].as_u64(), v["offset"].as_u64(), v["length"].as_u64()),
+            (Some(6 << 20), Some(0), Some(6 << 20))
+        );
+        assert_eq!(v["ios"], 96);
+        assert!(v["latency_us"]["p99"].as_f64().unwrap() > 0.0, "{v}");
+        let out = dgen().args(["report", "merge"]).args(list).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("reports: 2") && text.contains("6291456 bytes in") && text.contains("latency: p50"),
+            "{text}"
+        );
+    }
+    // A part that failed fails the merge, at its first wrong byte.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[5_000_000] ^= 0x80;
+    std::fs::write(&path, &bytes).unwrap();
+    let out = dgen().args(["verify", "--json", "--part", "1/2"]).args(data).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(&verifies[1], &out.stdout).unwrap();
+    let out = dgen().args(["report", "merge", "--json"]).args(&verifies).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["ok"].as_bool(), v["first_mismatch"].as_u64()), (Some(false), Some(5_000_000)), "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("first wrong byte at offset 5000000") && err.lines().count() == 1, "{err}");
+    // Reports that do not belong together, or are not reports.
+    let out =
+        dgen().args(["report", "merge", writes[0].to_str().unwrap(), verifies[0].to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot merge a write report with a verify report"));
+    std::fs::write(dir.path().join("x.json"), "not json").unwrap();
+    let out = dgen().args(["report", "merge"]).arg(dir.path().join("x.json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no JSON report"));
+}

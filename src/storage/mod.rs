@@ -43,7 +43,9 @@ use std::time::Duration;
 use crate::engine::Generator;
 
 pub use part::Part;
-pub use report::{Latency, Mismatch, Operation, Report, TargetKind, Value};
+pub use report::{
+    histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
+};
 pub use target::data_size;
 
 /// Reads `buf.len()` bytes of `file` at `offset`, fewer only where the data
