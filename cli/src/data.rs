@@ -76,6 +76,12 @@ pub struct IoArgs {
     /// the data goes to standard output).
     #[arg(long)]
     pub json: bool,
+    /// Only part I of N (counted from 0, as MPI ranks are) of the range:
+    /// N runs with 0/N .. N-1/N together cover the range exactly, on 4 KiB
+    /// boundaries (the last part takes the remainder). A part left empty by
+    /// a range of fewer than N 4 KiB blocks is an error.
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
+    pub part: Option<String>,
 }
 
 #[derive(Args)]
@@ -161,6 +167,22 @@ impl IoArgs {
         };
         opts.validate().map_err(|e| Failure::usage(storage_message(&e, self)))?;
         Ok(opts)
+    }
+
+    /// [`options`](Self::options) narrowed to `--part`, when given, of a
+    /// dataset of `size` bytes.
+    fn options_for(&self, size: u64) -> Result<IoOptions, Failure> {
+        let opts = self.options()?;
+        let Some(text) = &self.part else { return Ok(opts) };
+        let part_error = |e: StorageError| {
+            Failure::usage(match e.message.strip_prefix("part ") {
+                Some(rest) if rest.starts_with(text.trim()) || rest.starts_with('"') => format!("--part {rest}"),
+                _ if e.kind == StorageErrorKind::OutOfRange => storage_message(&e, self),
+                _ => format!("--part {text}: {}", e.message),
+            })
+        };
+        let part = storage::Part::parse(text).map_err(part_error)?;
+        opts.for_part(part, size).map_err(part_error)
     }
 }
 
@@ -311,7 +333,8 @@ fn check_stdout() -> Result<(), Failure> {
 
 pub fn generate(args: &GenerateArgs) -> Outcome {
     let to_stdout = args.output == "-";
-    let opts = args.io.options()?;
+    // Bad options are refused first, before the range is looked at.
+    args.io.options()?;
     if args.size == 0 && args.io.length.is_none() {
         return Err(Failure::usage("--size 0 is the endless stream: give --length to say how much of it to write"));
     }
@@ -335,7 +358,8 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             args.size
         )));
     }
-    let total = end - args.io.offset;
+    let opts = args.io.options_for(args.size)?;
+    let total = opts.length.map_or(end - opts.offset, |l| l);
     let shown = if to_stdout { "standard output" } else { args.output.as_str() };
     // The seed first, so that a run that fails or is stopped can be
     // repeated: once the target is open and the range checked (a refused
@@ -459,10 +483,10 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
             "verify needs --size: the size the dataset was generated with (0 for the endless stream)",
         ));
     };
-    let opts = args.io.options()?;
+    let opts = args.io.options_for(size)?;
     check_report_output(args.io.json)?;
     let gen = args.data.generator(size)?;
-    let total = args.io.length.unwrap_or(size.saturating_sub(args.io.offset));
+    let total = opts.length.unwrap_or(size.saturating_sub(opts.offset));
     crate::catch_signals();
     let mut opened = false;
     let mut start = |r: &Report| {

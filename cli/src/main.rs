@@ -12,6 +12,7 @@ mod out;
 
 mod analyze;
 mod data;
+mod report;
 mod size;
 
 use std::io::IsTerminal;
@@ -102,6 +103,8 @@ enum Command {
     Bench(BenchArgs),
     /// Show NUMA nodes and CPUs, and where a generator's threads would run.
     Topology(TopologyArgs),
+    /// Work with the JSON reports of generate and verify: `merge` several workers' into one.
+    Report(report::ReportArgs),
 }
 
 #[derive(Args)]
@@ -283,6 +286,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => analyze::analyze(a),
         Command::Bench(a) => bench(a),
         Command::Topology(a) => topology(a),
+        Command::Report(a) => report::report(a),
     };
     // A reader that closed the pipe wanted no more: not worth a line.
     let written = out::finish().err().filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe);

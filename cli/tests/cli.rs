@@ -731,3 +731,166 @@ fn io_memory_follows_the_data_not_the_queue_depth() {
     assert!(err.contains("8 x 256 x 1048576"), "{err}");
     assert!(!dir.path().join("c.bin").exists());
 }
+
+#[test]
+fn parts_written_separately_make_the_whole_dataset_and_verify_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.bin");
+    let parted = dir.path().join("parted.bin");
+    // Not a multiple of 4 KiB, so that the last part takes a remainder.
+    let size = "1000000";
+    let data = ["--size", size, "--seed", "31", "--dedup", "2", "--compress", "3"];
+    dgen().args(["generate", "-o"]).arg(&whole).args(data).assert().success();
+    // Written out of order, each by its own run.
+    for i in [2, 0, 1] {
+        let part = format!("{i}/3");
+        dgen().args(["generate", "--part", &part, "--jobs", "2", "-o"]).arg(&parted).args(data).assert().success();
+    }
+    let (a, b) = (std::fs::read(&whole).unwrap(), std::fs::read(&parted).unwrap());
+    assert_eq!(a.len(), 1_000_000);
+    assert!(a == b, "three parts differ from one run");
+    assert_eq!(a, library_bytes(1_000_000, 2.0, 3.0, 4096, 31));
+    let mut total = 0;
+    for i in 0..3 {
+        let part = format!("{i}/3");
+        let out = dgen().args(["verify", "--json", "--part", &part]).arg(&parted).args(data).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["ok"], true);
+        if i > 0 {
+            assert_eq!(v["offset"].as_u64().unwrap() % 4096, 0, "{v}");
+        }
+        total += v["bytes"].as_u64().unwrap();
+    }
+    assert_eq!(total, 1_000_000);
+    // A part of a range: --offset/--length are cut too.
+    let out = dgen()
+        .args(["verify", "--json", "--part", "1/2", "--offset", "8KiB", "--length", "64KiB"])
+        .arg(&parted)
+        .args(data)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["offset"].as_u64(), v["length"].as_u64()), (Some(40960), Some(32768)), "{v}");
+    // A damaged byte fails only the part that holds it.
+    let mut damaged = b.clone();
+    damaged[700_000] ^= 1;
+    std::fs::write(&parted, &damaged).unwrap();
+    dgen().args(["verify", "--part", "0/3"]).arg(&parted).args(data).assert().success();
+    dgen()
+        .args(["verify", "--part", "2/3"])
+        .arg(&parted)
+        .args(data)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("first wrong byte at offset 700000"));
+}
+
+#[test]
+fn bad_parts_are_one_line_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.bin");
+    let cases: [(&[&str], &str); 7] = [
+        (&["--part", "3/3"], "--part 3/3: parts are counted from 0, so the index must be below 3"),
+        (&["--part", "0/0"], "--part 0/0: the number of parts must be at least 1"),
+        (&["--part", "1"], "--part \"1\" is not of the form I/N"),
+        (&["--part", "-1/4"], "--part \"-1/4\" is not of the form I/N"),
+        (&["--part", "x/4"], "--part \"x/4\" is not of the form I/N"),
+        (&["--part", "0/32"], "--part 0/32 is empty: the range of 65536 bytes at offset 0 holds 16 whole 4 KiB blocks"),
+        (&["--part", "0/2", "--size", "0"], "--part 0/2: the endless stream (size 0) has no end"),
+    ];
+    for (extra, want) in cases {
+        for verb in ["generate", "verify"] {
+            let mut cmd = dgen();
+            cmd.args([verb, "--seed", "1"]);
+            if !extra.contains(&"--size") {
+                cmd.args(["--size", "64KiB"]);
+            }
+            if verb == "generate" {
+                cmd.arg("-o");
+            }
+            let out = cmd.arg(&path).args(extra).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            if verb == "generate" && extra.contains(&"0") {
+                // generate refuses the endless stream without --length first.
+                assert_eq!(out.status.code(), Some(2), "{err}");
+                continue;
+            }
+            assert_eq!(out.status.code(), Some(2), "{verb} {extra:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.contains(want), "{verb} {extra:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn report_merge_adds_up_the_parts_as_json_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bin");
+    let data = ["--size", "6MiB", "--seed", "8", "--block-size", "64KiB"];
+    let mut writes = Vec::new();
+    let mut verifies = Vec::new();
+    for i in 0..2 {
+        let part = format!("{i}/2");
+        for (verb, list) in [("generate", &mut writes), ("verify", &mut verifies)] {
+            let mut cmd = dgen();
+            cmd.args([verb, "--json", "--part", &part]).args(data);
+            if verb == "generate" {
+                cmd.arg("-o");
+            }
+            let out = cmd.arg(&path).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(
+                v["start_time"].as_f64().unwrap() > 1.6e9 && v["end_time"].as_f64() >= v["start_time"].as_f64(),
+                "{v}"
+            );
+            assert!(v["latency_histogram"].as_str().unwrap().contains(':'), "{v}");
+            let file = dir.path().join(format!("{verb}{i}.json"));
+            std::fs::write(&file, &out.stdout).unwrap();
+            list.push(file);
+        }
+    }
+    for (list, op) in [(&writes, "write"), (&verifies, "verify")] {
+        let out = dgen().args(["report", "merge", "--json"]).args(list).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["reports"], 2);
+        assert_eq!(v["operation"], op);
+        assert_eq!(
+            (v["bytes"].as_u64(), v["offset"].as_u64(), v["length"].as_u64()),
+            (Some(6 << 20), Some(0), Some(6 << 20))
+        );
+        assert_eq!(v["ios"], 96);
+        assert!(v["latency_us"]["p99"].as_f64().unwrap() > 0.0, "{v}");
+        let out = dgen().args(["report", "merge"]).args(list).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("reports: 2") && text.contains("6291456 bytes in") && text.contains("latency: p50"),
+            "{text}"
+        );
+    }
+    // A part that failed fails the merge, at its first wrong byte.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[5_000_000] ^= 0x80;
+    std::fs::write(&path, &bytes).unwrap();
+    let out = dgen().args(["verify", "--json", "--part", "1/2"]).args(data).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(&verifies[1], &out.stdout).unwrap();
+    let out = dgen().args(["report", "merge", "--json"]).args(&verifies).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["ok"].as_bool(), v["first_mismatch"].as_u64()), (Some(false), Some(5_000_000)), "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("first wrong byte at offset 5000000") && err.lines().count() == 1, "{err}");
+    // Reports that do not belong together, or are not reports.
+    let out =
+        dgen().args(["report", "merge", writes[0].to_str().unwrap(), verifies[0].to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot merge a write report with a verify report"));
+    std::fs::write(dir.path().join("x.json"), "not json").unwrap();
+    let out = dgen().args(["report", "merge"]).arg(dir.path().join("x.json")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no JSON report"));
+}

@@ -121,7 +121,7 @@ impl Tally {
     pub(super) fn new() -> Tally {
         Tally {
             // Three significant digits, auto-resizing: any latency fits.
-            hist: Histogram::new(3).expect("3 significant digits is a valid histogram precision"),
+            hist: super::report::new_histogram(),
             gen: Duration::ZERO,
             io: Duration::ZERO,
             wall: Duration::ZERO,
@@ -779,6 +779,10 @@ impl Report {
         self.bytes = t.bytes;
         self.ios = t.ios;
         self.latency = Latency::from_histogram(&t.hist);
+        self.latency_histogram = super::report::histogram_pairs(&t.hist);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        self.end_time = now;
+        self.start_time = now - self.seconds;
         self.generate_seconds = t.gen.as_secs_f64();
         self.io_seconds = t.io.as_secs_f64();
         self.worker_seconds = t.wall.as_secs_f64();

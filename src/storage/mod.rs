@@ -29,6 +29,7 @@
 //! ```
 
 mod engine;
+mod part;
 mod report;
 mod stream;
 mod target;
@@ -41,7 +42,10 @@ use std::time::Duration;
 
 use crate::engine::Generator;
 
-pub use report::{Latency, Mismatch, Operation, Report, TargetKind, Value};
+pub use part::Part;
+pub use report::{
+    histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
+};
 pub use target::data_size;
 
 /// Reads `buf.len()` bytes of `file` at `offset`, fewer only where the data
@@ -193,6 +197,39 @@ impl IoOptions {
             Ok(())
         };
         r.map_err(|f| f.into_error(Report::new(Operation::Write, "", TargetKind::File, 0)))
+    }
+
+    /// These options narrowed to one part of their range (see [`Part`]):
+    /// the range is `[offset, offset + length)`, or up to `dataset_size`
+    /// when `length` is `None`. The endless stream (size 0) needs a length.
+    pub fn for_part(&self, part: Part, dataset_size: u64) -> Result<IoOptions, StorageError> {
+        self.validate()?;
+        let length = match self.length {
+            Some(l) => l,
+            None if dataset_size == 0 => {
+                return Err(Fault {
+                    kind: StorageErrorKind::InvalidOption,
+                    message: format!(
+                        "part {part}: the endless stream (size 0) has no end to cut into parts; give a length"
+                    ),
+                    os_error: None,
+                }
+                .into_error(Report::new(Operation::Write, "", TargetKind::File, 0)))
+            }
+            None => dataset_size.checked_sub(self.offset).ok_or_else(|| {
+                Fault {
+                    kind: StorageErrorKind::OutOfRange,
+                    message: format!(
+                        "range out of bounds: offset {} passes the dataset size {dataset_size}",
+                        self.offset
+                    ),
+                    os_error: None,
+                }
+                .into_error(Report::new(Operation::Write, "", TargetKind::File, 0))
+            })?,
+        };
+        let (offset, length) = part.range(self.offset, length)?;
+        Ok(IoOptions { offset, length: Some(length), ..self.clone() })
     }
 
     /// Workers `jobs = 0` stands for.

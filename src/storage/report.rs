@@ -24,7 +24,46 @@ pub struct Latency {
     pub mean: f64,
 }
 
+/// A histogram of nanoseconds, 3 significant digits, that takes any value.
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// The `(nanoseconds, count)` pairs of `h`'s buckets, lowest first.
+pub(crate) fn histogram_pairs(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
+}
+
+/// `pairs` as the JSON report's `latency_histogram`: `ns:count` pairs
+/// separated by spaces (`"51199:3 52223:1"`).
+pub fn histogram_text(pairs: &[(u64, u64)]) -> String {
+    let items: Vec<String> = pairs.iter().map(|(v, n)| format!("{v}:{n}")).collect();
+    items.join(" ")
+}
+
+/// The pairs of a `latency_histogram` text, as [`histogram_text`] writes it.
+pub fn parse_histogram_text(text: &str) -> Result<Vec<(u64, u64)>, String> {
+    text.split_whitespace()
+        .map(|item| {
+            item.split_once(':')
+                .and_then(|(v, n)| Some((v.parse().ok()?, n.parse().ok()?)))
+                .ok_or_else(|| format!("latency_histogram: {item:?} is not a nanoseconds:count pair"))
+        })
+        .collect()
+}
+
 impl Latency {
+    /// Percentiles of `(nanoseconds, count)` pairs, as
+    /// [`Report::latency_histogram`] holds them.
+    pub fn from_pairs(pairs: &[(u64, u64)]) -> Latency {
+        let mut h = new_histogram();
+        for &(v, n) in pairs {
+            // An auto-resizing histogram takes any value.
+            let _ = h.record_n(v, n);
+        }
+        Latency::from_histogram(&h)
+    }
+
     /// Percentiles of a histogram of nanoseconds.
     pub(crate) fn from_histogram(h: &Histogram<u64>) -> Latency {
         if h.is_empty() {
@@ -233,10 +272,22 @@ pub struct Report {
     /// True when a file or stream holds bytes past the end of the dataset
     /// (checked only when the range runs to the end of a sized dataset).
     pub extra_data: bool,
+    /// Wall-clock time of the first I/O, in seconds since the Unix epoch
+    /// (0 when nothing ran): with `end_time`, what lets reports of workers
+    /// on one clock merge into one throughput.
+    pub start_time: f64,
+    /// Wall-clock time of the end of the run, in seconds since the Unix epoch.
+    pub end_time: f64,
+    /// Every I/O's latency as `(nanoseconds, count)` pairs, one per bucket of
+    /// a histogram with 3 significant digits (the value is the highest of its
+    /// bucket), lowest first: the exact data behind `latency`, so that
+    /// reports merge into exact percentiles ([`merge`]).
+    pub latency_histogram: Vec<(u64, u64)>,
 }
 
 impl Report {
-    pub(crate) fn new(operation: Operation, path: &str, target: TargetKind, seed: u64) -> Report {
+    /// An empty report: nothing done yet.
+    pub fn new(operation: Operation, path: &str, target: TargetKind, seed: u64) -> Report {
         Report {
             operation,
             path: path.to_string(),
@@ -266,6 +317,9 @@ impl Report {
             data_end: None,
             data_size: None,
             extra_data: false,
+            start_time: 0.0,
+            end_time: 0.0,
+            latency_histogram: Vec::new(),
         }
     }
 
@@ -420,6 +474,9 @@ impl Report {
             ("iodepth", Value::U64(self.iodepth as u64)),
             ("direct", Value::Bool(self.direct)),
             ("interrupted", Value::Bool(self.interrupted)),
+            ("start_time", Value::F64(self.start_time)),
+            ("end_time", Value::F64(self.end_time)),
+            ("latency_histogram", Value::Str(histogram_text(&self.latency_histogram))),
         ];
         if self.operation == Operation::Verify {
             let m = self.first_mismatch;
@@ -448,6 +505,105 @@ impl Report {
     }
 }
 
+/// Why reports cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeError(pub String);
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+/// One report for the runs of N workers (each with its `--part`, on one or
+/// several hosts): bytes, I/Os, blocks and worker times add up; the run lasts
+/// from the first `start_time` to the last `end_time` (the longest run's
+/// `seconds` when a report has no times), so GB/s is the aggregate; the
+/// latency histograms add up and the percentiles are computed again from the
+/// sum, exactly as one histogram fed every I/O would give them; a
+/// verification fails when any part failed, with the lowest wrong byte. The
+/// range runs from the lowest offset over the sum of the lengths (the parts'
+/// ranges tile one range). All reports must be of one operation.
+pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
+    let first = reports.first().ok_or_else(|| MergeError("no reports to merge".into()))?;
+    if let Some(other) = reports.iter().find(|r| r.operation != first.operation) {
+        return Err(MergeError(format!(
+            "cannot merge a {} report with a {} report",
+            first.operation.name(),
+            other.operation.name()
+        )));
+    }
+    let same = |f: &dyn Fn(&Report) -> String| reports.iter().all(|r| f(r) == f(first));
+    let mut m = Report::new(first.operation, &first.path, first.target, first.seed);
+    if !same(&|r| r.path.clone()) {
+        let mut paths: Vec<&str> = Vec::new();
+        for r in reports {
+            if !paths.contains(&r.path.as_str()) {
+                paths.push(&r.path);
+            }
+        }
+        m.path = paths.join(", ");
+    }
+    m.engine = if same(&|r| r.engine.clone()) { first.engine.clone() } else { "mixed".into() };
+    let mut by_offset: Vec<&Report> = reports.iter().collect();
+    by_offset.sort_by_key(|r| r.offset);
+    m.offset = by_offset[0].offset;
+    let mut hist = new_histogram();
+    let mut complete = true;
+    for r in &by_offset {
+        m.length = m.length.saturating_add(r.length);
+        m.bytes += r.bytes;
+        // The done prefix runs on while each part is whole and meets the next.
+        if complete && r.offset == m.offset + m.prefix {
+            m.prefix += r.prefix;
+            complete = r.prefix == r.length;
+        } else {
+            complete = false;
+        }
+        m.ios += r.ios;
+        m.sync_seconds = m.sync_seconds.max(r.sync_seconds);
+        m.generate_seconds += r.generate_seconds;
+        m.io_seconds += r.io_seconds;
+        m.worker_seconds += r.worker_seconds;
+        m.jobs += r.jobs;
+        m.block_size = m.block_size.max(r.block_size);
+        m.iodepth = m.iodepth.max(r.iodepth);
+        m.interrupted |= r.interrupted;
+        if let Some(x) = r.first_mismatch {
+            if m.first_mismatch.is_none_or(|f| x.offset < f.offset) {
+                m.first_mismatch = Some(x);
+            }
+        }
+        m.wrong_blocks += r.wrong_blocks;
+        m.missing_blocks += r.missing_blocks;
+        m.blocks += r.blocks;
+        if let Some(end) = r.data_end {
+            m.data_end = Some(m.data_end.map_or(end, |e| e.min(end)));
+        }
+        if let Some(size) = r.data_size {
+            m.data_size = Some(m.data_size.map_or(size, |s| s.max(size)));
+        }
+        m.extra_data |= r.extra_data;
+        for &(v, n) in &r.latency_histogram {
+            let _ = hist.record_n(v, n);
+        }
+    }
+    m.direct = reports.iter().all(|r| r.direct);
+    let timed = reports.iter().all(|r| r.start_time > 0.0 && r.end_time >= r.start_time);
+    if timed {
+        m.start_time = reports.iter().map(|r| r.start_time).fold(f64::INFINITY, f64::min);
+        m.end_time = reports.iter().map(|r| r.end_time).fold(0.0, f64::max);
+        m.seconds = m.end_time - m.start_time;
+    } else {
+        m.seconds = reports.iter().map(|r| r.seconds).fold(0.0, f64::max);
+    }
+    m.latency = Latency::from_histogram(&hist);
+    m.latency_histogram = histogram_pairs(&hist);
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,6 +630,63 @@ mod tests {
             r.problem().unwrap(),
             "first wrong byte at offset 9 (expected 0x01, found 0x02); 1 of 1 4 KiB blocks are wrong"
         );
+    }
+
+    #[test]
+    fn merged_reports_add_up_and_give_the_percentiles_of_all_samples() {
+        // Two workers' latencies, in nanoseconds, from 1 us to about 1 s.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut draw = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            1000 + state % 1_000_000_000 / (1 + state % 1000)
+        };
+        let samples: Vec<Vec<u64>> = vec![(0..5000).map(|_| draw()).collect(), (0..3000).map(|_| draw() * 3).collect()];
+        let mut all = new_histogram();
+        let mut parts = Vec::new();
+        for (i, s) in samples.iter().enumerate() {
+            let mut h = new_histogram();
+            for &v in s {
+                h.record(v).unwrap();
+                all.record(v).unwrap();
+            }
+            let mut r = Report::new(Operation::Verify, "d.bin", TargetKind::File, 5);
+            r.offset = [4096, 0][i];
+            r.length = [8192, 4096][i];
+            r.prefix = r.length;
+            r.bytes = r.length;
+            r.blocks = r.length / 4096;
+            r.ios = s.len() as u64;
+            r.jobs = 2;
+            r.seconds = 1.0;
+            r.start_time = [100.0, 100.5][i];
+            r.end_time = [101.0, 101.5][i];
+            r.latency = Latency::from_histogram(&h);
+            r.latency_histogram = histogram_pairs(&h);
+            // The text form round-trips.
+            assert_eq!(parse_histogram_text(&histogram_text(&r.latency_histogram)).unwrap(), r.latency_histogram);
+            parts.push(r);
+        }
+        let m = merge(&parts).unwrap();
+        assert_eq!(m.latency, Latency::from_histogram(&all));
+        assert_ne!(m.latency, parts[0].latency);
+        assert_eq!(
+            (m.offset, m.length, m.bytes, m.prefix, m.blocks, m.ios, m.jobs),
+            (0, 12288, 12288, 12288, 3, 8000, 4)
+        );
+        assert_eq!(m.seconds, 1.5);
+        assert!(m.passed());
+        // A failed part fails the merge, at its first wrong byte.
+        parts[0].first_mismatch = Some(Mismatch { offset: 5000, expected: 1, actual: 2 });
+        parts[0].wrong_blocks = 1;
+        let m = merge(&parts).unwrap();
+        assert!(!m.passed());
+        assert_eq!(m.first_mismatch.unwrap().offset, 5000);
+        assert_eq!(m.prefix, 12288);
+        assert!(merge(&[]).is_err());
+        parts[1].operation = Operation::Write;
+        assert_eq!(merge(&parts).unwrap_err().0, "cannot merge a verify report with a write report");
     }
 
     #[test]

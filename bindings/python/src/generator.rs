@@ -257,7 +257,11 @@ impl Generator {
     /// stream (an endless one needs a length). `sync=True` flushes the data
     /// to stable storage at the end. `truncate=True` cuts a regular file
     /// written to the end of a sized stream there (a range that ends earlier
-    /// never cuts, so ranges written apart make one file).
+    /// never cuts, so ranges written apart make one file). `part=(i, n)`
+    /// narrows the range to part `i` (from 0, as MPI ranks count) of `n`
+    /// contiguous parts on 4 KiB boundaries, the last taking the remainder:
+    /// `n` runs with parts 0 to n-1 write exactly the range; a part left
+    /// empty (fewer than `n` 4 KiB blocks) is a ValueError.
     ///
     /// The report has `bytes`, `seconds`, `gbps`, `iops`, `latency_us`
     /// (`p50`, `p90`, `p99`, `p999`, `max`, `mean`), `generate_seconds`,
@@ -278,9 +282,9 @@ impl Generator {
     /// ...), for a target that cannot be opened, written or synced, or that
     /// refuses O_DIRECT; each with `report`.
     #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
-                        engine=None, sync=None, truncate=None, progress=None),
+                        engine=None, sync=None, truncate=None, part=None, progress=None),
            text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
-                             direct=False, engine='auto', sync=True, truncate=True, progress=None)")]
+                             direct=False, engine='auto', sync=True, truncate=True, part=None, progress=None)")]
     #[allow(clippy::too_many_arguments)]
     fn write_file<'py>(
         &self,
@@ -295,10 +299,11 @@ impl Generator {
         engine: Option<&Bound<'py, PyAny>>,
         sync: Option<&Bound<'py, PyAny>>,
         truncate: Option<&Bound<'py, PyAny>>,
+        part: Option<&Bound<'py, PyAny>>,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         self.check_open()?;
-        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, progress };
+        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress };
         storage::run(py, Operation::Write, Source::Shared(self), path, io)
     }
 
@@ -321,9 +326,9 @@ impl Generator {
     /// was wrong), `wrong_blocks` and `missing_blocks` count 4 KiB blocks,
     /// and `report` is the whole report (`ok` False, `problem`).
     #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
-                        engine=None, progress=None),
+                        engine=None, part=None, progress=None),
            text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
-                             direct=False, engine='auto', progress=None)")]
+                             direct=False, engine='auto', part=None, progress=None)")]
     #[allow(clippy::too_many_arguments)]
     fn verify_file<'py>(
         &self,
@@ -336,10 +341,12 @@ impl Generator {
         iodepth: Option<&Bound<'py, PyAny>>,
         direct: Option<&Bound<'py, PyAny>>,
         engine: Option<&Bound<'py, PyAny>>,
+        part: Option<&Bound<'py, PyAny>>,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         self.check_open()?;
-        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, progress, ..IoArgs::default() };
+        let io =
+            IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, part, progress, ..IoArgs::default() };
         storage::run(py, Operation::Verify, Source::Shared(self), path, io)
     }
 

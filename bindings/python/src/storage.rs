@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dgen::storage::{
-    self, Control, Engine, IoOptions, Operation, Progress, Report, StorageError, StorageErrorKind, Value,
+    self, Control, Engine, IoOptions, Operation, Part, Progress, Report, StorageError, StorageErrorKind, Value,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -72,6 +72,7 @@ pub struct IoArgs<'a, 'py> {
     pub engine: Option<&'a Bound<'py, PyAny>>,
     pub sync: Option<&'a Bound<'py, PyAny>>,
     pub truncate: Option<&'a Bound<'py, PyAny>>,
+    pub part: Option<&'a Bound<'py, PyAny>>,
     pub progress: Option<&'a Bound<'py, PyAny>>,
 }
 
@@ -109,6 +110,16 @@ impl IoArgs<'_, '_> {
         }
         o.validate().map_err(|e| PyValueError::new_err(e.message))?;
         Ok(o)
+    }
+
+    /// `part`: None or `(index, count)`, part `index` (from 0) of `count`
+    /// (see `dgen::storage::Part`).
+    fn part(&self) -> PyResult<Option<Part>> {
+        let Some(v) = given(self.part) else { return Ok(None) };
+        let (index, count) = v
+            .extract::<(u64, u64)>()
+            .map_err(|_| args::wrong_type("part", "None or a tuple (index, count) of integers from 0", v))?;
+        Part::new(index, count).map(Some).map_err(|e| PyValueError::new_err(e.message))
     }
 
     /// `progress`: None or a callable.
@@ -167,6 +178,7 @@ pub fn run<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let path = path(path_obj)?;
     let opts = io.options()?;
+    let part = io.part()?;
     let progress = io.progress()?;
     let owner = match &source {
         Source::Shared(g) => *g as *const Generator as usize,
@@ -197,6 +209,11 @@ pub fn run<'py>(
             };
             let go = |gen: &dgen::Generator, tick: &mut dyn FnMut(Progress) -> bool| {
                 let control = Control { cancel: None, progress: Some(tick), interval: INTERVAL, started: None };
+                // A part of the range needs the dataset's size to find its end.
+                let opts = match part {
+                    Some(p) => opts.for_part(p, gen.size())?,
+                    None => opts.clone(),
+                };
                 match op {
                     Operation::Write => storage::write_file_with(gen, &path, &opts, control),
                     Operation::Verify => storage::verify_file_with(gen, &path, &opts, control),
@@ -367,11 +384,12 @@ fn source<'a>(py: Python<'_>, size: &'a Bound<'_, PyAny>, config: Args<'_, '_>) 
 #[pyfunction]
 #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
                     numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
-                    block_size=None, iodepth=None, direct=None, engine=None, sync=None, truncate=None, progress=None),
+                    block_size=None, iodepth=None, direct=None, engine=None, sync=None, truncate=None, part=None,
+                    progress=None),
        text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
                          numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
                          block_size=1048576, iodepth=1, direct=False, engine='auto', sync=True, truncate=True, \
-                         progress=None)")]
+                         part=None, progress=None)")]
 #[allow(clippy::too_many_arguments)]
 pub fn write_file<'py>(
     py: Python<'py>,
@@ -394,11 +412,12 @@ pub fn write_file<'py>(
     engine: Option<&Bound<'py, PyAny>>,
     sync: Option<&Bound<'py, PyAny>>,
     truncate: Option<&Bound<'py, PyAny>>,
+    part: Option<&Bound<'py, PyAny>>,
     progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config =
         Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, progress };
+    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress };
     // Options are checked before a generator is made for them.
     io.options()?;
     let source = source(py, size, config)?;
@@ -417,10 +436,10 @@ pub fn write_file<'py>(
 #[pyfunction]
 #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
                     numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
-                    block_size=None, iodepth=None, direct=None, engine=None, progress=None),
+                    block_size=None, iodepth=None, direct=None, engine=None, part=None, progress=None),
        text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
                          numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
-                         block_size=1048576, iodepth=1, direct=False, engine='auto', progress=None)")]
+                         block_size=1048576, iodepth=1, direct=False, engine='auto', part=None, progress=None)")]
 #[allow(clippy::too_many_arguments)]
 pub fn verify_file<'py>(
     py: Python<'py>,
@@ -441,11 +460,12 @@ pub fn verify_file<'py>(
     iodepth: Option<&Bound<'py, PyAny>>,
     direct: Option<&Bound<'py, PyAny>>,
     engine: Option<&Bound<'py, PyAny>>,
+    part: Option<&Bound<'py, PyAny>>,
     progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config =
         Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, progress, ..IoArgs::default() };
+    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, part, progress, ..IoArgs::default() };
     io.options()?;
     if size.cast::<Generator>().is_err() && given(seed).is_none() {
         return Err(PyValueError::new_err(

@@ -540,3 +540,32 @@ def test_the_gil_is_released_during_the_io(tmp_path, target):
         sys.setswitchinterval(old)
         t.join()
     assert moved, "no other thread ran during 20 s of write_file calls: the GIL was held"
+
+
+def test_parts_written_apart_make_the_whole_file(tmp_path):
+    path = tmp_path / "parts.bin"
+    g = dgen.Generator(SIZE, **CONFIG)
+    reports = [g.write_file(path, part=(i, 3), jobs=2) for i in (2, 0, 1)]
+    assert sum(r["bytes"] for r in reports) == SIZE
+    assert all(r["offset"] % 4096 == 0 for r in reports)
+    assert path.read_bytes() == expected()
+    for i in range(3):
+        assert dgen.verify_file(path, SIZE, part=(i, 3), **CONFIG)["ok"]
+    # A part of a range: offset and length are cut too.
+    r = g.verify_file(path, offset=8192, length=65536, part=(1, 2))
+    assert (r["offset"], r["length"]) == (8192 + 32768, 32768)
+    assert r["start_time"] > 1.6e9 and r["end_time"] >= r["start_time"]
+
+
+def test_bad_parts_are_refused_in_words(tmp_path):
+    g = dgen.Generator(SIZE, **CONFIG)
+    with pytest.raises(ValueError, match="part 3/3: parts are counted from 0"):
+        g.write_file(tmp_path / "x", part=(3, 3))
+    with pytest.raises(ValueError, match="at least 1"):
+        g.verify_file(tmp_path / "x", part=(0, 0))
+    with pytest.raises(TypeError, match="part must be None or a tuple"):
+        g.write_file(tmp_path / "x", part="0/3")
+    with pytest.raises(ValueError, match="is empty"):
+        dgen.write_file(tmp_path / "x", 8192, part=(0, 4))
+    with pytest.raises(ValueError, match="endless stream"):
+        dgen.Generator(0).write_file(tmp_path / "x", part=(0, 2))

@@ -92,6 +92,9 @@ class _Report(TypedDict, total=False):
     iodepth: int
     direct: bool
     interrupted: bool
+    start_time: float
+    end_time: float
+    latency_histogram: str
     ok: bool
     first_mismatch: Optional[int]
     expected: Optional[int]
@@ -166,6 +169,7 @@ class Generator:
         engine: str = "auto",
         sync: bool = True,
         truncate: bool = True,
+        part: Optional[Tuple[int, int]] = None,
         progress: Optional[_Progress] = None,
     ) -> _Report:
         """Writes the stream's bytes ``[offset, offset + length)`` to ``path`` with
@@ -182,6 +186,7 @@ class Generator:
         iodepth: _Int = 1,
         direct: bool = False,
         engine: str = "auto",
+        part: Optional[Tuple[int, int]] = None,
         progress: Optional[_Progress] = None,
     ) -> _Report:
         """Reads ``path`` back and checks every byte; raises ``MismatchError``
@@ -272,6 +277,7 @@ def write_file(
     engine: str = "auto",
     sync: bool = True,
     truncate: bool = True,
+    part: Optional[Tuple[int, int]] = None,
     progress: Optional[_Progress] = None,
 ) -> _Report:
     """``Generator(size, **config).write_file(path, ...)``; ``size`` may be a
@@ -296,6 +302,7 @@ def verify_file(
     iodepth: _Int = 1,
     direct: bool = False,
     engine: str = "auto",
+    part: Optional[Tuple[int, int]] = None,
     progress: Optional[_Progress] = None,
 ) -> _Report:
     """``Generator(size, **config).verify_file(path, ...)`` (``seed`` is
