@@ -47,6 +47,20 @@ same() {
   fi
 }
 size_of() { stat -c %s "$1"; }
+# stop_with SIG PID SECONDS LOG: sends SIG to PID, a job of this shell, and
+# waits up to SECONDS for it to end; one that has not is killed (a failure,
+# not a hang) and LOG says so. Its exit status is left in $rc.
+stop_with() {
+  local sig=$1 pid=$2 secs=$3 log=$4
+  kill "-$sig" "$pid"
+  for _ in $(seq $((secs * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    echo "(did not stop within $secs s of SIG$sig)" >>"$log"
+  fi
+  wait "$pid"
+  rc=$?
+}
 
 OPTS=(--dedup 2 --compress 3 --dedup-unit 8KiB --seed 42)
 SIZE=$((5 * 1048576 + 12345))
@@ -163,15 +177,7 @@ sig_case() { # SIGNAL TARGET-DESCRIPTION
   fi
   pid=$!
   sleep 1
-  kill "-$sig" "$pid"
-  # A run that does not stop within 10 s is a failure, not a hang.
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"
-    echo "(did not stop within 10 s of SIG$sig)" >>"$work/sig.err"
-  fi
-  wait "$pid"
-  rc=$?
+  stop_with "$sig" "$pid" 10 "$work/sig.err"
   [ "$kind" = file ] || exec 7>&-
   err=$(cat "$work/sig.err")
   written=$(sed -n 's/.*interrupted: wrote \([0-9]*\) bytes.*/\1/p' <<<"$err")
@@ -210,14 +216,7 @@ open_case() { # SIGNAL generate|verify
   fi
   pid=$!
   sleep 0.5
-  kill "-$sig" "$pid"
-  for _ in $(seq 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"
-    echo "(still blocked in the open 5 s after SIG$sig)" >>"$work/open.err"
-  fi
-  wait "$pid"
-  rc=$?
+  stop_with "$sig" "$pid" 5 "$work/open.err"
   err=$(cat "$work/open.err")
   if [ "$rc" = 130 ] && [[ "$err" == *"$want"*", seed 1"* ]] &&
     { [ "$cmd" = verify ] || [[ "$err" == "dgen: seed 1: writing 8388608 bytes"* ]]; }; then
