@@ -65,7 +65,6 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(target_arch = "x86_64")]
-            #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
                     && std::arch::is_x86_feature_detected!("avx512vl")
@@ -302,7 +301,7 @@ impl Model {
     #[inline(always)]
     fn uniform_plan(&self, cid: u64, g: u64) -> Option<(LaneState, &Plan, compress::Uniform, &Skew)> {
         let skew = self.skew.as_ref()?;
-        if !self.uniform || self.layout.copies == 0 {
+        if !self.uniform {
             return None;
         }
         let state = self.lane_state(cid, g);
@@ -866,7 +865,7 @@ unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan, ske
 #[target_feature(enable = "avx2")]
 unsafe fn draw_avx2(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) {
     // SAFETY (whole block): AVX2 is this function's contract; each step is
-    // stored as two unaligned 32-byte halves of a 64-byte chunk of `out`.
+    // stored into one whole 64-byte chunk of `out`.
     unsafe {
         let Some(skew) = skew else {
             return lanes::generate_avx2(state, out);
@@ -874,9 +873,7 @@ unsafe fn draw_avx2(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) 
         let skew = skew::Skew256::load(skew);
         let mut lanes = lanes::Lanes256::load(state);
         for chunk in out.chunks_exact_mut(STEP_BYTES) {
-            for (h, v) in lanes.step().into_iter().enumerate() {
-                std::arch::x86_64::_mm256_storeu_si256(chunk.as_mut_ptr().add(32 * h).cast(), skew.apply(v));
-            }
+            skew.store_step(chunk.as_mut_ptr(), lanes.step());
         }
         lanes.store(state);
     }
@@ -918,11 +915,7 @@ unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
         unsafe {
             let mut lanes = lanes::Lanes256::load(&state);
             let skew = skew::Skew256::load(skew);
-            let step_to = |dst: *mut u8| {
-                for (h, v) in lanes.step().into_iter().enumerate() {
-                    std::arch::x86_64::_mm256_storeu_si256(dst.add(32 * h).cast(), skew.apply(v));
-                }
-            };
+            let step_to = |dst: *mut u8| skew.store_step(dst, lanes.step());
             return uniform_stepped(out, plan, uniform, step_to);
         }
     }

@@ -16,19 +16,19 @@
 //! so a byte's order-0 entropy is 4 bits and the table's, set by the ratio
 //! ([`entropy_for_ratio`]). A table lookup of 16 entries is one byte shuffle
 //! (`pshufb`) per vector, so the skew costs three vector operations per 64
-//! bytes with AVX-512 and four per 32 with AVX2. The all-random granules of compress 1 are never
-//! skewed.
+//! bytes with AVX-512 and four per 32 with AVX2. The all-random granules of
+//! compress 1 are never skewed.
 
 /// Order-0 entropy, in bits per byte, of a compressible stream's random
 /// bytes (and so of the whole stream, whose copies repeat them) at each
 /// compress ratio; between two points it runs linearly in log(ratio).
 ///
 /// Chosen from real files measured with `dgen analyze` (the README's
-/// real-data table): compressible data near 1.3:1 holds 6-6.5 bits a byte,
-/// text and binaries of 2:1-6:1 4-5.5. It stays at or below 6 bits from
-/// 1.5:1 on, where btrfs's heuristic compresses what holds under 80% of 8
-/// bits, and falls slowly enough that zstd-1 stays within 1.6 times lz4
-/// (which gains nothing from it).
+/// real-data table): compressible data holds 4.7 to 6.4 bits a byte. The
+/// curve sits near the top of that range, 6.1 bits at 1.5:1 down to 5.9 at
+/// 32:1: under the 80% of 8 bits (6.4) below which btrfs's heuristic
+/// compresses, and high enough that zstd-1 stays within 1.6 times lz4 (which
+/// gains nothing from it).
 pub const ENTROPY_CURVE: [(f64, f64); 6] = [(1.0, 8.0), (1.5, 6.1), (2.0, 6.05), (4.0, 6.0), (8.0, 5.95), (32.0, 5.9)];
 
 /// The entropy [`ENTROPY_CURVE`] gives `ratio`, in bits per byte.
@@ -209,6 +209,21 @@ impl Skew256 {
         use std::arch::x86_64::*;
         let lo = _mm256_shuffle_epi8(self.low, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
         _mm256_or_si256(lo, _mm256_and_si256(v, _mm256_set1_epi8(0xF0u8 as i8)))
+    }
+
+    /// Skews one lane step (two 32-byte halves) and stores it at `dst`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, and `dst` must be valid for 64 bytes of
+    /// writes (no alignment needed).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn store_step(&self, dst: *mut u8, step: [std::arch::x86_64::__m256i; 2]) {
+        for (h, v) in step.into_iter().enumerate() {
+            // SAFETY: the two unaligned stores cover dst..dst + 64, which the
+            // caller guarantees writable; AVX2 is the caller's contract.
+            unsafe { std::arch::x86_64::_mm256_storeu_si256(dst.add(32 * h).cast(), self.apply(v)) }
+        }
     }
 }
 

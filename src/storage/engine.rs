@@ -76,14 +76,25 @@ pub(super) fn buffer_bytes(workers: usize, iodepth: usize, nblocks: u64, buf_len
     (workers as u64).saturating_mul(iodepth as u64).min(nblocks).saturating_mul(buf_len as u64)
 }
 
-/// The blocks of the aligned body of `[offset, end)` and the length of a
-/// buffer for one of them: a block, or the body when it is shorter.
-fn body(offset: u64, end: u64, block: usize) -> (u64, usize) {
+/// The aligned body of a range: what positional I/O moves in whole blocks.
+struct Body {
+    /// First aligned offset at or after the range's start (the end when none).
+    a0: u64,
+    /// Last aligned offset at or before the range's end (at least `a0`).
+    a1: u64,
+    /// Blocks in `[a0, a1)`.
+    nblocks: u64,
+    /// Length of a buffer for one of them: a block, or the body when shorter.
+    buf_len: usize,
+}
+
+/// The aligned body of `[offset, end)` in blocks of `block` bytes.
+fn body(offset: u64, end: u64, block: usize) -> Body {
     let align = ALIGN as u64;
     let a0 = offset.next_multiple_of(align).min(end);
     let a1 = (end / align * align).max(a0);
-    let len = usize::try_from(a1 - a0).map_or(block, |body| body.min(block));
-    ((a1 - a0).div_ceil(block as u64), len)
+    let buf_len = usize::try_from(a1 - a0).map_or(block, |body| body.min(block));
+    Body { a0, a1, nblocks: (a1 - a0).div_ceil(block as u64), buf_len }
 }
 
 /// Refuses a run whose I/O buffers would pass [`super::MAX_BUFFER_BYTES`].
@@ -481,7 +492,7 @@ pub(super) fn run(
         let positional = !target::is_std(path)
             && std::fs::metadata(path).map_or(true, |m| m.is_file() || m.file_type().is_block_device());
         if positional {
-            let (nblocks, buf_len) = body(opts.offset, stop, opts.block_size);
+            let Body { nblocks, buf_len, .. } = body(opts.offset, stop, opts.block_size);
             let depth = if opts.engine == Engine::Sync { 1 } else { opts.iodepth };
             let workers = opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX));
             if let Err(f) = check_buffers(workers, depth, nblocks, buf_len) {
@@ -554,12 +565,9 @@ fn positional(
     mut report: Report,
 ) -> Result<Report, StorageError> {
     let (offset, end) = (plan.offset, plan.end);
-    let align = ALIGN as u64;
-    let a0 = offset.next_multiple_of(align).min(end);
-    let a1 = (end / align * align).max(a0);
     let block = opts.block_size;
     // A body shorter than one block needs no buffer longer than itself.
-    let (nblocks, buf_len) = body(offset, end, block);
+    let Body { a0, a1, nblocks, buf_len } = body(offset, end, block);
     let name = report.path.clone();
     let ctx = Ctx {
         op,
