@@ -60,6 +60,7 @@ mod error;
 /// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
 pub mod ffi;
 pub mod model;
+pub mod state;
 #[cfg(unix)]
 pub mod storage;
 pub mod topology;

@@ -11,6 +11,7 @@ pub mod dedup;
 pub mod hash;
 pub mod lanes;
 pub mod skew;
+pub mod versions;
 
 use compress::{Layout, Plan};
 use dedup::DedupMap;
@@ -115,6 +116,8 @@ pub struct Model {
     /// The byte map of the random stream of a granule with copies; `None`
     /// when granules are all random (compress 1), whose bytes stay uniform.
     skew: Option<Skew>,
+    /// The contents of later writes of each unit.
+    versions: versions::Versions,
 }
 
 /// Plans per model; a granule follows one, picked by 5 bits of its lanes'
@@ -169,6 +172,7 @@ impl Model {
             plans,
             unit_granules: unit / G64,
             dedup: DedupMap::new(cfg.dedup_ratio, total_units, mix64(keys.layout ^ 0xD3D0_D3D0)),
+            versions: versions::Versions::new(cfg.dedup_ratio, total_units, mix64(keys.layout ^ 0x5E55_1045)),
             layout,
             keys,
             kernel: Kernel::detect(),
@@ -344,12 +348,39 @@ impl Model {
         self.dedup.content_id(unit)
     }
 
+    /// Content id of `version` of dedup unit `unit`: the stream's for
+    /// version 0, a later write's from 1 on (see [`versions`]).
+    #[inline]
+    pub fn version_id(&self, unit: u64, version: u64) -> u64 {
+        if version == 0 {
+            self.dedup.content_id(unit)
+        } else {
+            self.versions.content_id(unit, version)
+        }
+    }
+
+    /// The contents of later writes of this model's units.
+    pub fn versions(&self) -> &versions::Versions {
+        &self.versions
+    }
+
+    /// Granules per dedup unit.
+    pub fn unit_granules(&self) -> u64 {
+        self.unit_granules
+    }
+
     /// Calls `f(cid, g, skip, pos, n)` for each granule that
-    /// `[offset, offset + len)` touches: granule `g` of content `cid`, whose bytes
-    /// `skip..skip + n` land at `pos..pos + n` of the caller's buffer. Stops when
-    /// `f` returns false.
+    /// `[offset, offset + len)` touches: granule `g` of content `cid` (the
+    /// content `cid_of` gives its unit), whose bytes `skip..skip + n` land at
+    /// `pos..pos + n` of the caller's buffer. Stops when `f` returns false.
     #[inline(always)]
-    fn for_each_granule(&self, offset: u64, len: usize, mut f: impl FnMut(u64, u64, usize, usize, usize) -> bool) {
+    fn for_each_granule(
+        &self,
+        offset: u64,
+        len: usize,
+        cid_of: impl Fn(u64) -> u64,
+        mut f: impl FnMut(u64, u64, usize, usize, usize) -> bool,
+    ) {
         if len == 0 {
             return;
         }
@@ -357,7 +388,7 @@ impl Model {
         let mut skip = (offset % G64) as usize;
         let mut unit = gidx / self.unit_granules;
         let mut g = gidx % self.unit_granules;
-        let mut cid = self.dedup.content_id(unit);
+        let mut cid = cid_of(unit);
         let mut pos = 0usize;
         while pos < len {
             let n = (GRANULE - skip).min(len - pos);
@@ -370,7 +401,7 @@ impl Model {
             if g == self.unit_granules && pos < len {
                 g = 0;
                 unit += 1;
-                cid = self.dedup.content_id(unit);
+                cid = cid_of(unit);
             }
         }
     }
@@ -378,6 +409,13 @@ impl Model {
     /// Fills `buf` with the bytes at `[offset, offset + buf.len())`. The caller
     /// has checked that the range is inside the stream.
     pub fn fill(&self, offset: u64, buf: &mut [u8]) {
+        self.fill_units(offset, buf, |unit| self.dedup.content_id(unit));
+    }
+
+    /// Like [`Model::fill`], with the content of each dedup unit given by
+    /// `cid_of(unit)` instead of the dedup map: how a later write of a unit
+    /// gets new bytes (see [`versions`]).
+    pub fn fill_units(&self, offset: u64, buf: &mut [u8], cid_of: impl Fn(u64) -> u64) {
         // A granule with copies whose plans are not uniform is laid out in a
         // scratch granule that stays in L1 and then copied whole: its many
         // small stores and the loads of its copies then touch only lines
@@ -387,7 +425,7 @@ impl Model {
         // Part of a granule is laid out there too.
         let mut scratch = ScratchGranule([0u8; GRANULE]);
         let via_scratch = self.layout.copies > 0 && !self.uniform && buf.len() > GRANULE;
-        self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+        self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
             let dst = &mut buf[pos..pos + n];
             match <&mut Granule>::try_from(&mut *dst) {
                 Ok(whole) if !via_scratch => self.granule(cid, g, whole),
@@ -412,7 +450,8 @@ impl Model {
         #[cfg(target_arch = "x86_64")]
         if (buf.as_ptr() as usize).is_multiple_of(16) {
             let mut tmp = ScratchGranule([0u8; GRANULE]);
-            self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+            let cid_of = |unit| self.dedup.content_id(unit);
+            self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
                 self.granule(cid, g, &mut tmp.0);
                 let dst = &mut buf[pos..pos + n];
                 if n == GRANULE && (dst.as_ptr() as usize).is_multiple_of(16) {
@@ -435,9 +474,15 @@ impl Model {
     /// The first byte of `buf` that differs from the stream at `offset`, as
     /// `(stream offset, expected, actual)`.
     pub fn first_mismatch(&self, offset: u64, buf: &[u8]) -> Option<(u64, u8, u8)> {
+        self.first_mismatch_units(offset, buf, |unit| self.dedup.content_id(unit))
+    }
+
+    /// Like [`Model::first_mismatch`], against the contents `cid_of` gives
+    /// each dedup unit (as [`Model::fill_units`] writes them).
+    pub fn first_mismatch_units(&self, offset: u64, buf: &[u8], cid_of: impl Fn(u64) -> u64) -> Option<(u64, u8, u8)> {
         let mut found = None;
         let mut tmp = [0u8; GRANULE];
-        self.for_each_granule(offset, buf.len(), |cid, g, skip, pos, n| {
+        self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
             self.granule(cid, g, &mut tmp);
             let want = &tmp[skip..skip + n];
             let got = &buf[pos..pos + n];
