@@ -246,7 +246,7 @@ fn a_cancel_flag_stops_a_run_and_leaves_a_clean_prefix() {
         cancel: Some(&cancel),
         progress: Some(&mut stop_after_first),
         interval: std::time::Duration::from_millis(1),
-        started: None,
+        ..Control::default()
     };
     let opts = IoOptions { jobs: 2, block_size: 64 << 10, sync: false, ..IoOptions::default() };
     match storage::write_file_with(&g, &path, &opts, control) {

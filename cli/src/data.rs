@@ -82,6 +82,14 @@ pub struct IoArgs {
     /// a range of fewer than N 4 KiB blocks is an error.
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     pub part: Option<String>,
+    /// Write state file: generate writes each unit's next version (new
+    /// data on every overwrite) and records it, creating the file on the
+    /// first run; verify checks every unit against its latest write and
+    /// tells lost writes (stale) from misplaced, zero and corrupt data.
+    /// Files and block devices only; offset and block size must be
+    /// multiples of --dedup-unit.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -301,7 +309,13 @@ fn check_report_output(json: bool) -> Result<(), Failure> {
 
 /// Runs `f` with a progress bar and the signal flag hooked in; `start` is
 /// called when the target is open, before the first I/O.
-fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: impl FnOnce(Control<'_>) -> T) -> T {
+fn with_control<T>(
+    total: u64,
+    what: &str,
+    start: &mut dyn FnMut(&Report),
+    state: Option<&dgen::state::WriteState>,
+    f: impl FnOnce(Control<'_>) -> T,
+) -> T {
     let bar = progress(total, what);
     let mut tick = |p: Progress| {
         bar.set_position(p.bytes);
@@ -312,6 +326,7 @@ fn with_control<T>(total: u64, what: &str, start: &mut dyn FnMut(&Report), f: im
         progress: Some(&mut tick),
         interval: std::time::Duration::from_millis(100),
         started: Some(start),
+        state,
     };
     let r = f(control);
     bar.finish_and_clear();
@@ -388,9 +403,26 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             stream_note(&args.io, shown, "written");
         }
     };
+    let state = match &args.io.state {
+        Some(path) => Some(open_state(path, &gen, true)?),
+        None => None,
+    };
     crate::catch_signals();
-    let result =
-        with_control(total, "generate", &mut start, |c| storage::write_file_with(&gen, &args.output, &opts, c));
+    let result = with_control(total, "generate", &mut start, state.as_ref(), |c| {
+        storage::write_file_with(&gen, &args.output, &opts, c)
+    });
+    if let Some(st) = &state {
+        let s = st.summary();
+        eprintln!(
+            "dgen: state {}: {} of {} units written, {} overwritten, latest version {}{}",
+            st.path(),
+            s.written,
+            s.units,
+            s.overwritten,
+            s.max_version,
+            if s.in_flight > 0 { format!(", {} in flight", s.in_flight) } else { String::new() }
+        );
+    }
     match result {
         Ok(r) => {
             if args.io.json {
@@ -473,6 +505,53 @@ fn matches_endless_stream(args: &VerifyArgs, r: &Report) -> bool {
     })
 }
 
+/// What a verification against a state found: units checked and not, and
+/// the first offsets of each class of wrong unit.
+fn state_lines(st: &dgen::state::StateCheck) {
+    use dgen::state::Class;
+    eprintln!(
+        "dgen: state: {} units right, {} wrong, {} never written, {} in doubt (a first write in flight when its \
+         writer died)",
+        st.ok,
+        st.wrong(),
+        st.unwritten,
+        st.in_doubt
+    );
+    for class in Class::ALL {
+        let n = st.count(class);
+        if n == 0 {
+            continue;
+        }
+        let firsts: Vec<String> = st
+            .first(class)
+            .map(|f| match (f.found_version, f.from_unit) {
+                (Some(v), _) => format!("{} (version {v} of {})", f.offset, f.expected_version),
+                (_, Some(u)) => format!("{} (unit {u}'s data)", f.offset),
+                _ => f.offset.to_string(),
+            })
+            .collect();
+        eprintln!(
+            "dgen: state: {n} {}: {}{}",
+            class.name(),
+            firsts.join(", "),
+            if n as usize > firsts.len() { ", ..." } else { "" }
+        );
+    }
+}
+
+/// Opens `--state` for a writer (created when missing) or a verifier.
+fn open_state(path: &std::path::Path, gen: &dgen::Generator, write: bool) -> Result<dgen::state::WriteState, Failure> {
+    let opened = if write {
+        dgen::state::WriteState::open_or_create(path, gen)
+    } else {
+        dgen::state::WriteState::open(path, gen)
+    };
+    opened.map_err(|e| match e.kind {
+        dgen::state::StateErrorKind::Io => Failure::runtime(format!("--state: {}", e.message)),
+        _ => Failure::usage(format!("--state: {}", e.message)),
+    })
+}
+
 pub fn verify(args: &VerifyArgs) -> Outcome {
     let path = args.path.display().to_string();
     let Some(seed) = args.data.seed else {
@@ -495,7 +574,13 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
             stream_note(&args.io, &path, "read");
         }
     };
-    let result = with_control(total, "verify", &mut start, |c| storage::verify_file_with(&gen, &args.path, &opts, c));
+    let state = match &args.io.state {
+        Some(path) => Some(open_state(path, &gen, false)?),
+        None => None,
+    };
+    let result = with_control(total, "verify", &mut start, state.as_ref(), |c| {
+        storage::verify_file_with(&gen, &args.path, &opts, c)
+    });
     let r = match result {
         Ok(r) => r,
         Err(e) => {
@@ -525,6 +610,9 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     }
     if r.target != TargetKind::Stream {
         eprintln!("{}", figures(&r));
+    }
+    if let Some(st) = &r.state {
+        state_lines(st);
     }
     if let Some(problem) = r.problem() {
         let mut text = format!("{path}: {problem}");

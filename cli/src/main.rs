@@ -14,6 +14,7 @@ mod analyze;
 mod data;
 mod report;
 mod size;
+mod state;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -105,6 +106,8 @@ enum Command {
     Topology(TopologyArgs),
     /// Work with the JSON reports of generate and verify: `merge` several workers' into one.
     Report(report::ReportArgs),
+    /// Work with write state files (generate/verify --state): `show` one.
+    State(state::StateArgs),
 }
 
 #[derive(Args)]
@@ -287,6 +290,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench(a),
         Command::Topology(a) => topology(a),
         Command::Report(a) => report::report(a),
+        Command::State(a) => state::state(a),
     };
     // A reader that closed the pipe wanted no more: not worth a line.
     let written = out::finish().err().filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe);

@@ -894,3 +894,103 @@ fn report_merge_adds_up_the_parts_as_json_and_text() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no JSON report"));
 }
+
+/// `dgen ARGS` in `dir`, as (exit code, stderr).
+fn dgen_in(dir: &std::path::Path, args: &str) -> (i32, String) {
+    let out = dgen().current_dir(dir).args(args.split_whitespace()).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_state_makes_each_rerun_write_new_versions_and_verify_catches_lost_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = "--size 8MiB --dedup 2 --compress 3 --seed 3";
+    // The first run through a new state writes the dataset itself.
+    let (code, err) = dgen_in(d, &format!("generate {data} -o f --state s --iodepth 4 --block-size 64KiB"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("state s: 2048 of 2048 units written, 0 overwritten, latest version 0"), "{err}");
+    assert!(fs::read(d.join("f")).unwrap() == library_bytes(8 << 20, 2.0, 3.0, 4096, 3));
+    let old = fs::read(d.join("f")).unwrap();
+    // A rerun writes version 1 of every unit: no unit keeps its bytes.
+    let (code, err) = dgen_in(d, &format!("generate {data} -o f --state s --jobs 2"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2048 overwritten, latest version 1"), "{err}");
+    let new = fs::read(d.join("f")).unwrap();
+    assert!(old.chunks(4096).zip(new.chunks(4096)).all(|(a, b)| a != b));
+    let (code, err) = dgen_in(d, &format!("verify f {data} --state s"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("state: 2048 units right, 0 wrong"), "{err}");
+    // Without the state every block is wrong, and the hint says why.
+    let (code, err) = dgen_in(d, &format!("verify f {data}"));
+    assert_eq!(code, 1);
+    assert!(err.contains("overwritten with a write state (verify with it)"), "{err}");
+    // Units 5 and 700 lose their overwrite (the old bytes are back), unit
+    // 9 gets unit 1000's data, unit 11 is zeroed.
+    let mut bytes = new.clone();
+    let at = |u: usize| u * 4096..(u + 1) * 4096;
+    for u in [5, 700] {
+        bytes[at(u)].copy_from_slice(&old[at(u)]);
+    }
+    let other = new[at(1000)].to_vec();
+    bytes[at(9)].copy_from_slice(&other);
+    bytes[at(11)].fill(0);
+    fs::write(d.join("f"), &bytes).unwrap();
+    let out =
+        dgen().current_dir(d).args(format!("verify f {data} --state s --json").split_whitespace()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("dgen: state: 2 stale: 20480 (version 0 of 1), 2867200 (version 0 of 1)"), "{err}");
+    assert!(err.contains("4 of 2048 units checked are wrong: 2 stale (lost writes) from offset 20480, 1 misplaced from offset 36864, 1 zero from offset 45056"), "{err}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let st = &j["state"];
+    assert_eq!(
+        (st["stale"].as_u64(), st["misplaced"].as_u64(), st["zero"].as_u64(), st["corrupt"].as_u64()),
+        (Some(2), Some(1), Some(1), Some(0))
+    );
+    assert_eq!(st["first_stale"], "20480 2867200");
+    // state show, as text and JSON.
+    let out = dgen().current_dir(d).args(["state", "show", "s", "--json"]).output().unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (j["units"].as_u64(), j["overwritten"].as_u64(), j["max_version"].as_u64()),
+        (Some(2048), Some(2048), Some(1))
+    );
+    dgen().current_dir(d).args(["state", "show", "s"]).assert().success().stdout(predicate::str::contains(
+        "units: 2048 in all, 2048 written (0 once, 2048 overwritten), 0 never written",
+    ));
+}
+
+#[test]
+fn a_state_that_cannot_be_used_is_one_line_and_the_file_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, err) = dgen_in(d, "generate --size 1MiB --seed 3 -o f --state s");
+    assert_eq!(code, 0, "{err}");
+    let before = fs::read(d.join("s")).unwrap();
+    for (args, says) in [
+        (
+            "generate --size 1MiB --seed 4 -o f --state s",
+            "--state: state file s is for another dataset: its seed is 3, this run's is 4",
+        ),
+        ("verify f --size 2MiB --seed 3 --state s", "its size is 1048576, this run's is 2097152"),
+        (
+            "generate --size 1MiB --seed 3 -o f --state s --dedup-unit 8KiB",
+            "its dedup_unit is 4096, this run's is 8192",
+        ),
+        ("generate --size 1MiB --seed 3 -o - --state s", "a write state needs a regular file or block device"),
+        ("verify f --size 1MiB --seed 3 --state nothing", "cannot open state file nothing"),
+        ("state show f", "state file f: not a dgen state file"),
+    ] {
+        let out =
+            dgen().current_dir(d).args(args.split_whitespace()).stdout(std::process::Stdio::null()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args}: {err}");
+        assert!(err.contains(says), "{args}: {err}");
+        assert_eq!(err.lines().filter(|l| l.contains("error")).count(), 1, "{err}");
+    }
+    let (code, err) = dgen_in(d, "generate --size 1MiB --seed 3 -o g --state t --dedup-unit 8KiB --block-size 4KiB");
+    assert_eq!(code, 2);
+    assert!(err.contains("multiples of the dedup unit (8192), got offset 0 and block size 4096"), "{err}");
+    assert!(fs::read(d.join("s")).unwrap() == before, "a refused state is untouched");
+}

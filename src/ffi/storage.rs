@@ -404,7 +404,7 @@ unsafe fn io_call(
         cancel: None,
         progress: if call.progress.is_some() { Some(&mut tick) } else { None },
         interval: call.interval,
-        started: None,
+        ..Control::default()
     };
     let result = match op {
         Operation::Write => storage::write_file_with(gen, path, &call.opts, control),

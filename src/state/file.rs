@@ -466,8 +466,11 @@ impl WriteState {
     /// Fills `buf` with the content `claim`'s write carries: each unit's
     /// claimed version. `buf` is the claim's length.
     pub fn fill(&self, gen: &Generator, claim: &Claim, buf: &mut [u8]) {
+        Self::fill_model(gen.model(), claim, buf);
+    }
+
+    pub(crate) fn fill_model(model: &crate::model::Model, claim: &Claim, buf: &mut [u8]) {
         assert_eq!(buf.len() as u64, claim.len, "the buffer is the claim's length");
-        let model = gen.model();
         model.fill_units(claim.offset, buf, |unit| model.version_id(unit, claim.version(unit)));
     }
 
@@ -481,16 +484,41 @@ impl WriteState {
 
     /// Checks `buf`, read from `[offset, offset + buf.len())` of the target
     /// (whole units), against the state, adding what it finds to `out`.
-    /// After the last range, [`StateCheck::resolve`] sorts what matched
+    /// After the last range, [`WriteState::resolve`] sorts what matched
     /// nothing known nearby into misplaced and corrupt.
     pub fn check(&self, gen: &Generator, offset: u64, buf: &[u8], out: &mut StateCheck) -> Result<(), StateError> {
         self.check_range(offset, buf.len() as u64)?;
+        self.check_units(gen.model(), offset, buf, out, |_, _, _| {});
+        Ok(())
+    }
+
+    /// [`WriteState::check`] on a range already checked, calling
+    /// `wrong(unit, offset, bytes)` for each wrong unit.
+    pub(crate) fn check_units(
+        &self,
+        model: &crate::model::Model,
+        offset: u64,
+        buf: &[u8],
+        out: &mut StateCheck,
+        mut wrong: impl FnMut(u64, u64, &[u8]),
+    ) {
         let u = self.header.unit_bytes;
         for (i, bytes) in buf.chunks(u as usize).enumerate() {
             let unit = offset / u + i as u64;
-            out.check_unit(gen.model(), unit, unit * u, bytes, self.entry(unit));
+            if !out.check_unit(model, unit, unit * u, bytes, self.entry(unit)) {
+                wrong(unit, unit * u, bytes);
+            }
         }
-        Ok(())
+    }
+
+    /// Whether the state was opened for writing.
+    pub fn writable(&self) -> bool {
+        self.access == Access::Write
+    }
+
+    /// Checks that the state describes the dataset of `gen`.
+    pub fn check_generator(&self, gen: &Generator) -> Result<(), StateError> {
+        self.header.check_matches(&Header::of(gen)?, &self.path)
     }
 
     /// What the state holds: units written, versions, writes in flight.
@@ -530,7 +558,11 @@ impl WriteState {
     /// their own into misplaced and corrupt ([`StateCheck::resolve`], a pass
     /// over every unit, made only when there are such units).
     pub fn resolve(&self, gen: &Generator, check: &mut StateCheck) {
-        check.resolve(gen.model(), self.header.units, self.header.unit_bytes, |u| self.entry(u).accepted());
+        self.resolve_model(gen.model(), check);
+    }
+
+    pub(crate) fn resolve_model(&self, model: &crate::model::Model, check: &mut StateCheck) {
+        check.resolve(model, self.header.units, self.header.unit_bytes, |u| self.entry(u).accepted());
     }
 }
 

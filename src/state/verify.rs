@@ -62,7 +62,7 @@ pub struct Finding {
 }
 
 /// A wrong unit whose content is yet to be looked up among the others'.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Candidate {
     offset: u64,
     unit: u64,
@@ -74,7 +74,7 @@ struct Candidate {
 }
 
 /// What a verification against a write state found, unit by unit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateCheck {
     /// Units that hold a version their entry accepts.
     pub ok: u64,
@@ -145,19 +145,20 @@ impl StateCheck {
         }
     }
 
-    /// Checks one unit's `bytes` (at `offset`) against its `entry`.
-    pub(crate) fn check_unit(&mut self, model: &Model, unit: u64, offset: u64, bytes: &[u8], entry: Entry) {
+    /// Checks one unit's `bytes` (at `offset`) against its `entry`; false
+    /// when it is wrong.
+    pub(crate) fn check_unit(&mut self, model: &Model, unit: u64, offset: u64, bytes: &[u8], entry: Entry) -> bool {
         if !entry.written {
             self.unwritten += 1;
-            return;
+            return true;
         }
         let Some(accepted) = entry.accepted() else {
             self.in_doubt += 1;
-            return;
+            return true;
         };
         if accepted.clone().rev().any(|v| matches(model, unit, offset, bytes, v)) {
             self.ok += 1;
-            return;
+            return true;
         }
         let low = *accepted.start();
         let finding = |class, found_version| Finding {
@@ -170,17 +171,17 @@ impl StateCheck {
         };
         if bytes.iter().all(|&b| b == 0) {
             self.record(finding(Class::Zero, None));
-            return;
+            return false;
         }
         let older = (low.saturating_sub(STALE_DEPTH)..low).rev().chain((low > STALE_DEPTH).then_some(0));
         if let Some(v) = older.into_iter().find(|&v| matches(model, unit, offset, bytes, v)) {
             self.record(finding(Class::Stale, Some(v)));
-            return;
+            return false;
         }
         if self.candidates.len() >= CANDIDATES_KEPT {
             self.overflow += 1;
             self.record(finding(Class::Corrupt, None));
-            return;
+            return false;
         }
         let mut head = [0u8; 32];
         let n = bytes.len().min(32);
@@ -194,6 +195,7 @@ impl StateCheck {
             hash: unit_hash(bytes),
             from_unit: None,
         });
+        false
     }
 
     /// Adds another part's findings (another worker's, or another range's).

@@ -17,6 +17,7 @@ use super::target::{self, Target};
 use super::{Control, Engine, Fault, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
 use crate::engine::Generator;
 use crate::model::{Model, GRANULE};
+use crate::state::{Claim, StateCheck, WriteState};
 
 /// A buffer whose start is aligned for `O_DIRECT`, allocated without
 /// being zeroed: a write fills it with the stream and a read fills it from
@@ -126,6 +127,8 @@ pub(super) struct Tally {
     pub unfinished: Option<u64>,
     pub first: Option<Mismatch>,
     pub wrong: u64,
+    /// A verification against a write state: what each unit held.
+    pub state: StateCheck,
 }
 
 impl Tally {
@@ -141,6 +144,7 @@ impl Tally {
             unfinished: None,
             first: None,
             wrong: 0,
+            state: StateCheck::default(),
         }
     }
 
@@ -171,23 +175,29 @@ impl Tally {
             (a, b) => a.or(b),
         };
         self.found(o.first, o.wrong);
+        self.state.merge(o.state);
     }
 }
 
 /// The first wrong byte of `buf` against the stream at `off`, and how many
 /// aligned 4 KiB blocks of the stream in `buf` hold a wrong byte.
 pub(super) fn check(model: &Model, off: u64, buf: &[u8]) -> (Option<Mismatch>, u64) {
-    let Some((at, expected, actual)) = model.first_mismatch(off, buf) else {
+    check_with(off, buf.len(), |o, n| model.first_mismatch(o, &buf[(o - off) as usize..][..n]))
+}
+
+/// [`check`] of the `len` bytes at `off`, given `mismatch(offset, n)`: the
+/// first wrong byte of the `n` bytes at `offset`.
+fn check_with(off: u64, len: usize, mismatch: impl Fn(u64, usize) -> Option<(u64, u8, u8)>) -> (Option<Mismatch>, u64) {
+    let Some((at, expected, actual)) = mismatch(off, len) else {
         return (None, 0);
     };
-    let end = off + buf.len() as u64;
+    let end = off + len as u64;
     let g = GRANULE as u64;
     let mut wrong = 1;
     let mut k = (at / g + 1) * g;
     while k < end {
         let piece_end = (k + g).min(end);
-        let piece = &buf[(k - off) as usize..(piece_end - off) as usize];
-        if model.first_mismatch(k, piece).is_some() {
+        if mismatch(k, (piece_end - k) as usize).is_some() {
             wrong += 1;
         }
         k = piece_end;
@@ -208,6 +218,8 @@ pub(super) fn blocks_touching(start: u64, end: u64) -> u64 {
 pub(super) struct Ctx<'a> {
     pub op: Operation,
     pub model: &'a Model,
+    /// The write state: versions to write, or to check against.
+    pub state: Option<&'a WriteState>,
     pub file: &'a File,
     pub name: &'a str,
     pub direct: bool,
@@ -238,6 +250,54 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Fills `buf` with what a write at `off` carries: the stream's bytes,
+    /// or with a state each unit's next version, claimed until
+    /// [`Ctx::end_write`].
+    pub(super) fn fill_write(&self, off: u64, buf: &mut [u8]) -> Result<Option<Claim>, Fault> {
+        let Some(state) = self.state else {
+            self.model.fill(off, buf);
+            return Ok(None);
+        };
+        let claim = state.claim(off, buf.len() as u64).map_err(|e| Fault {
+            kind: StorageErrorKind::InvalidOption,
+            message: e.message,
+            os_error: None,
+        })?;
+        WriteState::fill_model(self.model, &claim, buf);
+        Ok(Some(claim))
+    }
+
+    /// Records that the write `claim` was made for is over (done or failed).
+    pub(super) fn end_write(&self, claim: Option<Claim>) {
+        if let (Some(state), Some(claim)) = (self.state, claim) {
+            state.complete(claim);
+        }
+    }
+
+    /// Checks `buf`, read at `off`, into `t`: against the stream, or with a
+    /// state against each unit's accepted versions (the first wrong byte and
+    /// the wrong blocks are then counted against each wrong unit's latest
+    /// version).
+    pub(super) fn check_read(&self, off: u64, buf: &[u8], t: &mut Tally) {
+        let Some(state) = self.state else {
+            let (first, wrong) = check(self.model, off, buf);
+            t.found(first, wrong);
+            return;
+        };
+        let model = self.model;
+        let mut found = Vec::new();
+        state.check_units(model, off, buf, &mut t.state, |unit, at, bytes| {
+            let cid = model.version_id(unit, state.entry(unit).latest);
+            let (first, wrong) = check_with(at, bytes.len(), |o, n| {
+                model.first_mismatch_units(o, &bytes[(o - at) as usize..][..n], |_| cid)
+            });
+            found.push((first, wrong));
+        });
+        for (first, wrong) in found {
+            t.found(first, wrong);
+        }
+    }
+
     /// True once the run should stop taking new blocks.
     pub(super) fn stopped(&self) -> bool {
         if self.stop.load(Ordering::Relaxed) {
@@ -356,9 +416,11 @@ pub(super) fn do_block(ctx: &Ctx, file: &File, off: u64, buf: &mut [u8], t: &mut
     match ctx.op {
         Operation::Write => {
             let t0 = Instant::now();
-            ctx.model.fill(off, buf);
+            let claim = ctx.fill_write(off, buf)?;
             let t1 = Instant::now();
-            let done = write_all_at(file, buf, off, &stop).map_err(|e| ctx.write_fault(off, len, &e))?;
+            let written = write_all_at(file, buf, off, &stop);
+            ctx.end_write(claim);
+            let done = written.map_err(|e| ctx.write_fault(off, len, &e))?;
             let t2 = Instant::now();
             t.gen += t1 - t0;
             t.io += t2 - t1;
@@ -379,9 +441,8 @@ pub(super) fn do_block(ctx: &Ctx, file: &File, off: u64, buf: &mut [u8], t: &mut
             if got < len {
                 ctx.short_read(off + got as u64);
             }
-            let (first, wrong) = check(ctx.model, off, &buf[..got]);
+            ctx.check_read(off, &buf[..got], t);
             t.gen += t1.elapsed();
-            t.found(first, wrong);
             t.latency(t1 - t0);
             t.ios += 1;
             t.bytes += got as u64;
@@ -466,6 +527,37 @@ fn range(op: Operation, gen: &Generator, opts: &IoOptions) -> Result<Option<u64>
     Ok(stop)
 }
 
+/// Refuses a run with a write state that the state cannot record.
+fn check_state(
+    op: Operation,
+    gen: &Generator,
+    opts: &IoOptions,
+    stop: Option<u64>,
+    state: &WriteState,
+) -> Result<(), Fault> {
+    let invalid = |message: String| Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None };
+    state.check_generator(gen).map_err(|e| invalid(e.message))?;
+    if op == Operation::Write && !state.writable() {
+        return Err(invalid(format!("state file {} was opened for verifying, not writing", state.path())));
+    }
+    let unit = u64::from(gen.config().dedup_unit);
+    if !gen.size().is_multiple_of(ALIGN as u64) {
+        return Err(invalid(format!(
+            "with a write state the dataset size must be a multiple of 4096, got {}",
+            gen.size()
+        )));
+    }
+    if !opts.offset.is_multiple_of(unit) || !(opts.block_size as u64).is_multiple_of(unit) {
+        return Err(invalid(format!(
+            "with a write state the offset and block size must be multiples of the dedup unit ({unit}), got offset {} \
+             and block size {}",
+            opts.offset, opts.block_size
+        )));
+    }
+    let end = stop.unwrap_or(gen.size());
+    state.check_range(opts.offset, end - opts.offset).map_err(|e| invalid(e.message))
+}
+
 pub(super) fn run(
     op: Operation,
     gen: &Generator,
@@ -486,6 +578,11 @@ pub(super) fn run(
         Ok(s) => s,
         Err(f) => return Err(f.into_error(report)),
     };
+    if let Some(state) = control.state {
+        if let Err(f) = check_state(op, gen, opts, stop, state) {
+            return Err(f.into_error(report));
+        }
+    }
     // Buffers too large for the range are refused before the open creates
     // a file; the run checks again once the target's size is known.
     if let Some(stop) = stop {
@@ -516,6 +613,14 @@ pub(super) fn run(
     report.target = target.kind;
     report.data_size = target.size;
     if target.kind == TargetKind::Stream {
+        if control.state.is_some() {
+            return Err(Fault {
+                kind: StorageErrorKind::InvalidOption,
+                message: format!("a write state needs a regular file or block device, and {name} is a stream"),
+                os_error: None,
+            }
+            .into_error(report));
+        }
         return super::stream::run(op, gen, &target, opts, stop, control, report);
     }
     let offset = opts.offset;
@@ -572,6 +677,7 @@ fn positional(
     let ctx = Ctx {
         op,
         model: gen.model(),
+        state: control.state,
         file: &target.file,
         name: &name,
         direct: opts.direct,
@@ -775,6 +881,10 @@ fn positional(
         report.missing_blocks = blocks_touching(d.max(offset), plan.stop).saturating_sub(straddle as u64);
     }
 
+    if let (Some(state), Operation::Verify) = (ctx.state, op) {
+        state.resolve_model(ctx.model, &mut total.state);
+        report.state = Some(total.state.clone());
+    }
     report.prefix = prefix_end - offset;
     finish(report.with_tally(total, started, interrupted && failure.is_none()), failure)
 }

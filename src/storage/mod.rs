@@ -271,11 +271,18 @@ pub struct Control<'a> {
     /// (`target`, `engine`, `offset`, `length`, `seed`): the moment to say
     /// what is about to happen. A run refused before that never calls it.
     pub started: Option<&'a mut dyn FnMut(&Report)>,
+    /// A write state ([`crate::state`]) for the dataset: a write then
+    /// writes each unit's next version and records it, and a verification
+    /// checks each unit against the versions the state accepts and
+    /// classifies the wrong ones ([`Report::state`]). Needs a regular file
+    /// or block device, a dataset size that is a multiple of 4096, and an
+    /// offset and block size that are multiples of the dedup unit.
+    pub state: Option<&'a crate::state::WriteState>,
 }
 
 impl Default for Control<'_> {
     fn default() -> Self {
-        Control { cancel: None, progress: None, interval: Duration::from_millis(200), started: None }
+        Control { cancel: None, progress: None, interval: Duration::from_millis(200), started: None, state: None }
     }
 }
 

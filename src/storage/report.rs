@@ -283,6 +283,30 @@ pub struct Report {
     /// bucket), lowest first: the exact data behind `latency`, so that
     /// reports merge into exact percentiles ([`merge`]).
     pub latency_histogram: Vec<(u64, u64)>,
+    /// A verification against a write state: units right, unchecked and
+    /// wrong by class, with the first offsets of each class.
+    pub state: Option<crate::state::StateCheck>,
+}
+
+/// A state verification's counts and first offsets, for [`Report::entries`].
+fn state_entries(st: &crate::state::StateCheck) -> Value {
+    use crate::state::Class;
+    let mut m = vec![
+        ("units_ok", Value::U64(st.ok)),
+        ("units_unwritten", Value::U64(st.unwritten)),
+        ("units_in_doubt", Value::U64(st.in_doubt)),
+    ];
+    for (class, first) in [
+        (Class::Stale, "first_stale"),
+        (Class::Misplaced, "first_misplaced"),
+        (Class::Zero, "first_zero"),
+        (Class::Corrupt, "first_corrupt"),
+    ] {
+        m.push((class.name(), Value::U64(st.count(class))));
+        let offsets: Vec<String> = st.first(class).map(|f| f.offset.to_string()).collect();
+        m.push((first, Value::Str(offsets.join(" "))));
+    }
+    Value::Map(m)
 }
 
 impl Report {
@@ -320,6 +344,7 @@ impl Report {
             start_time: 0.0,
             end_time: 0.0,
             latency_histogram: Vec::new(),
+            state: None,
         }
     }
 
@@ -408,6 +433,24 @@ impl Report {
                 m.offset, m.expected, m.actual
             ));
         }
+        if let Some(st) = self.state.as_ref().filter(|st| !st.passed()) {
+            use crate::state::Class;
+            let classes: Vec<String> = Class::ALL
+                .into_iter()
+                .filter(|&c| st.count(c) > 0)
+                .map(|c| {
+                    let first = st.first(c).next().map_or(0, |f| f.offset);
+                    let what = match c {
+                        Class::Stale => "stale (lost writes)",
+                        Class::Misplaced => "misplaced",
+                        Class::Zero => "zero",
+                        Class::Corrupt => "corrupt",
+                    };
+                    format!("{} {what} from offset {first}", st.count(c))
+                })
+                .collect();
+            parts.push(format!("{} of {} units checked are wrong: {}", st.wrong(), st.checked(), classes.join(", ")));
+        }
         if self.wrong_blocks > 0 || self.missing_blocks > 0 {
             let text = match (self.wrong_blocks, self.missing_blocks) {
                 (w, 0) => format!("{w} of {} 4 KiB blocks are wrong", self.blocks),
@@ -418,10 +461,10 @@ impl Report {
         }
         // Not one block right: the data is from another dataset, not a
         // damaged copy of this one.
-        if self.wrong_blocks > 1 && self.wrong_blocks + self.missing_blocks == self.blocks {
+        if self.wrong_blocks > 1 && self.wrong_blocks + self.missing_blocks == self.blocks && self.state.is_none() {
             parts.push(
                 "every block is wrong: the data was likely written with another seed, size, dedup ratio, \
-                 compress ratio, dedup unit or compressor"
+                 compress ratio, dedup unit or compressor, or overwritten with a write state (verify with it)"
                     .into(),
             );
         }
@@ -493,6 +536,9 @@ impl Report {
                 ("extra_data", Value::Bool(self.extra_data)),
                 ("problem", self.problem().map_or(Value::Null, Value::Str)),
             ]);
+            if let Some(st) = &self.state {
+                v.push(("state", state_entries(st)));
+            }
         }
         v
     }

@@ -9,9 +9,10 @@ use std::time::Instant;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
-use super::engine::{check, AlignedBuf, Ctx, Tally};
+use super::engine::{AlignedBuf, Ctx, Tally};
 use super::report::Operation;
 use super::Fault;
+use crate::state::Claim;
 
 /// Whether this kernel and process may set up a ring of `depth` entries
 /// (seccomp, `kernel.io_uring_disabled` and old kernels refuse).
@@ -27,6 +28,8 @@ struct Job {
     /// Bytes already written or read (a short I/O is sent again for the rest).
     done: usize,
     submitted: Instant,
+    /// A write's claim on its units, completed when the write is over.
+    claim: Option<Claim>,
 }
 
 struct Slot {
@@ -88,12 +91,20 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
                 }
             }
         }
+        let mut claim = None;
         if ctx.op == Operation::Write {
             let t0 = Instant::now();
-            ctx.model.fill(off, &mut slot.buf()[..len]);
+            match ctx.fill_write(off, &mut slot.buf()[..len]) {
+                Ok(c) => claim = c,
+                Err(f) => {
+                    t.unfinished = Some(t.unfinished.map_or(idx, |u| u.min(idx)));
+                    ctx.fail(f);
+                    return false;
+                }
+            }
             t.gen += t0.elapsed();
         }
-        slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now() });
+        slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now(), claim });
         push(ring, ctx, slot, k);
         // A failed submit leaves the entry queued; submit_and_wait below
         // sends it or reports the error.
@@ -140,6 +151,7 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
                 }
                 let (off, len) = (job.off + job.done as u64, job.len);
                 t.unfinished = Some(t.unfinished.map_or(job.idx, |u| u.min(job.idx)));
+                ctx.end_write(job.claim.take());
                 slot.job = None;
                 inflight -= 1;
                 let interrupted = e.kind() == io::ErrorKind::Interrupted;
@@ -158,6 +170,7 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
                 t.unfinished = Some(t.unfinished.map_or(job.idx, |u| u.min(job.idx)));
                 let e = io::Error::new(io::ErrorKind::WriteZero, "the write wrote nothing");
                 ctx.fail(ctx.write_fault(job.off + job.done as u64, job.len, &e));
+                ctx.end_write(job.claim.take());
                 slot.job = None;
                 inflight -= 1;
                 continue;
@@ -176,10 +189,10 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
                 let t0 = Instant::now();
                 let (off, done) = (job.off, job.done);
                 let buf = slot.buf.as_mut().expect("a slot with a job has a buffer");
-                let (first, wrong) = check(ctx.model, off, &buf.get()[..done]);
+                ctx.check_read(off, &buf.get()[..done], t);
                 t.gen += t0.elapsed();
-                t.found(first, wrong);
             }
+            ctx.end_write(job.claim.take());
             ctx.done.fetch_add(job.done as u64, Ordering::Relaxed);
             slot.job = None;
             inflight -= 1;

@@ -208,7 +208,7 @@ pub fn run<'py>(
                 })
             };
             let go = |gen: &dgen::Generator, tick: &mut dyn FnMut(Progress) -> bool| {
-                let control = Control { cancel: None, progress: Some(tick), interval: INTERVAL, started: None };
+                let control = Control { cancel: None, progress: Some(tick), interval: INTERVAL, ..Control::default() };
                 // A part of the range needs the dataset's size to find its end.
                 let opts = match part {
                     Some(p) => opts.for_part(p, gen.size())?,
