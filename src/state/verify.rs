@@ -124,7 +124,8 @@ impl StateCheck {
         self.wrong() == 0
     }
 
-    /// The kept findings of `class`, lowest offset first.
+    /// The kept findings of `class`, lowest offset first once
+    /// [`StateCheck::resolve`] has run.
     pub fn first(&self, class: Class) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.class == class)
     }
@@ -236,6 +237,7 @@ impl StateCheck {
         accepted: impl Fn(u64) -> Option<std::ops::RangeInclusive<u64>> + Sync,
     ) {
         if self.candidates.is_empty() {
+            self.findings.sort_by_key(|f| (f.class, f.offset));
             return;
         }
         let mut by_head: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
