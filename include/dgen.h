@@ -93,6 +93,13 @@ typedef enum dgen_status {
    * callback; the report says how far it got.
    */
   DGEN_STATUS_INTERRUPTED = 13,
+  /**
+   * A write state (`dgen_state_open`) cannot be used: it describes
+   * another dataset, is damaged, cut short or of a newer format, was
+   * opened read-only for a write, or a range is not whole dedup units;
+   * the message names the field or range and the values.
+   */
+  DGEN_STATUS_INVALID_STATE = 14,
 } dgen_status;
 
 /**
@@ -222,6 +229,21 @@ typedef struct Layout Layout;
 typedef struct dgen_generator dgen_generator;
 
 /**
+ * A write state file, open for one dataset (`dgen_state_open`). Shared by
+ * every thread of the process and every process that has the file open:
+ * `dgen_state_fill` and `dgen_state_complete` may be called from many
+ * threads at once.
+ */
+typedef struct dgen_state dgen_state;
+
+/**
+ * What a verification against a state found so far (`dgen_state_check_new`,
+ * `dgen_state_verify`, `dgen_state_check_finish`). Used by one thread at a
+ * time.
+ */
+typedef struct dgen_state_check dgen_state_check;
+
+/**
  * What to generate. Fill it with `dgen_config_init` first, then change the
  * fields you need, so that code written today gets the right defaults for
  * fields a later version may add.
@@ -291,6 +313,100 @@ typedef struct dgen_config {
    */
   uint32_t compressor;
 } dgen_config;
+
+/**
+ * The counts of a verification against a state, and the offset of the
+ * first unit of each class (`UINT64_MAX` when there is none).
+ */
+typedef struct dgen_state_result {
+  /**
+   * Units that hold a version their entry accepts.
+   */
+  uint64_t units_ok;
+  /**
+   * Units never written: not checked.
+   */
+  uint64_t units_unwritten;
+  /**
+   * Units whose first write was in flight when its writer died: not
+   * checked.
+   */
+  uint64_t units_in_doubt;
+  /**
+   * Units holding an earlier write of themselves: lost writes.
+   */
+  uint64_t stale;
+  /**
+   * Units holding another unit's data.
+   */
+  uint64_t misplaced;
+  /**
+   * Units holding only zero bytes.
+   */
+  uint64_t zero;
+  /**
+   * Units holding none of the above.
+   */
+  uint64_t corrupt;
+  /**
+   * Offset of the first stale unit, or `UINT64_MAX`.
+   */
+  uint64_t first_stale;
+  /**
+   * Offset of the first misplaced unit, or `UINT64_MAX`.
+   */
+  uint64_t first_misplaced;
+  /**
+   * Offset of the first zero unit, or `UINT64_MAX`.
+   */
+  uint64_t first_zero;
+  /**
+   * Offset of the first corrupt unit, or `UINT64_MAX`.
+   */
+  uint64_t first_corrupt;
+} dgen_state_result;
+
+/**
+ * What a state holds (`dgen_state_summary`).
+ */
+typedef struct dgen_state_info {
+  /**
+   * Dedup units of the dataset.
+   */
+  uint64_t units;
+  /**
+   * Bytes per dedup unit.
+   */
+  uint64_t unit_bytes;
+  /**
+   * Units ever written.
+   */
+  uint64_t written;
+  /**
+   * Units overwritten at least once.
+   */
+  uint64_t overwritten;
+  /**
+   * The highest version of any unit.
+   */
+  uint64_t max_version;
+  /**
+   * Unit writes completed.
+   */
+  uint64_t writes_completed;
+  /**
+   * Units with writes in flight now.
+   */
+  uint64_t in_flight;
+  /**
+   * Units that may hold one of several versions.
+   */
+  uint64_t ambiguous;
+  /**
+   * Units that may never have been written.
+   */
+  uint64_t in_doubt;
+} dgen_state_info;
 
 /**
  * Called on the thread that called `dgen_write_file` or `dgen_verify_file`
@@ -834,6 +950,141 @@ const char *dgen_last_error(void);
  * program was built with when the two match.
  */
 const char *dgen_version(void);
+
+/**
+ * Opens the write state at `path` for the dataset of `gen`. With `write`
+ * true the state is created when missing (every unit unwritten) and
+ * writes may be recorded in it; with `write` false it must exist and is
+ * only read. A state of another dataset (size, dedup unit, seed, ratios,
+ * compressor), a damaged or cut-short file, or one of a newer format is
+ * `DGEN_STATUS_INVALID_STATE` with a message naming the difference, and
+ * the file is left as it was; a file that cannot be opened, created or
+ * mapped is `DGEN_STATUS_IO`. On success `*out` is a state to close with
+ * `dgen_state_close`; `gen` may be freed before it.
+ *
+ * # Safety
+ * `gen` is NULL or a live generator; `path` is NULL or a NUL-terminated
+ * string; `out` is NULL or writable.
+ */
+enum dgen_status dgen_state_open(const struct dgen_generator *gen,
+                                 const char *path,
+                                 bool write,
+                                 struct dgen_state **out);
+
+/**
+ * Closes a state from `dgen_state_open`. NULL is allowed and does nothing.
+ *
+ * # Safety
+ * `st` is NULL or a state from `dgen_state_open` not closed yet, and no
+ * other call uses it during or after this one.
+ */
+void dgen_state_close(struct dgen_state *st);
+
+/**
+ * Prepares a write of `[offset, offset + len)`: claims the next version of
+ * each dedup unit there and fills `buf` with it. The range must be whole
+ * dedup units (the last may end at the end of the dataset), and the state
+ * open for writing; else `DGEN_STATUS_INVALID_STATE`. Call
+ * `dgen_state_complete` with the same range once the write is over (done
+ * or failed); until then each unit accepts its old and new content, and a
+ * writer that dies leaves it so. The first write of a unit is the
+ * dataset's own bytes (what `dgen_fill_at` gives), every later one new
+ * bytes with the same compression.
+ *
+ * # Safety
+ * `st` and `gen` are NULL or live; `buf` is NULL or valid for writes of
+ * `len` bytes.
+ */
+enum dgen_status dgen_state_fill(const struct dgen_state *st,
+                                 const struct dgen_generator *gen,
+                                 uint64_t offset,
+                                 void *buf,
+                                 size_t len);
+
+/**
+ * Records that the write of `[offset, offset + len)` prepared with
+ * `dgen_state_fill` is over. Call it once per `dgen_state_fill`, after the
+ * write completed or failed, never for a range that was not filled.
+ *
+ * # Safety
+ * `st` is NULL or live.
+ */
+enum dgen_status dgen_state_complete(const struct dgen_state *st, uint64_t offset, size_t len);
+
+/**
+ * A new, empty verification result for `dgen_state_verify`; free it with
+ * `dgen_state_check_free`. NULL only if memory runs out.
+ */
+struct dgen_state_check *dgen_state_check_new(void);
+
+/**
+ * Frees a result from `dgen_state_check_new`. NULL does nothing.
+ *
+ * # Safety
+ * `check` is NULL or from `dgen_state_check_new`, not freed yet.
+ */
+void dgen_state_check_free(struct dgen_state_check *check);
+
+/**
+ * Checks `buf`, read from `[offset, offset + len)` of the target (whole
+ * dedup units), against the state, and adds what it found to `check`:
+ * each unit right, unwritten, in doubt, or wrong (stale, zero, or to be
+ * sorted into misplaced and corrupt by `dgen_state_check_finish`).
+ * Returns `DGEN_STATUS_OK` whatever the bytes hold; read the result with
+ * `dgen_state_check_result` after `dgen_state_check_finish`.
+ *
+ * # Safety
+ * `st`, `gen` and `check` are NULL or live, `check` used by no other
+ * thread meanwhile; `buf` is NULL or valid for reads of `len` bytes.
+ */
+enum dgen_status dgen_state_verify(const struct dgen_state *st,
+                                   const struct dgen_generator *gen,
+                                   uint64_t offset,
+                                   const void *buf,
+                                   size_t len,
+                                   struct dgen_state_check *check);
+
+/**
+ * Ends a verification: the wrong units that held no earlier write of
+ * their own are looked up among every unit's data (misplaced) or counted
+ * corrupt. A pass over the dataset's units, made only when there are such
+ * units. Then fills `*result` (when not NULL). Returns
+ * `DGEN_STATUS_MISMATCH` when any checked unit was wrong, with a message
+ * giving the counts and first offsets, and `DGEN_STATUS_OK` otherwise.
+ *
+ * # Safety
+ * `st`, `gen` and `check` are NULL or live, `check` used by no other
+ * thread meanwhile; `result` is NULL or writable.
+ */
+enum dgen_status dgen_state_check_finish(const struct dgen_state *st,
+                                         const struct dgen_generator *gen,
+                                         struct dgen_state_check *check,
+                                         struct dgen_state_result *result);
+
+/**
+ * Writes the offsets of the first (lowest, at most 16) units of `class`
+ * (0 stale, 1 misplaced, 2 zero, 3 corrupt) found by a finished
+ * verification into `offsets`, at most `max` of them, and their number
+ * into `*n`. A class outside 0-3 is `DGEN_STATUS_INVALID_CONFIG`.
+ *
+ * # Safety
+ * `check` is NULL or live; `offsets` is NULL or writable for `max`
+ * values; `n` is NULL or writable.
+ */
+enum dgen_status dgen_state_check_offsets(const struct dgen_state_check *check,
+                                          uint32_t class_,
+                                          uint64_t *offsets,
+                                          size_t max,
+                                          size_t *n);
+
+/**
+ * Fills `*out` with what the state holds: units written, overwritten,
+ * latest version, writes in flight.
+ *
+ * # Safety
+ * `st` is NULL or live; `out` is NULL or writable.
+ */
+enum dgen_status dgen_state_summary(const struct dgen_state *st, struct dgen_state_info *out);
 
 /**
  * Sets `*opts` to the defaults: the whole stream, one worker per CPU,

@@ -455,6 +455,7 @@ fn every_status_has_a_name_and_unknown_ones_are_safe() {
         "DGEN_STATUS_INVALID_COMPRESSOR",
         "DGEN_STATUS_IO",
         "DGEN_STATUS_INTERRUPTED",
+        "DGEN_STATUS_INVALID_STATE",
     ];
     for (code, name) in names.iter().enumerate() {
         let text = status_str(code as u32);

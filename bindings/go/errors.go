@@ -33,6 +33,10 @@ const (
 	// stopped before its end (by its progress callback); what was done is
 	// in its report.
 	StatusInterrupted Status = C.DGEN_STATUS_INTERRUPTED
+	// StatusInvalidState: a write state file cannot be used (another
+	// dataset's, damaged, of a newer format, or a range that is not whole
+	// dedup units); the message names the difference.
+	StatusInvalidState Status = C.DGEN_STATUS_INVALID_STATE
 )
 
 // String gives the library's description of the status, e.g.
@@ -77,6 +81,7 @@ var (
 	ErrInvalidCompressor    = &Error{Status: StatusInvalidCompressor}
 	ErrIO                   = &Error{Status: StatusIO}
 	ErrInterrupted          = &Error{Status: StatusInterrupted}
+	ErrInvalidState         = &Error{Status: StatusInvalidState}
 )
 
 // ErrClosed is returned by Read, ReadAt, Verify, WriteTo and Seek on a

@@ -20,6 +20,8 @@ use crate::error::Error;
 use crate::topology::{NumaMode, Topology};
 
 #[cfg(unix)]
+mod state;
+#[cfg(unix)]
 mod storage;
 
 // The header promises that dgen_fill_at and dgen_verify_at may run from many
@@ -171,6 +173,11 @@ pub enum dgen_status {
     /// `dgen_write_file` or `dgen_verify_file` was stopped by its progress
     /// callback; the report says how far it got.
     Interrupted = 13,
+    /// A write state (`dgen_state_open`) cannot be used: it describes
+    /// another dataset, is damaged, cut short or of a newer format, was
+    /// opened read-only for a write, or a range is not whole dedup units;
+    /// the message names the field or range and the values.
+    InvalidState = 14,
 }
 
 /// A `dgen_status` as C passes it in: any `int`-sized value, including ones
@@ -181,7 +188,7 @@ pub enum dgen_status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct dgen_status_arg(pub std::ffi::c_uint);
 
-const ALL_STATUSES: [dgen_status; 14] = [
+const ALL_STATUSES: [dgen_status; 15] = [
     dgen_status::Ok,
     dgen_status::NullPointer,
     dgen_status::InvalidDedupRatio,
@@ -196,6 +203,7 @@ const ALL_STATUSES: [dgen_status; 14] = [
     dgen_status::InvalidCompressor,
     dgen_status::Io,
     dgen_status::Interrupted,
+    dgen_status::InvalidState,
 ];
 
 impl dgen_status {
@@ -245,6 +253,7 @@ impl dgen_status {
             }
             dgen_status::Io => b"DGEN_STATUS_IO: a file or device could not be read or written\0",
             dgen_status::Interrupted => b"DGEN_STATUS_INTERRUPTED: stopped by the progress callback\0",
+            dgen_status::InvalidState => b"DGEN_STATUS_INVALID_STATE: the write state cannot be used here\0",
         }
     }
 }

@@ -449,8 +449,23 @@ impl WriteState {
 
     /// Records that the write `claim` was claimed for is over.
     pub fn complete(&self, claim: Claim) {
-        for i in 0..claim.versions.len() as u64 {
-            let slot = self.slot(claim.first_unit + i);
+        self.complete_units(claim.first_unit, claim.versions.len() as u64);
+    }
+
+    /// Records that a write of `[offset, offset + len)`, claimed with
+    /// [`WriteState::claim`], is over: [`WriteState::complete`] for callers
+    /// that keep the range rather than the claim (the C ABI, fio).
+    pub fn complete_range(&self, offset: u64, len: u64) -> Result<(), StateError> {
+        self.check_range(offset, len)?;
+        let u = self.header.unit_bytes;
+        let first = offset / u;
+        self.complete_units(first, (offset + len).div_ceil(u) - first);
+        Ok(())
+    }
+
+    fn complete_units(&self, first: u64, count: u64) {
+        for i in 0..count {
+            let slot = self.slot(first + i);
             let mut cur = slot.load(Ordering::Acquire);
             loop {
                 let next = Entry::unpack(cur).completed().pack();
@@ -460,7 +475,7 @@ impl WriteState {
                 }
             }
         }
-        self.completed_counter().fetch_add(claim.versions.len() as u64, Ordering::Relaxed);
+        self.completed_counter().fetch_add(count, Ordering::Relaxed);
     }
 
     /// Fills `buf` with the content `claim`'s write carries: each unit's

@@ -280,13 +280,87 @@ out:
     dgen_free(gen);
 }
 
+/* A write state through the C calls: a first pass, an overwrite with one
+ * write lost (its old bytes kept), a verification that names it stale. */
+static void test_state(void) {
+    enum { UNIT = 4096, UNITS = 256, SIZE = UNIT * UNITS };
+    dgen_generator *gen = make(SIZE, 31);
+    dgen_generator *other = make(SIZE, 32);
+    dgen_state *st = NULL, *ro = NULL;
+    dgen_state_check *check = NULL;
+    dgen_state_result res;
+    dgen_state_info sum;
+    unsigned char *disk = calloc(SIZE, 1), *old = malloc(UNIT), *want = malloc(UNIT);
+    char path[512];
+    uint64_t offs[4];
+    size_t n = 0, u;
+    path_of(path, sizeof path, "state");
+    CHECK(disk != NULL && old != NULL && want != NULL);
+    CHECK_STATUS(dgen_state_open(other, path, true, &st), DGEN_STATUS_OK);
+    dgen_state_close(st);
+    st = NULL;
+    /* The state now belongs to seed 32: seed 31 is refused by name. */
+    CHECK_STATUS(dgen_state_open(gen, path, true, &st), DGEN_STATUS_INVALID_STATE);
+    CHECK(strstr(dgen_last_error(), "its seed is 32, this run's is 31") != NULL);
+    CHECK(unlink(path) == 0);
+    CHECK_STATUS(dgen_state_open(gen, path, true, &st), DGEN_STATUS_OK);
+    /* First pass: the dataset's own bytes. */
+    for (u = 0; u < UNITS; u += 16) {
+        CHECK_STATUS(dgen_state_fill(st, gen, u * UNIT, disk + u * UNIT, 16 * UNIT), DGEN_STATUS_OK);
+        CHECK_STATUS(dgen_state_complete(st, u * UNIT, 16 * UNIT), DGEN_STATUS_OK);
+    }
+    CHECK_STATUS(dgen_fill_at(gen, 7 * UNIT, want, UNIT), DGEN_STATUS_OK);
+    CHECK(memcmp(want, disk + 7 * UNIT, UNIT) == 0);
+    /* Overwrite every unit; the write of unit 7 is lost. */
+    memcpy(old, disk + 7 * UNIT, UNIT);
+    for (u = 0; u < UNITS; u++) {
+        CHECK_STATUS(dgen_state_fill(st, gen, u * UNIT, want, UNIT), DGEN_STATUS_OK);
+        CHECK(memcmp(want, disk + u * UNIT, UNIT) != 0);
+        if (u != 7) {
+            memcpy(disk + u * UNIT, want, UNIT);
+        }
+        CHECK_STATUS(dgen_state_complete(st, u * UNIT, UNIT), DGEN_STATUS_OK);
+    }
+    CHECK(memcmp(old, disk + 7 * UNIT, UNIT) == 0);
+    memset(disk + 9 * UNIT, 0, UNIT);
+    CHECK_STATUS(dgen_state_summary(st, &sum), DGEN_STATUS_OK);
+    CHECK(sum.units == UNITS && sum.written == UNITS && sum.overwritten == UNITS && sum.max_version == 1 &&
+          sum.in_flight == 0);
+    /* A range that is not whole units, and a read-only state, are refused. */
+    CHECK_STATUS(dgen_state_fill(st, gen, 100, want, UNIT), DGEN_STATUS_INVALID_STATE);
+    CHECK_STATUS(dgen_state_open(gen, path, false, &ro), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_state_fill(ro, gen, 0, want, UNIT), DGEN_STATUS_INVALID_STATE);
+    check = dgen_state_check_new();
+    CHECK(check != NULL);
+    CHECK_STATUS(dgen_state_verify(ro, gen, 0, disk, SIZE / 2, check), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_state_verify(ro, gen, SIZE / 2, disk + SIZE / 2, SIZE / 2, check), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_state_check_finish(ro, gen, check, &res), DGEN_STATUS_MISMATCH);
+    CHECK(strstr(dgen_last_error(), "2 of 256 units checked are wrong: 1 stale (first at offset 28672)") != NULL);
+    CHECK(res.units_ok == UNITS - 2 && res.stale == 1 && res.zero == 1 && res.misplaced == 0 && res.corrupt == 0);
+    CHECK(res.first_stale == 7 * UNIT && res.first_zero == 9 * UNIT && res.first_corrupt == UINT64_MAX);
+    CHECK_STATUS(dgen_state_check_offsets(check, 0, offs, 4, &n), DGEN_STATUS_OK);
+    CHECK(n == 1 && offs[0] == 7 * UNIT);
+    CHECK_STATUS(dgen_state_check_offsets(check, 4, offs, 4, &n), DGEN_STATUS_INVALID_CONFIG);
+    CHECK_STATUS(dgen_state_verify(NULL, gen, 0, disk, UNIT, check), DGEN_STATUS_NULL_POINTER);
+out:
+    dgen_state_check_free(check);
+    dgen_state_close(ro);
+    dgen_state_close(st);
+    free(disk);
+    free(old);
+    free(want);
+    dgen_free(gen);
+    dgen_free(other);
+}
+
 static const struct test_case cases[] = {
     {"defaults", test_defaults}, {"write_verify", test_write_verify}, {"ranges", test_ranges},
     {"mismatch", test_mismatch}, {"errors", test_errors},             {"progress", test_progress},
+    {"state", test_state},
 };
 
 static void cleanup(void) {
-    static const char *names[] = {"wv.bin", "ranges.bin", "bad.bin", "err.bin", "p.bin"};
+    static const char *names[] = {"wv.bin", "ranges.bin", "bad.bin", "err.bin", "p.bin", "state"};
     char path[512];
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -1,0 +1,413 @@
+//! The C face of `dgen::state`: a write state file opened for a generator,
+//! fills that claim and record each write's next version, and verification
+//! that classifies wrong units.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::{bytes, bytes_mut, check_len, dgen_generator, dgen_status, guard, null, set_error, Message};
+use crate::state::{Class, StateCheck, StateError, StateErrorKind, WriteState};
+
+/// A write state file, open for one dataset (`dgen_state_open`). Shared by
+/// every thread of the process and every process that has the file open:
+/// `dgen_state_fill` and `dgen_state_complete` may be called from many
+/// threads at once.
+pub struct dgen_state {
+    inner: WriteState,
+}
+
+/// What a verification against a state found so far (`dgen_state_check_new`,
+/// `dgen_state_verify`, `dgen_state_check_finish`). Used by one thread at a
+/// time.
+pub struct dgen_state_check {
+    inner: StateCheck,
+}
+
+/// The counts of a verification against a state, and the offset of the
+/// first unit of each class (`UINT64_MAX` when there is none).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct dgen_state_result {
+    /// Units that hold a version their entry accepts.
+    pub units_ok: u64,
+    /// Units never written: not checked.
+    pub units_unwritten: u64,
+    /// Units whose first write was in flight when its writer died: not
+    /// checked.
+    pub units_in_doubt: u64,
+    /// Units holding an earlier write of themselves: lost writes.
+    pub stale: u64,
+    /// Units holding another unit's data.
+    pub misplaced: u64,
+    /// Units holding only zero bytes.
+    pub zero: u64,
+    /// Units holding none of the above.
+    pub corrupt: u64,
+    /// Offset of the first stale unit, or `UINT64_MAX`.
+    pub first_stale: u64,
+    /// Offset of the first misplaced unit, or `UINT64_MAX`.
+    pub first_misplaced: u64,
+    /// Offset of the first zero unit, or `UINT64_MAX`.
+    pub first_zero: u64,
+    /// Offset of the first corrupt unit, or `UINT64_MAX`.
+    pub first_corrupt: u64,
+}
+
+/// What a state holds (`dgen_state_summary`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct dgen_state_info {
+    /// Dedup units of the dataset.
+    pub units: u64,
+    /// Bytes per dedup unit.
+    pub unit_bytes: u64,
+    /// Units ever written.
+    pub written: u64,
+    /// Units overwritten at least once.
+    pub overwritten: u64,
+    /// The highest version of any unit.
+    pub max_version: u64,
+    /// Unit writes completed.
+    pub writes_completed: u64,
+    /// Units with writes in flight now.
+    pub in_flight: u64,
+    /// Units that may hold one of several versions.
+    pub ambiguous: u64,
+    /// Units that may never have been written.
+    pub in_doubt: u64,
+}
+
+fn state_fail(func: &str, e: StateError) -> dgen_status {
+    set_error(format!("{func}: {}", e.message));
+    match e.kind {
+        StateErrorKind::Io => dgen_status::Io,
+        _ => dgen_status::InvalidState,
+    }
+}
+
+/// Opens the write state at `path` for the dataset of `gen`. With `write`
+/// true the state is created when missing (every unit unwritten) and
+/// writes may be recorded in it; with `write` false it must exist and is
+/// only read. A state of another dataset (size, dedup unit, seed, ratios,
+/// compressor), a damaged or cut-short file, or one of a newer format is
+/// `DGEN_STATUS_INVALID_STATE` with a message naming the difference, and
+/// the file is left as it was; a file that cannot be opened, created or
+/// mapped is `DGEN_STATUS_IO`. On success `*out` is a state to close with
+/// `dgen_state_close`; `gen` may be freed before it.
+///
+/// # Safety
+/// `gen` is NULL or a live generator; `path` is NULL or a NUL-terminated
+/// string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_open(
+    gen: *const dgen_generator,
+    path: *const c_char,
+    write: bool,
+    out: *mut *mut dgen_state,
+) -> dgen_status {
+    guard("dgen_state_open", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [(gen.is_null(), "gen"), (path.is_null(), "path"), (out.is_null(), "out")] {
+            if p {
+                return null("dgen_state_open", name);
+            }
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        let gen = unsafe { &(*gen).inner };
+        // SAFETY: not NULL, and the caller guarantees a NUL-terminated string.
+        let path = Path::new(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes()));
+        let opened = if write { WriteState::open_or_create(path, gen) } else { WriteState::open(path, gen) };
+        match opened {
+            Ok(st) => {
+                // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+                unsafe { out.write(Box::into_raw(Box::new(dgen_state { inner: st }))) };
+                dgen_status::Ok
+            }
+            Err(e) => state_fail("dgen_state_open", e),
+        }
+    })
+}
+
+/// Closes a state from `dgen_state_open`. NULL is allowed and does nothing.
+///
+/// # Safety
+/// `st` is NULL or a state from `dgen_state_open` not closed yet, and no
+/// other call uses it during or after this one.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_close(st: *mut dgen_state) {
+    guard("dgen_state_close", Message::Keep, (), || {
+        if !st.is_null() {
+            // SAFETY: made by Box::into_raw in dgen_state_open, closed once.
+            drop(unsafe { Box::from_raw(st) });
+        }
+    })
+}
+
+/// Prepares a write of `[offset, offset + len)`: claims the next version of
+/// each dedup unit there and fills `buf` with it. The range must be whole
+/// dedup units (the last may end at the end of the dataset), and the state
+/// open for writing; else `DGEN_STATUS_INVALID_STATE`. Call
+/// `dgen_state_complete` with the same range once the write is over (done
+/// or failed); until then each unit accepts its old and new content, and a
+/// writer that dies leaves it so. The first write of a unit is the
+/// dataset's own bytes (what `dgen_fill_at` gives), every later one new
+/// bytes with the same compression.
+///
+/// # Safety
+/// `st` and `gen` are NULL or live; `buf` is NULL or valid for writes of
+/// `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_fill(
+    st: *const dgen_state,
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *mut c_void,
+    len: usize,
+) -> dgen_status {
+    guard("dgen_state_fill", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [(st.is_null(), "st"), (gen.is_null(), "gen"), (buf.is_null() && len != 0, "buf")] {
+            if p {
+                return null("dgen_state_fill", name);
+            }
+        }
+        if let Err(s) = check_len("dgen_state_fill", len) {
+            return s;
+        }
+        // SAFETY: live objects, shared access only (both are Sync).
+        let (st, gen) = unsafe { (&(*st).inner, &(*gen).inner) };
+        if let Err(e) = st.check_generator(gen) {
+            return state_fail("dgen_state_fill", e);
+        }
+        // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match st.claim_and_fill(gen, offset, buf) {
+            // The range is what completes it; the claim's versions were
+            // only needed for the fill.
+            Ok(_claim) => dgen_status::Ok,
+            Err(e) => state_fail("dgen_state_fill", e),
+        }
+    })
+}
+
+/// Records that the write of `[offset, offset + len)` prepared with
+/// `dgen_state_fill` is over. Call it once per `dgen_state_fill`, after the
+/// write completed or failed, never for a range that was not filled.
+///
+/// # Safety
+/// `st` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_complete(st: *const dgen_state, offset: u64, len: usize) -> dgen_status {
+    guard("dgen_state_complete", Message::Reset, dgen_status::Panic, || {
+        if st.is_null() {
+            return null("dgen_state_complete", "st");
+        }
+        // SAFETY: live, shared access only.
+        let st = unsafe { &(*st).inner };
+        match st.complete_range(offset, len as u64) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => state_fail("dgen_state_complete", e),
+        }
+    })
+}
+
+/// A new, empty verification result for `dgen_state_verify`; free it with
+/// `dgen_state_check_free`. NULL only if memory runs out.
+#[no_mangle]
+pub extern "C" fn dgen_state_check_new() -> *mut dgen_state_check {
+    guard("dgen_state_check_new", Message::Reset, std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(dgen_state_check { inner: StateCheck::default() }))
+    })
+}
+
+/// Frees a result from `dgen_state_check_new`. NULL does nothing.
+///
+/// # Safety
+/// `check` is NULL or from `dgen_state_check_new`, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_check_free(check: *mut dgen_state_check) {
+    guard("dgen_state_check_free", Message::Keep, (), || {
+        if !check.is_null() {
+            // SAFETY: made by Box::into_raw in dgen_state_check_new, freed once.
+            drop(unsafe { Box::from_raw(check) });
+        }
+    })
+}
+
+/// Checks `buf`, read from `[offset, offset + len)` of the target (whole
+/// dedup units), against the state, and adds what it found to `check`:
+/// each unit right, unwritten, in doubt, or wrong (stale, zero, or to be
+/// sorted into misplaced and corrupt by `dgen_state_check_finish`).
+/// Returns `DGEN_STATUS_OK` whatever the bytes hold; read the result with
+/// `dgen_state_check_result` after `dgen_state_check_finish`.
+///
+/// # Safety
+/// `st`, `gen` and `check` are NULL or live, `check` used by no other
+/// thread meanwhile; `buf` is NULL or valid for reads of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_verify(
+    st: *const dgen_state,
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *const c_void,
+    len: usize,
+    check: *mut dgen_state_check,
+) -> dgen_status {
+    guard("dgen_state_verify", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [
+            (st.is_null(), "st"),
+            (gen.is_null(), "gen"),
+            (buf.is_null() && len != 0, "buf"),
+            (check.is_null(), "check"),
+        ] {
+            if p {
+                return null("dgen_state_verify", name);
+            }
+        }
+        if let Err(s) = check_len("dgen_state_verify", len) {
+            return s;
+        }
+        // SAFETY: live objects; shared access to the state and generator,
+        // and the caller gives this call `check` to itself.
+        let (st, gen, check) = unsafe { (&(*st).inner, &(*gen).inner, &mut (*check).inner) };
+        if let Err(e) = st.check_generator(gen) {
+            return state_fail("dgen_state_verify", e);
+        }
+        // SAFETY: see `bytes`; the caller guarantees `buf`.
+        let buf = unsafe { bytes(buf, len) };
+        match st.check(gen, offset, buf, check) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => state_fail("dgen_state_verify", e),
+        }
+    })
+}
+
+/// Ends a verification: the wrong units that held no earlier write of
+/// their own are looked up among every unit's data (misplaced) or counted
+/// corrupt. A pass over the dataset's units, made only when there are such
+/// units. Then fills `*result` (when not NULL). Returns
+/// `DGEN_STATUS_MISMATCH` when any checked unit was wrong, with a message
+/// giving the counts and first offsets, and `DGEN_STATUS_OK` otherwise.
+///
+/// # Safety
+/// `st`, `gen` and `check` are NULL or live, `check` used by no other
+/// thread meanwhile; `result` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_check_finish(
+    st: *const dgen_state,
+    gen: *const dgen_generator,
+    check: *mut dgen_state_check,
+    result: *mut dgen_state_result,
+) -> dgen_status {
+    guard("dgen_state_check_finish", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [(st.is_null(), "st"), (gen.is_null(), "gen"), (check.is_null(), "check")] {
+            if p {
+                return null("dgen_state_check_finish", name);
+            }
+        }
+        // SAFETY: as for dgen_state_verify.
+        let (st, gen, check) = unsafe { (&(*st).inner, &(*gen).inner, &mut (*check).inner) };
+        st.resolve(gen, check);
+        let first = |c: Class| check.first(c).next().map_or(u64::MAX, |f| f.offset);
+        let r = dgen_state_result {
+            units_ok: check.ok,
+            units_unwritten: check.unwritten,
+            units_in_doubt: check.in_doubt,
+            stale: check.count(Class::Stale),
+            misplaced: check.count(Class::Misplaced),
+            zero: check.count(Class::Zero),
+            corrupt: check.count(Class::Corrupt),
+            first_stale: first(Class::Stale),
+            first_misplaced: first(Class::Misplaced),
+            first_zero: first(Class::Zero),
+            first_corrupt: first(Class::Corrupt),
+        };
+        if !result.is_null() {
+            // SAFETY: not NULL, and the caller guarantees it is writable.
+            unsafe { result.write(r) };
+        }
+        if check.passed() {
+            return dgen_status::Ok;
+        }
+        let classes: Vec<String> = Class::ALL
+            .into_iter()
+            .filter(|&c| check.count(c) > 0)
+            .map(|c| format!("{} {} (first at offset {})", check.count(c), c.name(), first(c)))
+            .collect();
+        set_error(format!("{} of {} units checked are wrong: {}", check.wrong(), check.checked(), classes.join(", ")));
+        dgen_status::Mismatch
+    })
+}
+
+/// Writes the offsets of the first (lowest, at most 16) units of `class`
+/// (0 stale, 1 misplaced, 2 zero, 3 corrupt) found by a finished
+/// verification into `offsets`, at most `max` of them, and their number
+/// into `*n`. A class outside 0-3 is `DGEN_STATUS_INVALID_CONFIG`.
+///
+/// # Safety
+/// `check` is NULL or live; `offsets` is NULL or writable for `max`
+/// values; `n` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_check_offsets(
+    check: *const dgen_state_check,
+    class: u32,
+    offsets: *mut u64,
+    max: usize,
+    n: *mut usize,
+) -> dgen_status {
+    guard("dgen_state_check_offsets", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [(check.is_null(), "check"), (offsets.is_null() && max != 0, "offsets"), (n.is_null(), "n")] {
+            if p {
+                return null("dgen_state_check_offsets", name);
+            }
+        }
+        let Some(&class) = Class::ALL.get(class as usize) else {
+            set_error(format!(
+                "dgen_state_check_offsets: class must be 0 (stale), 1 (misplaced), 2 (zero) or 3 (corrupt), got {class}"
+            ));
+            return dgen_status::InvalidConfig;
+        };
+        // SAFETY: live; shared access only.
+        let check = unsafe { &(*check).inner };
+        let mut count = 0;
+        for f in check.first(class).take(max) {
+            // SAFETY: `count < max`, and the caller guarantees `max` values.
+            unsafe { offsets.add(count).write(f.offset) };
+            count += 1;
+        }
+        // SAFETY: not NULL, and the caller guarantees it is writable.
+        unsafe { n.write(count) };
+        dgen_status::Ok
+    })
+}
+
+/// Fills `*out` with what the state holds: units written, overwritten,
+/// latest version, writes in flight.
+///
+/// # Safety
+/// `st` is NULL or live; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_summary(st: *const dgen_state, out: *mut dgen_state_info) -> dgen_status {
+    guard("dgen_state_summary", Message::Reset, dgen_status::Panic, || {
+        for (p, name) in [(st.is_null(), "st"), (out.is_null(), "out")] {
+            if p {
+                return null("dgen_state_summary", name);
+            }
+        }
+        // SAFETY: live, shared access only.
+        let s = unsafe { &(*st).inner }.summary();
+        let r = dgen_state_info {
+            units: s.units,
+            unit_bytes: s.unit_bytes,
+            written: s.written,
+            overwritten: s.overwritten,
+            max_version: s.max_version,
+            writes_completed: s.writes_completed,
+            in_flight: s.in_flight,
+            ambiguous: s.ambiguous,
+            in_doubt: s.in_doubt,
+        };
+        // SAFETY: not NULL, and the caller guarantees it is writable.
+        unsafe { out.write(r) };
+        dgen_status::Ok
+    })
+}
