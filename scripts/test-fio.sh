@@ -4,7 +4,8 @@
 # any access pattern, block size, queue depth (io_uring and pread/pwrite),
 # job count and number of fio processes; dgen_part splits a job's range as
 # `dgen --part` does, on files and block devices, and fio servers writing
-# their parts make one dataset; dgen_verify=1 finds a flipped byte at its offset; a reading job
+# their parts make one dataset, which a server never does without
+# dgen_seed; dgen_verify=1 finds a flipped byte at its offset; a reading job
 # never writes; bad options stop fio before any job starts.
 #
 # Installs what it needs on Debian 12 when missing (run as root), builds the
@@ -266,6 +267,25 @@ t_client_server() {
     got=$(sha256 "$WORK/scaleout")
     echo "want $want"; echo "got  $got"
     [ "$got" = "$want" ]
+}
+
+# A job run on a fio server without dgen_seed fails, before it touches its
+# file, and says to give every server the same seed; the client's exit
+# status says so.
+t_client_needs_seed() {
+    local out
+    start_servers || return 1
+    sed '/^dgen_seed=/d' "$ROOT/examples/fio/client-server/part-0-of-2.fio" >"$WORK/noseed.fio"
+    ! grep -q dgen_seed= "$WORK/noseed.fio" || return 1
+    rm -f "$WORK/noseed"
+    if out=$(DGEN_FIO_ENGINE=$ENGINE DGEN_FIO_FILE=$WORK/noseed \
+        fio --client=ip:127.0.0.1,${PORTS[0]} "$WORK/noseed.fio" 2>&1); then
+        echo "$out"; echo "the client run without dgen_seed succeeded"; return 1
+    fi
+    echo "$out"
+    grep -q "without dgen_seed, and each server would draw its own seed: give every server the same dgen_seed" \
+        <<<"$out" || return 1
+    [ ! -e "$WORK/noseed" ] || { echo "the file was created"; return 1; }
 }
 
 # dgen_part moves a job to the part `dgen generate --part` writes: the same
@@ -540,6 +560,7 @@ check bad-options-refused     t_bad_options
 check null-mode               t_null_mode
 check example-job-files       t_examples
 check client-server-parts     t_client_server
+check client-needs-seed       t_client_needs_seed
 check part-matches-dgen-part  t_part_matches_dgen_part
 check part-block-device       t_part_block_device
 check part-refused            t_part_refused

@@ -452,14 +452,23 @@ static int check_part_job(struct thread_data *td)
 
 /*
  * Checks what the option parser cannot see alone: combinations with fio's
- * own options. Called from get_file_size(), which fio runs before it lays
- * out any file, and again from init().
+ * own options, and where the job runs. Called from get_file_size(), which
+ * fio runs before it lays out any file, and again from init().
  */
 static int check_job(struct thread_data *td)
 {
 	const struct dgen_fio_options *o = td->eo;
 	enum dgen_io_mode mode;
 
+	if (is_backend && !o->seed) {
+		/* Each fio server would draw a seed of its own, and servers
+		 * writing parts of one target would make a mix of datasets. */
+		log_err("fio: dgen: %s: this job runs on a fio server (fio "
+			"--client) without dgen_seed, and each server would draw "
+			"its own seed: give every server the same dgen_seed\n",
+			td->o.name);
+		return 1;
+	}
 	if (o->part && check_part_job(td))
 		return 1;
 	if (td->flags & TD_F_DO_VERIFY) {
@@ -588,16 +597,11 @@ static int dgen_init(struct thread_data *td)
 		td->flags |= (unsigned long long)FIO_DISKLESSIO << TD_ENG_FLAG_SHIFT;
 	}
 
-	if (!seed_given && td->subjob_number == 0) {
+	/* check_job() refused a job without a seed on a fio server. */
+	if (!seed_given && td->subjob_number == 0)
 		log_info("dgen: %s: random seed %" PRIu64
 			 " (repeat with dgen_seed=%" PRIu64 ")\n",
 			 td->o.name, cfg.seed, cfg.seed);
-		/* Each fio server draws its own run seed. */
-		if (is_backend)
-			log_info("dgen: %s: this fio server chose the seed alone; "
-				 "give every server the same dgen_seed to write "
-				 "one dataset\n", td->o.name);
-	}
 	return 0;
 }
 
