@@ -952,6 +952,49 @@ const char *dgen_last_error(void);
 const char *dgen_version(void);
 
 /**
+ * Reads `text` as `I/N`, part I of N counted from 0 as MPI ranks are
+ * (`"0/4"` to `"3/4"`; blanks around the numbers are allowed), into
+ * `*index` and `*count`, the form `dgen generate --part` takes.
+ *
+ * Returns `DGEN_STATUS_INVALID_CONFIG` for text of another form, a count
+ * of 0, or an index that is not below the count, with a message naming the
+ * text (e.g. "part 2/2: parts are counted from 0, so the index must be
+ * below 2"), and leaves `*index` and `*count` alone.
+ *
+ * # Safety
+ * `text` is NULL or a NUL-terminated string; `index` and `count` are NULL
+ * or writable.
+ */
+enum dgen_status dgen_part_parse(const char *text, uint64_t *index, uint64_t *count);
+
+/**
+ * Part `index` of `count` of the range `[offset, offset + length)`, into
+ * `*part_offset` and `*part_length`.
+ *
+ * The range's 4 KiB blocks are dealt out in order, as evenly as they go
+ * (parts differ by at most one block), so every boundary between two parts
+ * is a multiple of 4096 and `O_DIRECT` works in every part; an unaligned
+ * head of the range goes to part 0 and an unaligned tail to part
+ * `count - 1`. Parts 0 to `count - 1` together are the range, each
+ * byte in exactly one of them.
+ *
+ * Returns `DGEN_STATUS_INVALID_CONFIG` when `count` is 0 or `index` is not
+ * below it, and `DGEN_STATUS_OUT_OF_RANGE` when the part would be empty
+ * (the range holds fewer whole 4 KiB blocks than there are parts) or
+ * `offset + length` passes 2^64 - 1; the message names the values, and
+ * `*part_offset` and `*part_length` are left alone.
+ *
+ * # Safety
+ * `part_offset` and `part_length` are NULL or writable.
+ */
+enum dgen_status dgen_part_range(uint64_t offset,
+                                 uint64_t length,
+                                 uint64_t index,
+                                 uint64_t count,
+                                 uint64_t *part_offset,
+                                 uint64_t *part_length);
+
+/**
  * Opens the write state at `path` for the dataset of `gen`. With `write`
  * true the state is created when missing (every unit unwritten) and
  * writes may be recorded in it; with `write` false it must exist and is

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite of libdgen: formatting, Rust (library and CLI, and the library
 # again with --features hwloc), C/C++ (ctest, sanitizers, valgrind,
-# install/consumer checks), Go, fio, Python, storage I/O, write states, real btrfs and the
-# README's code blocks. Installs what a fresh Debian machine lacks. Every suite runs even when an earlier one fails;
+# install/consumer checks), Go, fio, Python, MPI, storage I/O, write states,
+# real btrfs and the README's code blocks. Installs what a fresh Debian machine
+# lacks. Every suite runs even when an earlier one fails;
 # the exit status is non-zero when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -75,7 +76,7 @@ suite rust cargo test --workspace --release
 # (the ratio sweeps measure bytes that the first run already checked).
 suite rust-hwloc cargo test --release -p libdgen --features hwloc --lib --test topology --test topology_hwloc \
     --test reproducible --test ffi --test errors --test lifecycle --test storage --test header
-for s in c go fio python storage state btrfs readme; do
+for s in c go fio python mpi storage state btrfs readme; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"
     fi

@@ -2,9 +2,11 @@
 # Tests the fio external ioengine (bindings/fio) with a real fio: the files it
 # writes are byte-identical to the C ABI's stream for the same options, for
 # any access pattern, block size, queue depth (io_uring and pread/pwrite),
-# job count and number of fio processes; dgen_verify=1 finds a flipped byte
-# at its offset; a reading job never writes; bad options stop fio before any
-# job starts.
+# job count and number of fio processes; dgen_part splits a job's range as
+# `dgen --part` does, on files and block devices, and fio servers writing
+# their parts make one dataset, which a server never does without
+# dgen_seed; dgen_verify=1 finds a flipped byte at its offset; a reading job
+# never writes; bad options stop fio before any job starts.
 #
 # Installs what it needs on Debian 12 when missing (run as root), builds the
 # library and the engine, and ends with "fio: N passed, M failed"; exits
@@ -28,6 +30,7 @@ command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
 command -v cmp >/dev/null || missing+=(diffutils)
 command -v truncate >/dev/null || missing+=(coreutils)
 command -v sha256sum >/dev/null || missing+=(coreutils)
+command -v losetup >/dev/null || missing+=(mount)
 # The engine's io_uring path is built with liburing.
 printf '#include <liburing.h>\n' | cc -E -x c - >/dev/null 2>&1 || missing+=(liburing-dev)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -36,15 +39,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "test-fio: cargo is needed to build libdgen" >&2; exit 1; }
 
-(cd "$ROOT" && run cargo build --release --quiet) || exit 1
+# The library for the engine, and the dgen command the scale-out tests
+# compare with.
+(cd "$ROOT" && run cargo build --release --quiet -p libdgen -p dgen-cli) || exit 1
+DGEN=$ROOT/target/release/dgen
 run make -s -C "$FIODIR" all test-helpers || exit 1
 
 # --- scratch space and cleanup ---------------------------------------------
 WORK=$(mktemp -d /dev/shm/dgen-fio-test.XXXXXX)
 DISK=$(mktemp -d /var/tmp/dgen-fio-test.XXXXXX)   # a real file system, for O_DIRECT
 SERVERS=()
+LOOPS=()
 cleanup() {
     for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for dev in "${LOOPS[@]}"; do losetup -d "$dev"; done
     rm -rf "$WORK" "$DISK"
 }
 trap cleanup EXIT
@@ -80,7 +88,7 @@ t_help() {
     out=$(fio --enghelp="$ENGINE") || return 1
     echo "$out"
     for o in dgen_dedup dgen_compress dgen_compressor dgen_dedup_unit dgen_seed dgen_verify \
-        dgen_null dgen_io fixedbufs sqthread_poll sqthread_poll_cpu; do
+        dgen_null dgen_part dgen_io fixedbufs sqthread_poll sqthread_poll_cpu; do
         grep -q "^$o " <<<"$out" || { echo "missing $o"; return 1; }
     done
 }
@@ -215,26 +223,129 @@ listening() {
         <(awk '{ print $1, $2, $3, $4 }' /proc/net/tcp)
 }
 
-# Two fio servers on loopback each write one half of a file; the result must
-# equal one process writing it all.
-t_client_server() {
-    local base=$((20000 + RANDOM % 20000)) p i
-    local ports=($base $((base + 1)))
-    for p in "${ports[@]}"; do
+# PORTS: two fio servers on loopback, started by the first test that needs
+# them and stopped on exit.
+PORTS=()
+start_servers() {
+    local base p i
+    [ ${#PORTS[@]} -eq 0 ] || return 0
+    base=$((20000 + RANDOM % 20000))
+    for p in $base $((base + 1)); do
         say fio --server=ip:127.0.0.1,$p
         fio --server=ip:127.0.0.1,$p >"$WORK/server-$p.log" 2>&1 &
         SERVERS+=($!)
     done
-    for p in "${ports[@]}"; do
+    for p in $base $((base + 1)); do
         for i in $(seq 100); do listening "$p" && break; sleep 0.1; done
         listening "$p" || { echo "server on port $p did not start"; cat "$WORK/server-$p.log"; return 1; }
     done
+    PORTS=($base $((base + 1)))
+}
+
+# sha256 FILE: the file's SHA-256 alone.
+sha256() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# The 32 MiB dataset of the example job files, as one `dgen generate` makes it.
+dgen_ref32() {
+    [ -s "$WORK/dgen32" ] && return 0
+    run "$DGEN" generate --size 32MiB --dedup 2.5 --compress 3 --dedup-unit 8KiB --seed 42 \
+        -o "$WORK/dgen32" 2>/dev/null
+}
+
+# Two fio servers on loopback each write their dgen_part of one file, from
+# the example job files, into a file that does not exist yet: the file must
+# be the dataset one `dgen generate` makes.
+t_client_server() {
+    local dir=$ROOT/examples/fio/client-server want got
+    start_servers || return 1
+    dgen_ref32 || return 1
     rm -f "$WORK/scaleout"
-    run truncate -s 32m "$WORK/scaleout"
     DGEN_FIO_ENGINE=$ENGINE DGEN_FIO_FILE=$WORK/scaleout \
-        run fio --client=ip:127.0.0.1,${ports[0]} "$ROOT/examples/fio/scaleout-0.fio" \
-        --client=ip:127.0.0.1,${ports[1]} "$ROOT/examples/fio/scaleout-1.fio" || return 1
-    run cmp "$WORK/scaleout" "$WORK/ref32"
+        run fio --client=ip:127.0.0.1,${PORTS[0]} "$dir/part-0-of-2.fio" \
+        --client=ip:127.0.0.1,${PORTS[1]} "$dir/part-1-of-2.fio" || return 1
+    want=$(sha256 "$WORK/dgen32")
+    got=$(sha256 "$WORK/scaleout")
+    echo "want $want"; echo "got  $got"
+    [ "$got" = "$want" ]
+}
+
+# A job run on a fio server without dgen_seed fails, before it touches its
+# file, and says to give every server the same seed; the client's exit
+# status says so.
+t_client_needs_seed() {
+    local out
+    start_servers || return 1
+    sed '/^dgen_seed=/d' "$ROOT/examples/fio/client-server/part-0-of-2.fio" >"$WORK/noseed.fio"
+    ! grep -q dgen_seed= "$WORK/noseed.fio" || return 1
+    rm -f "$WORK/noseed"
+    if out=$(DGEN_FIO_ENGINE=$ENGINE DGEN_FIO_FILE=$WORK/noseed \
+        fio --client=ip:127.0.0.1,${PORTS[0]} "$WORK/noseed.fio" 2>&1); then
+        echo "$out"; echo "the client run without dgen_seed succeeded"; return 1
+    fi
+    echo "$out"
+    grep -q "without dgen_seed, and each server would draw its own seed: give every server the same dgen_seed" \
+        <<<"$out" || return 1
+    [ ! -e "$WORK/noseed" ] || { echo "the file was created"; return 1; }
+}
+
+# dgen_part moves a job to the part `dgen generate --part` writes: the same
+# offset and length for each of 5 uneven parts of a range that starts at
+# 4 MiB, and together the same bytes.
+t_part_matches_dgen_part() {
+    local i out want have
+    local dg=(--dedup 2.5 --compress 3 --seed 42)
+    rm -f "$WORK/fio-parts" "$WORK/dgen-parts"
+    for i in 0 1 2 3 4; do
+        out=$(dfio --name=p$i --filename="$WORK/fio-parts" --dgen_dedup=2.5 --dgen_compress=3 \
+            --dgen_seed=42 --dgen_part=$i/5 --offset=4m --size=12m --rw=randwrite --bs=4k 2>&1) ||
+            { echo "$out"; return 1; }
+        echo "$out"
+        have=$(sed -n "s|^dgen: p$i: dgen_part=$i/5: offset=\([0-9]*\) size=\([0-9]*\) .*|\1 \2|p" <<<"$out")
+        out=$(run "$DGEN" generate --size 16MiB --offset 4MiB --length 12MiB --part $i/5 "${dg[@]}" \
+            -o "$WORK/dgen-parts" --json 2>/dev/null) || return 1
+        want=$(sed -n 's/.*"offset": \([0-9]*\), "length": \([0-9]*\),.*/\1 \2/p' <<<"$out")
+        echo "part $i/5: fio $have, dgen $want"
+        [ -n "$want" ] && [ "$have" = "$want" ] || return 1
+    done
+    [ "$(stat -c %s "$WORK/fio-parts")" = $((16 * MiB)) ] || return 1
+    run cmp "$WORK/fio-parts" "$WORK/dgen-parts"
+}
+
+# On a block device (a loop device), without size=: two fio processes at
+# once, each on its dgen_part of the whole device, make the dataset; a
+# third verifies one part of three.
+t_part_block_device() {
+    local dev want got i pids=() rc=0
+    dgen_ref32 || return 1
+    run truncate -s 32m "$DISK/loop.img" || return 1
+    dev=$(losetup -f --show "$DISK/loop.img") || { echo "no loop device"; return 1; }
+    LOOPS+=("$dev")
+    for i in 0 1; do
+        dfio --name=b$i --filename="$dev" "${DG[@]}" --dgen_part=$i/2 --rw=write --bs=128k \
+            --direct=1 --iodepth=8 >"$WORK/bdev-$i.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || rc=1; done
+    cat "$WORK"/bdev-*.log
+    [ $rc = 0 ] || return 1
+    want=$(sha256 "$WORK/dgen32")
+    got=$(sha256 "$dev")
+    echo "want $want"; echo "got  $got"
+    [ "$got" = "$want" ] || return 1
+    dfio --name=v --filename="$dev" "${DG[@]}" --dgen_part=1/3 --rw=randread --bs=4k --iodepth=8 \
+        --dgen_verify=1
+}
+
+t_part_refused() {
+    expect_refused 'dgen_part=2/2: part 2/2: parts are counted from 0, so the index must be below 2' \
+        --dgen_part=2/2 &&
+        expect_refused 'dgen_part=0/0: part 0/0: the number of parts must be at least 1' --dgen_part=0/0 &&
+        expect_refused 'dgen_part=x: part "x" is not of the form I/N' --dgen_part=x &&
+        expect_refused 'dgen_part=0/512: part 0/512 is empty' --dgen_part=0/512 &&
+        expect_refused 'dgen_part=1/2 cannot be used with offset_increment=' --dgen_part=1/2 \
+            --numjobs=2 --offset_increment=1m &&
+        expect_refused 'dgen_part=1/3 is 348160 bytes at offset 348160, not a whole number of 131072-byte blocks' \
+            --dgen_part=1/3 --bs=128k --size=1m
 }
 
 # --- queue depth: io_uring ----------------------------------------------------
@@ -448,7 +559,11 @@ check verify-read-finds-flip  t_verify_read_finds_flip
 check bad-options-refused     t_bad_options
 check null-mode               t_null_mode
 check example-job-files       t_examples
-check client-server-halves    t_client_server
+check client-server-parts     t_client_server
+check client-needs-seed       t_client_needs_seed
+check part-matches-dgen-part  t_part_matches_dgen_part
+check part-block-device       t_part_block_device
+check part-refused            t_part_refused
 check iodepth-1-4-16-64       t_depths
 check uring-direct-options    t_uring_direct_options
 check uring-finds-flip        t_uring_finds_flip

@@ -801,3 +801,84 @@ fn compressor_names_are_the_librarys_in_every_face() {
     // SAFETY: as above.
     assert_eq!(unsafe { dgen_compressor_from_name(c.as_ptr(), std::ptr::null_mut()) }, dgen_status::NullPointer);
 }
+
+/// dgen_part_range and dgen_part_parse give the parts `storage::Part` gives
+/// (the `dgen` command's `--part`, Python's `part=`, fio's `dgen_part`), and
+/// refuse bad input by value, leaving the outputs alone.
+#[cfg(unix)]
+#[test]
+fn parts_are_the_storage_parts_and_bad_ones_are_named() {
+    use dgen::storage::Part;
+
+    let range = |offset: u64, length: u64, index: u64, count: u64| {
+        let (mut o, mut l) = (7u64, 7u64);
+        // SAFETY: both outputs are writable.
+        let st = unsafe { dgen_part_range(offset, length, index, count, &mut o, &mut l) };
+        (st, o, l)
+    };
+    for (offset, length, count) in [(0, 32 << 20, 2), (0, 10 * 4096, 4), (100, 2 * 4096, 2), (12345, 9_999_999, 13)] {
+        let mut at = offset;
+        for index in 0..count {
+            let want = Part::new(index, count).unwrap().range(offset, length).unwrap();
+            let (st, o, l) = range(offset, length, index, count);
+            assert_eq!((st, o, l), (dgen_status::Ok, want.0, want.1), "{index}/{count} of ({offset}, {length})");
+            assert_eq!(o, at, "the parts tile the range");
+            at = o + l;
+        }
+        assert_eq!(at, offset + length);
+    }
+    assert_eq!(range(0, 32 << 20, 1, 2), (dgen_status::Ok, 16 << 20, 16 << 20));
+
+    assert_eq!(range(0, 32 << 20, 2, 2), (dgen_status::InvalidConfig, 7, 7));
+    assert_eq!(last_error(), "part 2/2: parts are counted from 0, so the index must be below 2");
+    assert_eq!(range(0, 32 << 20, 0, 0), (dgen_status::InvalidConfig, 7, 7));
+    assert_eq!(last_error(), "part 0/0: the number of parts must be at least 1");
+    assert_eq!(range(0, 3 * 4096, 0, 4), (dgen_status::OutOfRange, 7, 7));
+    assert!(
+        last_error().contains("part 0/4 is empty") && last_error().contains("3 whole 4 KiB blocks"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(range(u64::MAX, 2, 0, 1), (dgen_status::OutOfRange, 7, 7));
+    assert!(last_error().contains("passes 2^64 - 1"), "{}", last_error());
+    // A success clears the message.
+    assert_eq!(range(0, 4096, 0, 1).0, dgen_status::Ok);
+    assert_eq!(last_error(), "");
+
+    let parse = |text: &str| {
+        let c = std::ffi::CString::new(text).unwrap();
+        let (mut i, mut n) = (7u64, 7u64);
+        // SAFETY: a NUL-terminated string and two writable u64s.
+        let st = unsafe { dgen_part_parse(c.as_ptr(), &mut i, &mut n) };
+        (st, i, n)
+    };
+    assert_eq!(parse("3/8"), (dgen_status::Ok, 3, 8));
+    assert_eq!(parse(" 0 / 1 "), (dgen_status::Ok, 0, 1));
+    assert_eq!(parse("2/2"), (dgen_status::InvalidConfig, 7, 7));
+    assert_eq!(last_error(), "part 2/2: parts are counted from 0, so the index must be below 2");
+    assert_eq!(parse("0/0"), (dgen_status::InvalidConfig, 7, 7));
+    assert_eq!(last_error(), "part 0/0: the number of parts must be at least 1");
+    for text in ["x", "", "1/", "-1/4", "1/4/2", "18446744073709551616/2"] {
+        assert_eq!(parse(text), (dgen_status::InvalidConfig, 7, 7), "{text:?}");
+        assert_eq!(
+            last_error(),
+            format!("part {text:?} is not of the form I/N (part I of N, counted from 0, e.g. 0/4)")
+        );
+    }
+
+    let (mut a, mut b) = (0u64, 0u64);
+    let c = std::ffi::CString::new("0/2").unwrap();
+    // SAFETY: NULL arguments are documented as refused.
+    unsafe {
+        assert_eq!(dgen_part_range(0, 4096, 0, 1, null_mut(), &mut b), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_part_range: part_offset must not be NULL");
+        assert_eq!(dgen_part_range(0, 4096, 0, 1, &mut a, null_mut()), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_part_range: part_length must not be NULL");
+        assert_eq!(dgen_part_parse(null(), &mut a, &mut b), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_part_parse: text must not be NULL");
+        assert_eq!(dgen_part_parse(c.as_ptr(), null_mut(), &mut b), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_part_parse: index must not be NULL");
+        assert_eq!(dgen_part_parse(c.as_ptr(), &mut a, null_mut()), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_part_parse: count must not be NULL");
+    }
+}

@@ -18,6 +18,7 @@
  * must match); see README.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "fio.h"
 #include "optgroup.h"
@@ -202,6 +204,19 @@ static int parse_io_mode(const char *text, enum dgen_io_mode *out)
 }
 
 /*
+ * dgen_part=I/N, read by the library: it takes what `dgen --part` and
+ * Python's part= take, and says what is wrong in the same words.
+ */
+static int parse_part(const char *text, uint64_t *index, uint64_t *count)
+{
+	if (dgen_part_parse(text, index, count) != DGEN_STATUS_OK) {
+		log_err("fio: dgen: dgen_part=%s: %s\n", text, dgen_last_error());
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Turns the options into a libdgen config. Only fields given are set; the
  * rest keep the library's defaults. The stream is endless (size 0) so that
  * content depends on the offset alone, and single threaded because fio's
@@ -246,6 +261,7 @@ static int check_option(const struct fio_option *fo, void *data)
 	struct dgen_fio_options one = { 0 };
 	dgen_generator *gen = NULL;
 	enum dgen_io_mode mode;
+	uint64_t index, count;
 	const char *text;
 	dgen_config cfg;
 	bool seed_given;
@@ -268,6 +284,8 @@ static int check_option(const struct fio_option *fo, void *data)
 		break;
 	case offsetof(struct dgen_fio_options, io):
 		return parse_io_mode(given->io, &mode);
+	case offsetof(struct dgen_fio_options, part):
+		return given->part ? parse_part(given->part, &index, &count) : 0;
 	default:
 		return 0;
 	}
@@ -347,6 +365,11 @@ static struct fio_option options[] = {
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
+	TEXT_OPTION("dgen_part", "dgen part", part,
+		    "Run on part I of N (from 0, e.g. 1/4) of the job's range "
+		    "(offset= and size=, or the file or device from offset=), "
+		    "split in 4k blocks as dgen --part splits it (default: the "
+		    "whole range)"),
 	TEXT_OPTION("dgen_io", "dgen I/O path", io,
 		    "auto: io_uring when iodepth > 1 and the kernel allows "
 		    "it, else pread/pwrite; io_uring: always io_uring (the "
@@ -395,15 +418,59 @@ static bool job_needs_existing_data(struct thread_data *td)
 }
 
 /*
+ * dgen_part splits one range: offset= and size= in bytes, or without size=
+ * the file or device from offset= on. fio's other ways of placing a job
+ * would move it off the part, or split a range other than the one given.
+ */
+static int check_part_job(struct thread_data *td)
+{
+	const struct dgen_fio_options *o = td->eo;
+	const struct thread_options *to = &td->o;
+	const char *with = NULL;
+
+	if (to->nr_files > 1)
+		with = "more than one file (nrfiles=, or several names in "
+		       "filename=)";
+	else if (to->offset_increment || to->offset_increment_percent)
+		with = "offset_increment=";
+	else if (to->start_offset_percent || to->start_offset_nz)
+		with = "offset= in percent or zones";
+	else if (to->size_percent || to->size_nz)
+		with = "size= in percent or zones";
+	else if (to->file_size_low)
+		with = "filesize=";
+	else if (to->file_append)
+		with = "file_append=1";
+	if (!with)
+		return 0;
+	log_err("fio: dgen: %s: dgen_part=%s cannot be used with %s: it splits "
+		"the one range that offset= and size= give in bytes (without "
+		"size=, the file or device from offset= on)\n", to->name,
+		o->part, with);
+	return 1;
+}
+
+/*
  * Checks what the option parser cannot see alone: combinations with fio's
- * own options. Called from get_file_size(), which fio runs before it lays
- * out any file, and again from init().
+ * own options, and where the job runs. Called from get_file_size(), which
+ * fio runs before it lays out any file, and again from init().
  */
 static int check_job(struct thread_data *td)
 {
 	const struct dgen_fio_options *o = td->eo;
 	enum dgen_io_mode mode;
 
+	if (is_backend && !o->seed) {
+		/* Each fio server would draw a seed of its own, and servers
+		 * writing parts of one target would make a mix of datasets. */
+		log_err("fio: dgen: %s: this job runs on a fio server (fio "
+			"--client) without dgen_seed, and each server would draw "
+			"its own seed: give every server the same dgen_seed\n",
+			td->o.name);
+		return 1;
+	}
+	if (o->part && check_part_job(td))
+		return 1;
 	if (td->flags & TD_F_DO_VERIFY) {
 		/* fio's verify= writes its own headers into every block, which
 		 * would make the data no longer libdgen's. */
@@ -530,16 +597,11 @@ static int dgen_init(struct thread_data *td)
 		td->flags |= (unsigned long long)FIO_DISKLESSIO << TD_ENG_FLAG_SHIFT;
 	}
 
-	if (!seed_given && td->subjob_number == 0) {
+	/* check_job() refused a job without a seed on a fio server. */
+	if (!seed_given && td->subjob_number == 0)
 		log_info("dgen: %s: random seed %" PRIu64
 			 " (repeat with dgen_seed=%" PRIu64 ")\n",
 			 td->o.name, cfg.seed, cfg.seed);
-		/* Each fio server draws its own run seed. */
-		if (is_backend)
-			log_info("dgen: %s: this fio server chose the seed alone; "
-				 "give every server the same dgen_seed to write "
-				 "one dataset\n", td->o.name);
-	}
 	return 0;
 }
 
@@ -799,9 +861,134 @@ static bool fio_would_lay_out(struct thread_data *td, struct fio_file *f,
 }
 
 /*
+ * A writing job on a part of a regular file makes the file reach the part's
+ * end itself when the file is shorter (or missing). fio would lay it out
+ * instead: remove it and create it anew, losing what the jobs of other fio
+ * servers or processes have already written into their parts. Growing a
+ * file keeps every byte in it, whichever job gets there first, and a file
+ * is never shortened.
+ */
+static int grow_for_part(struct thread_data *td, struct fio_file *f,
+			 uint64_t end)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	if (fio_file_size_known(f) && f->real_file_size >= end)
+		return 0;
+	fd = open(f->file_name, O_WRONLY | (td->o.allow_create ? O_CREAT : 0),
+		  0644);
+	if (fd < 0)
+		err = errno;
+	else if (fstat(fd, &st) < 0)
+		err = errno;
+	else if ((uint64_t)st.st_size < end && ftruncate(fd, (off_t)end) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		log_err("fio: dgen: %s: dgen_part: cannot make %s %" PRIu64
+			" bytes long: %s\n", td->o.name, f->file_name, end,
+			strerror(err));
+		return 1;
+	}
+	if (f->real_file_size < end)
+		f->real_file_size = end;
+	fio_file_set_size_known(f);
+	return 0;
+}
+
+/*
+ * fio issues only whole blocks of at least the job's smallest block size,
+ * so a part that is not a whole number of them would end in bytes that
+ * are never written (or read): such a part is refused.
+ */
+static int part_fits_blocks(struct thread_data *td, uint64_t part_offset,
+			    uint64_t part_length, uint64_t count)
+{
+	const struct dgen_fio_options *o = td->eo;
+	enum fio_ddir ddirs[] = { DDIR_READ, DDIR_WRITE };
+	unsigned long long bs;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ddirs) / sizeof(ddirs[0]); i++) {
+		if ((ddirs[i] == DDIR_READ && !td_read(td)) ||
+		    (ddirs[i] == DDIR_WRITE && !td_write(td)))
+			continue;
+		bs = td->o.min_bs[ddirs[i]];
+		if (!bs || part_length % bs == 0)
+			continue;
+		log_err("fio: dgen: %s: dgen_part=%s is %" PRIu64 " bytes at "
+			"offset %" PRIu64 ", not a whole number of %llu-byte "
+			"blocks, and fio would leave its last %" PRIu64 " bytes "
+			"undone: make size= a multiple of %" PRIu64 " x bs, so "
+			"that every part is size/%" PRIu64 ", or use a bs that "
+			"divides every part\n", td->o.name, o->part, part_length,
+			part_offset, bs, (uint64_t)(part_length % bs), count,
+			count);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Moves the job's offset= and size= to its dgen_part of the range they
+ * give (without size=, the file or device from offset= on), once fio knows
+ * the file's size and before it uses them: fio places the job's I/O from
+ * them right after it has asked every file's size. The split is the
+ * library's (dgen_part_range), so the parts are those of `dgen --part`.
+ */
+static int take_part(struct thread_data *td, struct fio_file *f)
+{
+	struct dgen_fio_options *o = td->eo;
+	struct thread_options *to = &td->o;
+	uint64_t index, count, offset, length, part_offset, part_length;
+
+	if (!o->part)
+		return 0;
+	if (!o->part_applied) {
+		if (parse_part(o->part, &index, &count))
+			goto fail;
+		offset = to->start_offset;
+		length = to->size;
+		if (!length)
+			length = f->real_file_size > offset ?
+				 f->real_file_size - offset : 0;
+		if (dgen_part_range(offset, length, index, count, &part_offset,
+				    &part_length) != DGEN_STATUS_OK) {
+			log_err("fio: dgen: %s: dgen_part=%s: %s%s%s%s\n",
+				to->name, o->part, dgen_last_error(),
+				to->size ? "" : " (without size=, the range is "
+				"what ", to->size ? "" : f->file_name,
+				to->size ? "" : " holds from offset= on)");
+			goto fail;
+		}
+		if (part_fits_blocks(td, part_offset, part_length, count))
+			goto fail;
+		to->start_offset = part_offset;
+		to->size = part_length;
+		o->part_applied = 1;
+		if (td->subjob_number == 0)
+			log_info("dgen: %s: dgen_part=%s: offset=%" PRIu64
+				 " size=%" PRIu64 " (of %" PRIu64 " bytes at "
+				 "offset %" PRIu64 ")\n", to->name, o->part,
+				 part_offset, part_length, length, offset);
+	}
+	if (f->filetype == FIO_TYPE_FILE && !o->null_io &&
+	    !job_needs_existing_data(td) &&
+	    grow_for_part(td, f, to->start_offset + to->size))
+		goto fail;
+	return 0;
+fail:
+	td_vmsg(td, EINVAL, "bad dgen_part", "dgen");
+	return 1;
+}
+
+/*
  * fio asks every file's size before it lays out any file. A job that
  * reads data in place (read-only, or dgen_verify=1) must never let fio
- * write the file: it refuses here, with the file untouched.
+ * write the file: it refuses here, with the file untouched. A job with
+ * dgen_part takes its part here.
  */
 static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 {
@@ -818,11 +1005,19 @@ static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 	if (o->null_io) {
 		f->real_file_size = NULL_MODE_FILE_SIZE;
 		fio_file_set_size_known(f);
-		return 0;
+		return take_part(td, f);
 	}
 	ret = generic_get_file_size(td, f);
-	if (!job_needs_existing_data(td))
-		return ret;
+	if (!job_needs_existing_data(td)) {
+		if (!o->part || (ret && td->error != ENOENT))
+			return ret;
+		/* A missing file is created at the part's end. */
+		if (ret) {
+			td_clear_error(td);
+			f->real_file_size = 0;
+		}
+		return take_part(td, f);
+	}
 	if (ret && td->error == ENOENT) {
 		td_clear_error(td);
 		log_err("fio: dgen: %s: %s does not exist; a job that %s needs "
@@ -835,6 +1030,8 @@ static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 	}
 	if (ret)
 		return ret;
+	if (take_part(td, f))
+		return 1;
 	if (fio_would_lay_out(td, f, &end)) {
 		log_err("fio: dgen: %s: %s holds %llu bytes, but this job's range "
 			"ends at %" PRIu64 "; a job that %s never writes, and fio "

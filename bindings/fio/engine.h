@@ -25,6 +25,10 @@ struct dgen_fio_options {
 	char *seed;       /* NULL: the run's random seed */
 	char *compressor; /* NULL: auto */
 	char *io;         /* NULL: auto */
+	char *part;       /* NULL: the job's whole range */
+	/* Set once dgen_part has moved the job's offset= and size= to its
+	 * part, so that the job's range is split only once. */
+	unsigned int part_applied;
 	unsigned int verify;
 	unsigned int null_io;
 	/* io_uring settings, named as fio's own io_uring engine names them. */

@@ -20,6 +20,10 @@ use crate::error::Error;
 use crate::topology::{NumaMode, Topology};
 
 #[cfg(unix)]
+mod part;
+#[cfg(unix)]
+pub use part::{dgen_part_parse, dgen_part_range};
+#[cfg(unix)]
 mod state;
 #[cfg(unix)]
 mod storage;

@@ -282,7 +282,7 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
     Ok(CallOptions { opts, progress, user, interval: Duration::from_millis(interval as u64) })
 }
 
-fn status_of(kind: StorageErrorKind) -> dgen_status {
+pub(super) fn status_of(kind: StorageErrorKind) -> dgen_status {
     match kind {
         StorageErrorKind::InvalidOption => dgen_status::InvalidConfig,
         StorageErrorKind::OutOfRange => dgen_status::OutOfRange,
