@@ -1024,6 +1024,17 @@ enum dgen_status dgen_state_open(const struct dgen_generator *gen,
 void dgen_state_close(struct dgen_state *st);
 
 /**
+ * Closes a state from `dgen_state_open` and removes its file when no other
+ * process has it open; `*removed` (when not NULL) says whether it did. For
+ * a state made for one run, shared by its processes: the last to close it
+ * removes it. NULL `st` does nothing.
+ *
+ * # Safety
+ * As for `dgen_state_close`; `removed` is NULL or writable.
+ */
+enum dgen_status dgen_state_close_remove(struct dgen_state *st, bool *removed);
+
+/**
  * Prepares a write of `[offset, offset + len)`: claims the next version of
  * each dedup unit there and fills `buf` with it. The range must be whole
  * dedup units (the last may end at the end of the dataset), and the state

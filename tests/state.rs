@@ -380,3 +380,17 @@ fn inspect_reads_the_header_and_summary_without_a_generator() {
     assert_eq!((h.units, h.size, h.seed, h.unit_bytes), (768, 3 << 20, 99, 4096));
     assert_eq!((s.written, s.overwritten, s.max_version, s.writes_completed), (768, 2, 1, 770));
 }
+
+#[test]
+fn the_last_to_close_a_run_state_removes_it() {
+    let dir = scratch();
+    let path = dir.path().join("s");
+    let g = gen(1 << 20, 1.0, 1.0, 3);
+    let a = WriteState::open_or_create(&path, &g).unwrap();
+    let b = WriteState::open_or_create(&path, &g).unwrap();
+    // Two opens of one process hold two locks, as two processes would.
+    assert!(!a.close_and_remove_if_last());
+    assert!(path.exists());
+    assert!(b.close_and_remove_if_last());
+    assert!(!path.exists());
+}

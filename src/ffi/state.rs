@@ -143,6 +143,30 @@ pub unsafe extern "C" fn dgen_state_close(st: *mut dgen_state) {
     })
 }
 
+/// Closes a state from `dgen_state_open` and removes its file when no other
+/// process has it open; `*removed` (when not NULL) says whether it did. For
+/// a state made for one run, shared by its processes: the last to close it
+/// removes it. NULL `st` does nothing.
+///
+/// # Safety
+/// As for `dgen_state_close`; `removed` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_state_close_remove(st: *mut dgen_state, removed: *mut bool) -> dgen_status {
+    guard("dgen_state_close_remove", Message::Reset, dgen_status::Panic, || {
+        if st.is_null() {
+            return dgen_status::Ok;
+        }
+        // SAFETY: made by Box::into_raw in dgen_state_open, closed once.
+        let st = unsafe { Box::from_raw(st) };
+        let gone = st.inner.close_and_remove_if_last();
+        if !removed.is_null() {
+            // SAFETY: not NULL, and the caller guarantees it is writable.
+            unsafe { removed.write(gone) };
+        }
+        dgen_status::Ok
+    })
+}
+
 /// Prepares a write of `[offset, offset + len)`: claims the next version of
 /// each dedup unit there and fills `buf` with it. The range must be whole
 /// dedup units (the last may end at the end of the dataset), and the state

@@ -357,6 +357,18 @@ impl WriteState {
         unsafe { &*self.base.add(64).cast::<AtomicU64>() }
     }
 
+    /// Closes the state and removes its file when no other process has it
+    /// open (none holds its lock); returns whether it removed it. For a
+    /// state made for one run only, shared by that run's processes: the
+    /// last to close removes it.
+    pub fn close_and_remove_if_last(self) -> bool {
+        let last = flock(&self.file, libc::LOCK_EX | libc::LOCK_NB).is_ok();
+        if last {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        last
+    }
+
     /// The file's path, as given.
     pub fn path(&self) -> &str {
         &self.path
