@@ -12,12 +12,14 @@
 //! A stream of overwrites, at any offsets and in any order, then holds
 //! `q * W` fresh contents and at most `pool` pooled ones among `W` units
 //! written, so its dedup ratio is `W / (q * W + pool)` once every pooled
-//! content has been drawn. With `pool = units / (32 * ratio)` and
+//! content has been drawn. With `pool` about `units / (32 * ratio)` (4
+//! times a power of two, from half that to that) and
 //! `q = 1 / ratio - pool / units`, that is the ratio asked for exactly when
-//! `W` is the unit count, 1.6% above it at twice that, 3.2% above it for
-//! ever more writes, and 3% below it at half.
+//! `W` is the unit count, at most 1.6% above it at twice that, at most 3.2%
+//! above it for ever more writes, and at most 3% below it at half.
 //!
-//! A pooled version of unit `u` takes content `u mod (pool / 4)` of the
+//! A pooled version of unit `u` takes content `u mod (pool / 4)` (a power
+//! of two) of the
 //! pool's quarter `v mod 4`. So no four versions in a row of one unit share
 //! a content, and units closer than `pool / 4` (at least [`MIN_QUARTER`])
 //! never hold the same pooled content at once: a write of neighbouring
@@ -48,9 +50,14 @@ pub const MIN_QUARTER: u64 = 32;
 #[derive(Clone, Debug)]
 pub struct Versions {
     units: u64,
-    /// A version is fresh when the top 53 bits of its hash, as a fraction
-    /// of 2^53, fall below this.
+    /// The share of versions that are fresh.
     fresh: f64,
+    /// A version is fresh when its hash falls below this (`fresh * 2^64`,
+    /// saturated).
+    fresh_below: u64,
+    /// `pool / 4 - 1`: a quarter of the pool is a power of two, so a
+    /// unit's place in it is a mask, not a division.
+    quarter_mask: u64,
     /// Shared contents; 0 when every version is fresh (dedup 1).
     pool: u64,
     key: u64,
@@ -62,11 +69,16 @@ impl Versions {
     pub fn new(dedup_ratio: f64, units: u64, key: u64) -> Versions {
         let units = units.max(1);
         if dedup_ratio <= 1.0 {
-            return Versions { units, fresh: 1.0, pool: 0, key };
+            return Versions { units, fresh: 1.0, fresh_below: u64::MAX, quarter_mask: 0, pool: 0, key };
         }
-        let pool = ((units as f64 / (128.0 * dedup_ratio)).round() as u64).max(MIN_QUARTER) * 4;
+        // The power of two at or below units / (128 * ratio), at least
+        // MIN_QUARTER.
+        let quarter = 1u64 << ((units as f64 / (128.0 * dedup_ratio)) as u64).max(MIN_QUARTER).ilog2();
+        let pool = quarter * 4;
         let fresh = (1.0 / dedup_ratio - pool as f64 / units as f64).max(0.0);
-        Versions { units, fresh, pool, key }
+        // As f64, 2^64 rounds to itself and the cast saturates.
+        let fresh_below = (fresh * 18_446_744_073_709_551_616.0) as u64;
+        Versions { units, fresh, fresh_below, quarter_mask: quarter - 1, pool, key }
     }
 
     /// Contents shared by pooled versions (0: every version is fresh).
@@ -89,11 +101,10 @@ impl Versions {
     pub fn content_id(&self, unit: u64, version: u64) -> u64 {
         debug_assert!(version >= 1 && version <= self.max_version() && unit < self.units);
         let h = mix64(mix64(unit ^ self.key) ^ version.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        if self.pool == 0 || ((h >> 11) as f64) < self.fresh * (1u64 << 53) as f64 {
+        if h < self.fresh_below || self.pool == 0 {
             return VERSIONED | (version * self.units + unit);
         }
-        let quarter = self.pool / 4;
-        let j = (version % 4) * quarter + unit % quarter;
+        let j = (version % 4) * (self.quarter_mask + 1) + (unit & self.quarter_mask);
         VERSIONED | POOLED | j
     }
 }
