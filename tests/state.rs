@@ -394,3 +394,28 @@ fn the_last_to_close_a_run_state_removes_it() {
     assert!(b.close_and_remove_if_last());
     assert!(!path.exists());
 }
+
+/// Version 1 of every unit of the golden config's first 16 MiB (as its own
+/// sized dataset): shared with the C, Go and Python tests (tests/c/golden.h).
+const GOLDEN_V1_16MIB: &str = "61b0950af30ff2d40541b8df17aaa04d8d3ccac1589d3005b0bd75a8a0a788a4";
+
+#[test]
+fn version_1_of_the_golden_dataset_has_the_golden_hash() {
+    use sha2::{Digest, Sha256};
+    let dir = scratch();
+    let g = Generator::new(Config {
+        size: 16 << 20,
+        dedup_ratio: 2.5,
+        compress_ratio: 3.0,
+        dedup_unit: 8192,
+        seed: Some(42),
+        ..Config::default()
+    })
+    .unwrap();
+    let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
+    let mut t = Target::new(g.size());
+    t.precondition(&st, &g, 1 << 20);
+    t.precondition(&st, &g, 1 << 20);
+    let hex: String = Sha256::digest(&t.data).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, GOLDEN_V1_16MIB);
+}

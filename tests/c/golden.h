@@ -13,4 +13,9 @@
 #define DGEN_GOLDEN_PREFIX_BYTES ((size_t)16 << 20)
 #define DGEN_GOLDEN_SHA256 "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a"
 
+/* Write versions: the same config with size = DGEN_GOLDEN_PREFIX_BYTES,
+ * written twice through a new write state in 1 MiB writes; the second pass
+ * (version 1 of every unit) hashes to this. */
+#define DGEN_GOLDEN_V1_SHA256 "61b0950af30ff2d40541b8df17aaa04d8d3ccac1589d3005b0bd75a8a0a788a4"
+
 #endif

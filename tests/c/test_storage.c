@@ -6,6 +6,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "dgen.h"
+#include "golden.h"
+#include "sha256.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -353,14 +355,55 @@ out:
     dgen_free(other);
 }
 
+/* Version 1 of every unit of the golden config, as the Rust, Go and Python
+ * tests check it. */
+static void test_state_golden(void) {
+    dgen_config cfg;
+    dgen_generator *gen = NULL;
+    dgen_state *st = NULL;
+    unsigned char *buf = malloc(1 << 20);
+    char path[512], hex[65];
+    sha256_ctx c;
+    uint64_t off;
+    int pass;
+    dgen_config_init(&cfg);
+    cfg.size = DGEN_GOLDEN_PREFIX_BYTES;
+    cfg.dedup_ratio = DGEN_GOLDEN_DEDUP_RATIO;
+    cfg.compress_ratio = DGEN_GOLDEN_COMPRESS_RATIO;
+    cfg.dedup_unit = DGEN_GOLDEN_DEDUP_UNIT;
+    cfg.seed = DGEN_GOLDEN_SEED;
+    cfg.has_seed = true;
+    path_of(path, sizeof path, "golden_state");
+    unlink(path);
+    CHECK(buf != NULL);
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_state_open(gen, path, true, &st), DGEN_STATUS_OK);
+    sha256_init(&c);
+    for (pass = 0; pass < 2; pass++) {
+        for (off = 0; off < DGEN_GOLDEN_PREFIX_BYTES; off += 1 << 20) {
+            CHECK_STATUS(dgen_state_fill(st, gen, off, buf, 1 << 20), DGEN_STATUS_OK);
+            CHECK_STATUS(dgen_state_complete(st, off, 1 << 20), DGEN_STATUS_OK);
+            if (pass == 1) {
+                sha256_update(&c, buf, 1 << 20);
+            }
+        }
+    }
+    sha256_final_hex(&c, hex);
+    CHECK(strcmp(hex, DGEN_GOLDEN_V1_SHA256) == 0);
+out:
+    dgen_state_close(st);
+    dgen_free(gen);
+    free(buf);
+}
+
 static const struct test_case cases[] = {
     {"defaults", test_defaults}, {"write_verify", test_write_verify}, {"ranges", test_ranges},
     {"mismatch", test_mismatch}, {"errors", test_errors},             {"progress", test_progress},
-    {"state", test_state},
+    {"state", test_state},       {"state_golden", test_state_golden},
 };
 
 static void cleanup(void) {
-    static const char *names[] = {"wv.bin", "ranges.bin", "bad.bin", "err.bin", "p.bin", "state"};
+    static const char *names[] = {"wv.bin", "ranges.bin", "bad.bin", "err.bin", "p.bin", "state", "golden_state"};
     char path[512];
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
