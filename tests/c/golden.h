@@ -13,4 +13,15 @@
 #define DGEN_GOLDEN_PREFIX_BYTES ((size_t)16 << 20)
 #define DGEN_GOLDEN_SHA256 "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a"
 
+/* The float32 golden value, asserted by the Rust, C, Go and Python tests
+ * alike: dgen_fill_f32_at(seed 42, index 1000001, low -1, high 1) of 65536
+ * values, as little-endian bytes, hashes to this SHA-256. It changes only
+ * when the definition of the values does. */
+#define DGEN_GOLDEN_F32_SEED 42u
+#define DGEN_GOLDEN_F32_INDEX 1000001u
+#define DGEN_GOLDEN_F32_LOW -1.0f
+#define DGEN_GOLDEN_F32_HIGH 1.0f
+#define DGEN_GOLDEN_F32_COUNT ((size_t)65536)
+#define DGEN_GOLDEN_F32_SHA256 "880909259f0482a6fbe9795ea1e674f00cd85fe6d5f07b37033663d03a15f20f"
+
 #endif
