@@ -9,7 +9,7 @@
 //! see that it is closed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -43,7 +43,22 @@ pub struct Generator {
     config: dgen::Config,
     seed: u64,
     threads: usize,
+    /// The stream window small `_read_view`s are cut from.
+    window: Mutex<Window>,
 }
+
+/// Bytes of the stream that views of small reads share: `block` holds the
+/// stream's bytes at `[at, at + block.len())` when `valid`. A stream's bytes
+/// at an offset never change, so a window stays right for as long as it is
+/// kept; a new one is generated in place once no view holds the old one.
+struct Window {
+    block: Arc<Block>,
+    at: u64,
+    valid: bool,
+}
+
+/// The size of a [`Window`], and the alignment of its start.
+const WINDOW: u64 = 1 << 20;
 
 /// How many times this process has been forked into (counted in the child by
 /// `dgen/__init__.py` through `os.register_at_fork`).
@@ -77,6 +92,7 @@ impl Generator {
             config: dgen::Config { seed: Some(seed), ..config },
             seed,
             threads,
+            window: Mutex::new(Window { block: Arc::new(Block::empty()), at: 0, valid: false }),
         })
     }
 
@@ -188,6 +204,41 @@ impl Generator {
         buffer::new_bytes_attached(py, len, |buf| {
             self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
         })
+    }
+
+    /// A view of the stream's `len` bytes at `start` (a small read) cut from
+    /// the window that holds them, or None when they cross a window's end.
+    /// Runs with the GIL held.
+    fn window_view<'py>(&self, py: Python<'py>, start: u64, len: usize) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let at = start - start % WINDOW;
+        let end = if self.config.size == 0 { u64::MAX } else { self.config.size };
+        let size = WINDOW.min(end - at) as usize;
+        if start - at + len as u64 > size as u64 {
+            return Ok(None);
+        }
+        let block = {
+            let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+            if !w.valid || w.at != at || w.block.len() != size {
+                w.valid = false;
+                let fill = |block: &mut Block| -> Result<(), Failure> {
+                    self.with_live(|gen| gen.fill_at(at, block.bytes_mut()))?.map_err(Failure::from)
+                };
+                match Arc::get_mut(&mut w.block).filter(|b| b.len() == size) {
+                    Some(block) => guarded(|| fill(block)),
+                    None => guarded(|| {
+                        let mut block = Block::try_zeroed(size).ok_or(Failure::NoMemory)?;
+                        fill(&mut block)?;
+                        w.block = Arc::new(block);
+                        Ok(())
+                    }),
+                }
+                .map_err(|f| f.into_pyerr(py))?;
+                w.at = at;
+                w.valid = true;
+            }
+            Arc::clone(&w.block)
+        };
+        view::new_view(py, block, (start - at) as usize, len).map(Some)
     }
 
     fn fill_into(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
@@ -442,12 +493,21 @@ impl Generator {
 
     /// Reads up to `n` bytes of the stream (as `read`) into a new
     /// `dgen.compat.BytesView`, without a copy: what `dgen.compat`'s
-    /// `get_chunk` returns.
+    /// `get_chunk` returns. Reads of up to 64 KiB are views of a shared 1 MiB
+    /// window of the stream, generated once for all the reads it serves.
     fn _read_view<'py>(&self, py: Python<'py>, n: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.check_open()?;
-        let want = self.read_count(Some(n))?;
+        let want = match small_count(n) {
+            Some(small) => small as u64,
+            None => self.read_count(Some(n))?,
+        };
         let (start, len) = self.reserve(want);
         let filled = (|| {
+            if len != 0 && len as usize <= SMALL_READ {
+                if let Some(view) = self.window_view(py, start, len as usize)? {
+                    return Ok(view);
+                }
+            }
             let mut block = Block::zeroed(py, len)?;
             let len = block.len();
             let fill = |buf: &mut [u8]| -> Result<(), Failure> {

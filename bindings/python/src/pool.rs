@@ -38,7 +38,7 @@ impl Pool {
     fn new(dedup_ratio: f64, compress_ratio: f64) -> Result<Pool, Failure> {
         let config = dgen::Config { size: 0, dedup_ratio, compress_ratio, threads: 1, ..dgen::Config::default() };
         let gen = Arc::new(dgen::Generator::new(config)?);
-        let mut pool = Pool { gen, next: 0, block: Arc::new(Block::try_zeroed(0).ok_or(Failure::NoMemory)?), used: 0 };
+        let mut pool = Pool { gen, next: 0, block: Arc::new(Block::empty()), used: 0 };
         pool.refill()?;
         Ok(pool)
     }

@@ -47,7 +47,7 @@ impl Block {
         }
         let words = len.div_ceil(8);
         if words == 0 {
-            return Some(Block { words: Box::new([]), len: 0 });
+            return Some(Block::empty());
         }
         let layout = Layout::array::<u64>(words).ok()?;
         // SAFETY: `layout` has a non-zero size.
@@ -60,6 +60,11 @@ impl Block {
         // may own it and frees it with the same layout.
         let words = unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(addr, words)) };
         Some(Block { words, len })
+    }
+
+    /// A block of no bytes.
+    pub fn empty() -> Block {
+        Block { words: Box::new([]), len: 0 }
     }
 
     /// As [`try_zeroed`](Self::try_zeroed), for a length asked for from

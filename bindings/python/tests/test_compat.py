@@ -76,6 +76,22 @@ def test_readme_bulk_preallocation_then_fill():
     assert gen.is_complete()
 
 
+def test_small_chunks_are_views_of_one_window_of_the_stream():
+    size = 3 << 20
+    gen = dgen_py.Generator(size=size, seed=21)
+    whole = stream(21, 0, size, size)
+    a, b = gen.get_chunk(4096), gen.get_chunk(4096)
+    assert address(b) == address(a) + 4096  # one window, no copy
+    kept = bytes(a)
+    # Odd sizes cross window ends; every byte is still the stream's, in order.
+    parts = [a, b] + [gen.get_chunk(3000) for _ in range(1000)]
+    while (part := gen.get_chunk(65536)) is not None:
+        parts.append(part)
+    assert b"".join(bytes(p) for p in parts) == whole
+    assert bytes(a) == kept  # views stay valid after the window moved on
+    assert gen.is_complete() and gen.position() == size
+
+
 def test_readme_seed_reproducibility():
     gen1 = dgen_py.Generator(size=10 * 1024**3, seed=12345)
     gen2 = dgen_py.Generator(size=10 * 1024**3, seed=12345)

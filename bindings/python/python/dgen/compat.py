@@ -267,11 +267,13 @@ class Generator:
     def get_chunk(self, chunk_size: int) -> Optional[BytesView]:
         """The next ``chunk_size`` bytes (fewer at the end) as a ``BytesView``;
         None when complete (or for ``chunk_size`` 0)."""
-        _count("chunk_size", chunk_size)
-        if self._size == 0:
-            return None
+        # The exact-int test first: this runs once per small object.
+        if type(chunk_size) is not int or chunk_size < 0:
+            _count("chunk_size", chunk_size)
         if self._shift:
             chunk_size = min(chunk_size, self._size - self.position())
+        elif not self._size:
+            return None
         view = self._gen._read_view(chunk_size)
         return view if len(view) else None
 
