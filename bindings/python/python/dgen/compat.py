@@ -111,6 +111,8 @@ __all__ = [
     "BytesView",
     "DEFAULT_CHUNK_SIZE",
     "Generator",
+    "POOL_BLOCK_SIZE",
+    "SEED_BLOCK_SIZE",
     "StreamingGenerator",
     "bench_rolling_pool",
     "create_bytearrays",
