@@ -53,14 +53,17 @@ typedef enum dgen_status {
   DGEN_STATUS_INVALID_THREADS = 5,
   /**
    * Another config field holds a value the generator cannot use:
-   * `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false.
+   * `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false;
+   * or `dgen_fill_f32_at` was given a `low` or `high` that is not finite,
+   * or a `high` not greater than `low`.
    */
   DGEN_STATUS_INVALID_CONFIG = 6,
   /**
    * The range or position passes the end of a sized stream, `offset + len`
    * passes 2^64 - 1, a buffer is larger than any object can be, or
    * `dgen_alloc_aligned` was given an alignment that is not a power of two
-   * or a length it cannot allocate.
+   * or a length it cannot allocate, or `dgen_fill_f32_at` was asked for
+   * elements past index 2^64 - 1.
    */
   DGEN_STATUS_OUT_OF_RANGE = 7,
   /**
@@ -1200,6 +1203,39 @@ enum dgen_status dgen_verify_file(const struct dgen_generator *gen,
                                   const char *path,
                                   const struct dgen_io_options *opts,
                                   struct dgen_io_report *report);
+
+/**
+ * Fills `out[0 .. count)` with elements `index .. index + count` of the
+ * float32 sequence of `seed`, uniform over `[low, high)`.
+ *
+ * For vectors of dimension `dim`, vector `v` starts at element `v * dim`, so
+ * `dgen_fill_f32_at(seed, v * dim, low, high, out, n * dim)` gives vectors
+ * `v .. v + n`. Every value is a pure function of `seed`, the element index,
+ * `low` and `high`: with `mix64` SplitMix64's output function and
+ * `k = mix64(seed ^ 0x766563746f727331)`, elements `2p` and `2p + 1` take
+ * bits 40 to 63 and 8 to 31 of `mix64(k + p * 0x9E3779B97F4A7C15)` as a
+ * fraction `u` in `[0, 1)`, and the value is `low + (high - low) * u`
+ * rounded to float (the largest float below `high` where that rounds up to
+ * `high`). So any range can be filled on its own, and the same arguments
+ * give the same values in every face. Nothing is allocated and no thread is
+ * started; the call is safe from many threads.
+ *
+ * Fails, leaving `out` unchanged, with `DGEN_STATUS_INVALID_CONFIG` when
+ * `low` or `high` is not finite or `high` is not greater than `low`;
+ * `DGEN_STATUS_OUT_OF_RANGE` when `index + count` passes 2^64, `count`
+ * floats are more than any buffer can hold, or `out` is not aligned for
+ * `float`; `DGEN_STATUS_NULL_POINTER` when `out` is NULL and `count` is not
+ * 0.
+ *
+ * # Safety
+ * `out` is NULL or valid for writes of `count` floats.
+ */
+enum dgen_status dgen_fill_f32_at(uint64_t seed,
+                                  uint64_t index,
+                                  float low,
+                                  float high,
+                                  float *out,
+                                  size_t count);
 
 #ifdef __cplusplus
 }  // extern "C"

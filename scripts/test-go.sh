@@ -23,6 +23,10 @@ run cargo build --release --lib -p libdgen
 
 golden=$(sed -n 's/^const golden16MiB = "\([0-9a-f]*\)"$/\1/p' bindings/go/dgen_test.go)
 grep -q "$golden" tests/ffi.rs tests/c/golden.h || { echo "the Go golden hash differs from the Rust/C one" >&2; exit 1; }
+f32_golden=$(sed -n 's/^const goldenF32 = "\([0-9a-f]*\)"$/\1/p' bindings/go/vectors_test.go)
+[ -n "$f32_golden" ] && grep -q "GOLDEN_F32: &str = \"$f32_golden\"" tests/ffi.rs \
+  && grep -q "DGEN_GOLDEN_F32_SHA256 \"$f32_golden\"" tests/c/golden.h \
+  || { echo "the Go float32 golden hash differs from the Rust/C one" >&2; exit 1; }
 
 step "bindings/go: go vet, go test -race"
 (cd bindings/go && run go vet ./... && run go test -race -count=1 ./...)

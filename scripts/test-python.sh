@@ -27,7 +27,7 @@ rm -rf "$probe"
 python3 --version
 cargo --version
 
-step "the golden hash is the one Rust, C and Go check"
+step "the golden hashes are the ones Rust, C and Go check"
 golden=$(sed -n 's/^GOLDEN_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_generator.py)
 c_golden=$(sed -n 's/^#define DGEN_GOLDEN_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
 [ -n "$golden" ] && [ "$golden" = "$c_golden" ] || {
@@ -35,6 +35,13 @@ c_golden=$(sed -n 's/^#define DGEN_GOLDEN_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/
   exit 1
 }
 echo "$golden"
+f32_golden=$(sed -n 's/^GOLDEN_F32_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_vectors.py)
+c_f32_golden=$(sed -n 's/^#define DGEN_GOLDEN_F32_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
+[ -n "$f32_golden" ] && [ "$f32_golden" = "$c_f32_golden" ] || {
+  echo "the Python float32 golden hash ($f32_golden) differs from tests/c/golden.h ($c_f32_golden)" >&2
+  exit 1
+}
+echo "$f32_golden (float32)"
 
 step "rustfmt and clippy on bindings/python (not in the cargo workspace)"
 run cargo fmt --manifest-path bindings/python/Cargo.toml --check

@@ -46,9 +46,14 @@
 //! run on the calling thread (the bytes never depend on threads) and the pool
 //! is tried again after [`POOL_RETRY`].
 //!
-//! Layers: [`model`] is pure (no threads, no FFI); the engine ([`Generator`])
-//! adds the stream position and a thread pool; [`storage`] writes and verifies
-//! files and block devices with it; `ffi` is the C ABI.
+//! ## Vectors
+//! [`vectors`] makes seeded float32 vectors for vector-database benchmarks:
+//! uniform values that are a pure function of `(seed, element index)`, so any
+//! range of vectors can be produced on its own, in every face alike.
+//!
+//! Layers: [`model`] and [`vectors`] are pure (no threads, no FFI); the engine
+//! ([`Generator`]) adds the stream position and a thread pool; [`storage`]
+//! writes and verifies files and block devices with it; `ffi` is the C ABI.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -64,6 +69,7 @@ pub mod state;
 #[cfg(unix)]
 pub mod storage;
 pub mod topology;
+pub mod vectors;
 
 pub use config::{
     Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,

@@ -11,6 +11,11 @@ use sha2::{Digest, Sha256};
 
 const GOLDEN_16MIB: &str = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a";
 
+/// The float32 golden value, asserted by the Rust, C, Go and Python tests
+/// alike: elements [1000001, 1000001 + 65536) of seed 42 over [-1, 1), as
+/// little-endian bytes, hash to this SHA-256.
+const GOLDEN_F32: &str = "880909259f0482a6fbe9795ea1e674f00cd85fe6d5f07b37033663d03a15f20f";
+
 fn last_error() -> String {
     // SAFETY: dgen_last_error never returns NULL and its text is NUL-terminated.
     unsafe { CStr::from_ptr(dgen_last_error()) }.to_str().unwrap().to_owned()
@@ -881,4 +886,64 @@ fn parts_are_the_storage_parts_and_bad_ones_are_named() {
         assert_eq!(dgen_part_parse(c.as_ptr(), &mut a, null_mut()), dgen_status::NullPointer);
         assert_eq!(last_error(), "dgen_part_parse: count must not be NULL");
     }
+}
+
+fn fill_f32(seed: u64, index: u64, low: f32, high: f32, out: &mut [f32]) -> dgen_status {
+    // SAFETY: `out` is valid for writes of its length.
+    unsafe { dgen_fill_f32_at(seed, index, low, high, out.as_mut_ptr(), out.len()) }
+}
+
+#[test]
+fn golden_sha256_of_f32_values() {
+    let mut v = vec![0f32; 65536];
+    assert_eq!(fill_f32(42, 1_000_001, -1.0, 1.0, &mut v), dgen_status::Ok, "{}", last_error());
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, GOLDEN_F32);
+    // The C ABI gives the Rust API's values, and a part of the range on its own
+    // gives the same values as the whole.
+    let mut rust = vec![0f32; 65536];
+    dgen::vectors::fill_f32_at(42, 1_000_001, -1.0, 1.0, &mut rust).unwrap();
+    assert_eq!(v, rust);
+    let mut part = vec![0f32; 100];
+    assert_eq!(fill_f32(42, 1_000_001 + 777, -1.0, 1.0, &mut part), dgen_status::Ok);
+    assert_eq!(part, v[777..877]);
+}
+
+#[test]
+fn f32_errors_name_the_argument_and_leave_the_buffer() {
+    let mut v = [7f32; 4];
+    let cases: [(u64, f32, f32, dgen_status, &str); 5] = [
+        (0, f32::NAN, 1.0, dgen_status::InvalidConfig, "low must be a finite number below high, got NaN"),
+        (0, 0.0, f32::INFINITY, dgen_status::InvalidConfig, "high must be a finite number above low, got inf"),
+        (0, 2.0, 1.0, dgen_status::InvalidConfig, "high must be greater than low, got 1 (low is 2)"),
+        (0, 1.0, 1.0, dgen_status::InvalidConfig, "high must be greater than low, got 1 (low is 1)"),
+        (
+            u64::MAX - 1,
+            0.0,
+            1.0,
+            dgen_status::OutOfRange,
+            "index + count must be at most 2^64 (element indexes are 64-bit), got 18446744073709551614 + 4",
+        ),
+    ];
+    for (index, low, high, status, msg) in cases {
+        assert_eq!(fill_f32(1, index, low, high, &mut v), status);
+        assert_eq!(last_error(), msg);
+        assert_eq!(v, [7.0; 4]);
+    }
+    // SAFETY: NULL with a count is refused before any write; NULL with 0 is fine.
+    unsafe {
+        assert_eq!(dgen_fill_f32_at(1, 0, 0.0, 1.0, null_mut(), 3), dgen_status::NullPointer);
+        assert_eq!(last_error(), "dgen_fill_f32_at: out must not be NULL");
+        assert_eq!(dgen_fill_f32_at(1, 0, 0.0, 1.0, null_mut(), 0), dgen_status::Ok);
+        assert_eq!(last_error(), "");
+        assert_eq!(dgen_fill_f32_at(1, 0, 0.0, 1.0, v.as_mut_ptr(), usize::MAX / 2), dgen_status::OutOfRange);
+        assert!(last_error().contains("more floats than any buffer can hold"), "{}", last_error());
+        let misaligned = v.as_mut_ptr().cast::<u8>().add(1).cast::<f32>();
+        assert_eq!(dgen_fill_f32_at(1, 0, 0.0, 1.0, misaligned, 1), dgen_status::OutOfRange);
+        assert!(last_error().contains("is not aligned for float"), "{}", last_error());
+    }
+    assert_eq!(v, [7.0; 4]);
+    assert_eq!(fill_f32(1, u64::MAX - 3, 0.0, 1.0, &mut v), dgen_status::Ok);
+    assert!(v.iter().all(|x| (0.0..1.0).contains(x)));
 }

@@ -143,3 +143,21 @@ func ExampleParseCompressor() {
 	fmt.Println(c, err)
 	// Output: zstd dgen: compressor must be one of auto, zstd, lz4, gzip, snappy, lzo, lzjb, got rar
 }
+
+// Seeded float32 vectors for a vector-database benchmark: vectors 1000 to
+// 1003 of dimension 8, which any worker can produce on its own.
+func ExampleFillFloat32At() {
+	const dim = 8
+	first := uint64(1000)
+	vectors := make([]float32, 4*dim)
+	if err := dgen.FillFloat32At(vectors, 42, first*dim, -1, 1); err != nil {
+		log.Fatal(err)
+	}
+	// Vector 1002 alone is the same as in the batch.
+	one := make([]float32, dim)
+	if err := dgen.FillFloat32At(one, 42, (first+2)*dim, -1, 1); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(one[0] == vectors[2*dim], len(vectors)/dim, "vectors")
+	// Output: true 4 vectors
+}

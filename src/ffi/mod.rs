@@ -27,6 +27,9 @@ pub use part::{dgen_part_parse, dgen_part_range};
 mod state;
 #[cfg(unix)]
 mod storage;
+mod vectors;
+
+pub use self::vectors::dgen_fill_f32_at;
 
 // The header promises that dgen_fill_at and dgen_verify_at may run from many
 // threads on one handle; this stops compiling if Generator ever loses Sync.
@@ -152,12 +155,15 @@ pub enum dgen_status {
     /// `threads` is above 4096.
     InvalidThreads = 5,
     /// Another config field holds a value the generator cannot use:
-    /// `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false.
+    /// `numa_mode`, `numa_node`, or a non-zero `seed` with `has_seed` false;
+    /// or `dgen_fill_f32_at` was given a `low` or `high` that is not finite,
+    /// or a `high` not greater than `low`.
     InvalidConfig = 6,
     /// The range or position passes the end of a sized stream, `offset + len`
     /// passes 2^64 - 1, a buffer is larger than any object can be, or
     /// `dgen_alloc_aligned` was given an alignment that is not a power of two
-    /// or a length it cannot allocate.
+    /// or a length it cannot allocate, or `dgen_fill_f32_at` was asked for
+    /// elements past index 2^64 - 1.
     OutOfRange = 7,
     /// `dgen_verify_at` found a byte that differs from the stream.
     Mismatch = 8,

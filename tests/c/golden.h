@@ -18,4 +18,15 @@
  * (version 1 of every unit) hashes to this. */
 #define DGEN_GOLDEN_V1_SHA256 "61b0950af30ff2d40541b8df17aaa04d8d3ccac1589d3005b0bd75a8a0a788a4"
 
+/* The float32 golden value, asserted by the Rust, C, Go and Python tests
+ * alike: dgen_fill_f32_at(seed 42, index 1000001, low -1, high 1) of 65536
+ * values, as little-endian bytes, hashes to this SHA-256. It changes only
+ * when the definition of the values does. */
+#define DGEN_GOLDEN_F32_SEED 42u
+#define DGEN_GOLDEN_F32_INDEX 1000001u
+#define DGEN_GOLDEN_F32_LOW -1.0f
+#define DGEN_GOLDEN_F32_HIGH 1.0f
+#define DGEN_GOLDEN_F32_COUNT ((size_t)65536)
+#define DGEN_GOLDEN_F32_SHA256 "880909259f0482a6fbe9795ea1e674f00cd85fe6d5f07b37033663d03a15f20f"
+
 #endif

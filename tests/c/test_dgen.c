@@ -862,6 +862,66 @@ static void test_compressor_names(void) {
     CHECK_STATUS(dgen_compressor_from_name("lz4", NULL), DGEN_STATUS_NULL_POINTER);
 }
 
+static void test_f32(void) {
+    /* The cross-language float32 golden value, and any part of the range
+     * filled on its own giving the same values. */
+    float *v = xmalloc(DGEN_GOLDEN_F32_COUNT * sizeof *v);
+    float part[100];
+    float kept[4] = {7.0f, 7.0f, 7.0f, 7.0f};
+    unsigned char le[4];
+    sha256_ctx c;
+    char hex[65];
+    size_t i;
+    int same = 1, in_range = 1;
+    CHECK_STATUS(dgen_fill_f32_at(DGEN_GOLDEN_F32_SEED, DGEN_GOLDEN_F32_INDEX, DGEN_GOLDEN_F32_LOW,
+                                  DGEN_GOLDEN_F32_HIGH, v, DGEN_GOLDEN_F32_COUNT),
+                 DGEN_STATUS_OK);
+    CHECK_MESSAGE("");
+    sha256_init(&c);
+    for (i = 0; i < DGEN_GOLDEN_F32_COUNT; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        le[0] = (unsigned char)bits;
+        le[1] = (unsigned char)(bits >> 8);
+        le[2] = (unsigned char)(bits >> 16);
+        le[3] = (unsigned char)(bits >> 24);
+        sha256_update(&c, le, sizeof le);
+        in_range &= v[i] >= DGEN_GOLDEN_F32_LOW && v[i] < DGEN_GOLDEN_F32_HIGH;
+    }
+    sha256_final_hex(&c, hex);
+    CHECK_STATUS(dgen_fill_f32_at(DGEN_GOLDEN_F32_SEED, DGEN_GOLDEN_F32_INDEX + 777, DGEN_GOLDEN_F32_LOW,
+                                  DGEN_GOLDEN_F32_HIGH, part, 100),
+                 DGEN_STATUS_OK);
+    for (i = 0; i < 100; i++) {
+        same &= memcmp(&part[i], &v[777 + i], sizeof part[i]) == 0;
+    }
+    free(v);
+    if (strcmp(hex, DGEN_GOLDEN_F32_SHA256) != 0) {
+        fprintf(stderr, "float32 golden SHA-256 %s, expected %s\n", hex, DGEN_GOLDEN_F32_SHA256);
+    }
+    CHECK(strcmp(hex, DGEN_GOLDEN_F32_SHA256) == 0);
+    CHECK(same);
+    CHECK(in_range);
+
+    /* Bad arguments: a status, a message naming the argument and its value,
+     * and the buffer untouched. */
+    CHECK_STATUS(dgen_fill_f32_at(1, 0, 1.0f, 1.0f, kept, 4), DGEN_STATUS_INVALID_CONFIG);
+    CHECK_MESSAGE("high must be greater than low, got 1 (low is 1)");
+    CHECK_STATUS(dgen_fill_f32_at(1, 0, (float)NAN, 1.0f, kept, 4), DGEN_STATUS_INVALID_CONFIG);
+    CHECK_MESSAGE("low must be a finite number below high, got NaN");
+    CHECK_STATUS(dgen_fill_f32_at(1, 0, 0.0f, (float)INFINITY, kept, 4), DGEN_STATUS_INVALID_CONFIG);
+    CHECK_MESSAGE("high must be a finite number above low, got inf");
+    CHECK_STATUS(dgen_fill_f32_at(1, UINT64_MAX - 1, 0.0f, 1.0f, kept, 4), DGEN_STATUS_OUT_OF_RANGE);
+    CHECK_MESSAGE("index + count must be at most 2^64 (element indexes are 64-bit), got 18446744073709551614 + 4");
+    CHECK_STATUS(dgen_fill_f32_at(1, 0, 0.0f, 1.0f, NULL, 4), DGEN_STATUS_NULL_POINTER);
+    CHECK_MESSAGE("dgen_fill_f32_at: out must not be NULL");
+    for (i = 0; i < 4; i++) {
+        CHECK(kept[i] == 7.0f);
+    }
+    CHECK_STATUS(dgen_fill_f32_at(1, 0, 0.0f, 1.0f, NULL, 0), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_f32_at(1, UINT64_MAX - 3, 0.0f, 1.0f, kept, 4), DGEN_STATUS_OK);
+}
+
 static const struct test_case cases[] = {
     {"defaults", test_defaults},
     {"sha256", test_sha256_vectors},
@@ -885,6 +945,7 @@ static const struct test_case cases[] = {
     {"threads_cap", test_threads_cap},
     {"pool_fallback", test_pool_fallback},
     {"compressor_names", test_compressor_names},
+    {"f32", test_f32},
 };
 
 int main(int argc, char **argv) {

@@ -15,7 +15,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::mem::MaybeUninit;
 
-use pyo3::exceptions::{PyBufferError, PyMemoryError, PyTypeError};
+use pyo3::exceptions::{PyBufferError, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::ffi::{self, PyObject, Py_ssize_t};
 use pyo3::prelude::*;
 
@@ -28,25 +28,28 @@ use crate::errors::{guarded, Failure};
 /// functions below are unchanged since Python 3.0 (3.11 declared them stable
 /// as they were), and every CPython interpreter exports the functions, so an
 /// abi3 wheel built for 3.9 finds them on 3.9 and 3.10 too.
+///
+/// `view.rs` fills one of these when a `BytesView` exports its memory.
 #[repr(C)]
-struct Py_buffer {
-    buf: *mut c_void,
-    obj: *mut PyObject,
-    len: Py_ssize_t,
-    itemsize: Py_ssize_t,
-    readonly: c_int,
-    ndim: c_int,
-    format: *mut c_char,
-    shape: *mut Py_ssize_t,
-    strides: *mut Py_ssize_t,
-    suboffsets: *mut Py_ssize_t,
-    internal: *mut c_void,
+pub struct Py_buffer {
+    pub buf: *mut c_void,
+    pub obj: *mut PyObject,
+    pub len: Py_ssize_t,
+    pub itemsize: Py_ssize_t,
+    pub readonly: c_int,
+    pub ndim: c_int,
+    pub format: *mut c_char,
+    pub shape: *mut Py_ssize_t,
+    pub strides: *mut Py_ssize_t,
+    pub suboffsets: *mut Py_ssize_t,
+    pub internal: *mut c_void,
 }
 
 /// The buffer flags used here (`object.h`; fixed by PEP 3118).
-const PYBUF_WRITABLE: c_int = 0x0001;
-const PYBUF_ND: c_int = 0x0008;
-const PYBUF_STRIDES: c_int = 0x0010 | PYBUF_ND;
+pub const PYBUF_WRITABLE: c_int = 0x0001;
+pub const PYBUF_FORMAT: c_int = 0x0004;
+pub const PYBUF_ND: c_int = 0x0008;
+pub const PYBUF_STRIDES: c_int = 0x0010 | PYBUF_ND;
 const PYBUF_C_CONTIGUOUS: c_int = 0x0020 | PYBUF_STRIDES;
 
 extern "C" {
@@ -116,6 +119,19 @@ impl Raw {
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
+    /// The buffer as float32 values to write.
+    ///
+    /// # Safety
+    /// As for [`as_mut`](Self::as_mut), and the memory is aligned for f32
+    /// and a whole number of f32 values long.
+    unsafe fn as_mut_f32<'b>(self) -> &'b mut [f32] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: as the caller promises; every bit pattern is a valid f32.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<f32>(), self.len / 4) }
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -129,6 +145,9 @@ pub enum Access {
     Write,
     /// The generator only reads it (`verify_at`).
     Read,
+    /// Float32 values are written to it (`fill_f32_at`, `normalize_rows`):
+    /// its format must be float32 or plain bytes.
+    WriteFloats,
 }
 
 impl<'a> View<'a> {
@@ -139,6 +158,7 @@ impl<'a> View<'a> {
         let flags: c_int = match access {
             Access::Write => PYBUF_WRITABLE | PYBUF_C_CONTIGUOUS,
             Access::Read => PYBUF_C_CONTIGUOUS,
+            Access::WriteFloats => PYBUF_WRITABLE | PYBUF_C_CONTIGUOUS | PYBUF_FORMAT,
         };
         // SAFETY: `obj` is a live object and the GIL is held (we have a
         // `Bound`); `slot` is writable memory for one Py_buffer, filled by the
@@ -156,6 +176,57 @@ impl<'a> View<'a> {
     pub fn raw(&self) -> Raw {
         Raw { ptr: self.raw.buf.cast::<u8>(), len: self.raw.len.max(0) as usize }
     }
+
+    /// The element format the exporter reported ("B" when it gave none).
+    fn format(&self) -> String {
+        if self.raw.format.is_null() {
+            return "B".into();
+        }
+        // SAFETY: a non-NULL format is a NUL-terminated string that the
+        // exporter keeps while the view is held.
+        unsafe { std::ffi::CStr::from_ptr(self.raw.format) }.to_string_lossy().into_owned()
+    }
+}
+
+/// Formats that hold float32 values in native (little-endian here) order,
+/// and the byte formats whose memory is taken as raw float32 values.
+const FLOAT_FORMATS: [&str; 4] = ["f", "<f", "=f", "@f"];
+const BYTE_FORMATS: [&str; 7] = ["B", "b", "c", "<B", "=B", "@B", "<b"];
+
+/// Borrows `obj` (a writable, C-contiguous buffer of float32 values, or of
+/// raw bytes taken as float32 values: a numpy float32 array, array('f'),
+/// bytearray) and runs `f` on its values with the GIL released. Another
+/// element type is a ValueError naming it, as is a byte length that is not
+/// a whole number of values or memory not aligned for float32.
+pub fn detached_f32<R: Send>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    f: impl FnOnce(&mut [f32]) -> Result<R, Failure> + Send,
+) -> PyResult<R> {
+    let mut slot = Slot::new();
+    let view = View::get(obj, Access::WriteFloats, &mut slot)?;
+    let format = view.format();
+    let raw = view.raw();
+    if !FLOAT_FORMATS.contains(&format.as_str()) && !BYTE_FORMATS.contains(&format.as_str()) {
+        return Err(PyValueError::new_err(format!(
+            "buf must hold float32 values (a numpy float32 array, array('f'), bytearray), got element format '{format}'"
+        )));
+    }
+    if raw.len() % 4 != 0 {
+        return Err(PyValueError::new_err(format!(
+            "buf must be a whole number of float32 values (a multiple of 4 bytes), got {} bytes",
+            raw.len()
+        )));
+    }
+    if raw.len() != 0 && !(raw.ptr as usize).is_multiple_of(std::mem::align_of::<f32>()) {
+        return Err(PyValueError::new_err("buf must be aligned to 4 bytes to hold float32 values"));
+    }
+    // SAFETY: the view is writable, C-contiguous, aligned for f32 and a
+    // whole number of f32 values long (checked above), and held until the
+    // closure below has returned.
+    let result = py.detach(move || guarded(|| f(unsafe { raw.as_mut_f32() })));
+    drop(view);
+    result.map_err(|f| f.into_pyerr(py))
 }
 
 impl Drop for View<'_> {
@@ -199,15 +270,13 @@ struct SendPtr(*mut u8);
 // alive until the closure returns; no other thread can reach that object.
 unsafe impl Send for SendPtr {}
 
-/// A new `bytes` or `bytearray` of `len` bytes (at most `isize::MAX`),
-/// zeroed and then filled by `fill` with the GIL released (under
-/// [`guarded`]).
-pub fn new_filled<'py>(
-    py: Python<'py>,
-    kind: NewObject,
-    len: usize,
-    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure> + Send,
-) -> PyResult<Bound<'py, PyAny>> {
+/// A new `bytes` or `bytearray` of `len` bytes (at most `isize::MAX`) whose
+/// contents are not initialised, and a pointer to them.
+///
+/// The caller owns the object alone until it returns it, and may write the
+/// bytes until then (the documented way to build a bytes object); nothing in
+/// Rust may read them before they are written.
+fn new_uninit<'py>(py: Python<'py>, kind: NewObject, len: usize) -> PyResult<(Bound<'py, PyAny>, *mut u8)> {
     // SAFETY: the GIL is held; a NULL source asks for an uninitialised object
     // of `len` bytes, owned by us.
     let obj = unsafe {
@@ -226,31 +295,75 @@ pub fn new_filled<'py>(
     // SAFETY: a new, owned, non-null reference.
     let object = unsafe { Bound::from_owned_ptr(py, obj) };
     // SAFETY: the object is ours alone until returned, and it is not resized
-    // before then, so its storage stays where it is; writing it until then
-    // is allowed (the documented way to build a bytes object).
+    // before then, so its storage stays where it is.
     let start = unsafe {
         match kind {
             NewObject::Bytes => ffi::PyBytes_AsString(obj),
             NewObject::ByteArray => ffi::PyByteArray_AsString(obj),
         }
     };
-    let ptr = SendPtr(start.cast::<u8>());
+    Ok((object, start.cast::<u8>()))
+}
+
+/// A new bytearray of `len` bytes (at most `isize::MAX`) whose contents are
+/// left as the allocator gives them: not written, so that a large one costs
+/// no page until it is filled. For buffers about to be filled
+/// (`dgen.compat.create_bytearrays`, as dgen-py's).
+pub fn new_unfilled_bytearray(py: Python<'_>, len: usize) -> PyResult<Bound<'_, PyAny>> {
+    new_uninit(py, NewObject::ByteArray, len).map(|(object, _)| object)
+}
+
+/// `len` bytes at `ptr`, zeroed first so that the slice never covers
+/// uninitialised memory, as a slice to fill.
+///
+/// # Safety
+/// `ptr` points at `len` writable bytes that nothing else uses while the
+/// slice lives.
+unsafe fn zeroed_slice<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: as the caller promises.
+    unsafe {
+        std::ptr::write_bytes(ptr, 0, len);
+        std::slice::from_raw_parts_mut(ptr, len)
+    }
+}
+
+/// A new `bytes` or `bytearray` of `len` bytes (at most `isize::MAX`),
+/// zeroed and then filled by `fill` with the GIL released (under
+/// [`guarded`]).
+pub fn new_filled<'py>(
+    py: Python<'py>,
+    kind: NewObject,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (object, start) = new_uninit(py, kind, len)?;
+    let ptr = SendPtr(start);
     let result = py.detach(move || {
         guarded(|| {
             let ptr = ptr;
-            if len == 0 {
-                return fill(&mut []);
-            }
-            // SAFETY: `ptr` points at the object's `len` bytes, zeroed first
-            // so the slice never covers uninitialised memory.
-            let buf = unsafe {
-                std::ptr::write_bytes(ptr.0, 0, len);
-                std::slice::from_raw_parts_mut(ptr.0, len)
-            };
-            fill(buf)
+            // SAFETY: `ptr` points at the new object's `len` bytes, which only
+            // this call can reach until the object is returned.
+            fill(unsafe { zeroed_slice(ptr.0, len) })
         })
     });
     result.map_err(|f| f.into_pyerr(py))?;
+    Ok(object)
+}
+
+/// As [`new_filled`] for `bytes`, with the GIL held: for small objects,
+/// whose fill takes less time than handing the GIL over and back would.
+pub fn new_bytes_attached<'py>(
+    py: Python<'py>,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (object, start) = new_uninit(py, NewObject::Bytes, len)?;
+    // SAFETY: `start` points at the new object's `len` bytes, which only this
+    // call can reach until the object is returned.
+    guarded(|| fill(unsafe { zeroed_slice(start, len) })).map_err(|f| f.into_pyerr(py))?;
     Ok(object)
 }
 
@@ -262,6 +375,9 @@ fn explain(py: Python<'_>, access: Access) -> PyErr {
     let need = match access {
         Access::Write => "buf must be a writable, C-contiguous buffer (bytearray, memoryview, numpy array, mmap)",
         Access::Read => "buf must be a C-contiguous buffer (bytes, bytearray, memoryview, numpy array, mmap)",
+        Access::WriteFloats => {
+            "buf must be a writable, C-contiguous buffer of float32 values (numpy float32 array, array('f'), bytearray)"
+        }
     };
     let msg = format!("{need}: {}", err.value(py));
     let new =

@@ -3,7 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyException, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -23,6 +23,8 @@ pub enum Failure {
     Lib(dgen::Error),
     /// The generator was closed.
     Closed,
+    /// Memory for a buffer could not be allocated.
+    NoMemory,
     /// A bug: library code panicked. The panic is stopped here and reported
     /// as a RuntimeError instead of unwinding into the interpreter.
     Panic(String),
@@ -55,6 +57,7 @@ impl Failure {
         match self {
             Failure::Lib(e) => lib_error(py, e),
             Failure::Closed => closed_error(),
+            Failure::NoMemory => PyMemoryError::new_err("cannot allocate memory for the generated data"),
             Failure::Panic(what) => {
                 PyRuntimeError::new_err(format!("internal error in libdgen (please report it): {what}"))
             }

@@ -9,7 +9,7 @@
 //! see that it is closed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -18,8 +18,9 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 use crate::args;
 use crate::buffer::{self, Access, NewObject, Raw};
 use crate::config::{numa_mode_name, Args};
-use crate::errors::{closed_error, lib_error, Failure};
+use crate::errors::{closed_error, guarded, lib_error, Failure};
 use crate::storage::{self, IoArgs, Source};
+use crate::view::{self, Block};
 use dgen::storage::Operation;
 
 /// A seekable, reproducible stream of synthetic bytes with the dedup ratio and
@@ -42,7 +43,22 @@ pub struct Generator {
     config: dgen::Config,
     seed: u64,
     threads: usize,
+    /// The stream window small `_read_view`s are cut from.
+    window: Mutex<Window>,
 }
+
+/// Bytes of the stream that views of small reads share: `block` holds the
+/// stream's bytes at `[at, at + block.len())` when `valid`. A stream's bytes
+/// at an offset never change, so a window stays right for as long as it is
+/// kept; a new one is generated in place once no view holds the old one.
+struct Window {
+    block: Arc<Block>,
+    at: u64,
+    valid: bool,
+}
+
+/// The size of a [`Window`], and the alignment of its start.
+const WINDOW: u64 = 1 << 20;
 
 /// How many times this process has been forked into (counted in the child by
 /// `dgen/__init__.py` through `os.register_at_fork`).
@@ -76,6 +92,7 @@ impl Generator {
             config: dgen::Config { seed: Some(seed), ..config },
             seed,
             threads,
+            window: Mutex::new(Window { block: Arc::new(Block::empty()), at: 0, valid: false }),
         })
     }
 
@@ -158,6 +175,72 @@ impl Generator {
         })?
     }
 
+    /// `read`'s `n` as a byte count: None or negative for the rest of a sized
+    /// stream (refused for an endless one).
+    fn read_count(&self, n: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+        let want: u64 = match n {
+            Some(v) if !v.is_none() => {
+                let signed: i128 = args::int(v, "n")?;
+                if signed < 0 {
+                    u64::MAX
+                } else {
+                    u64::try_from(signed).map_err(|_| args::invalid("n", "must be at most 2**64-1", v))?
+                }
+            }
+            _ => u64::MAX,
+        };
+        if want == u64::MAX && self.config.size == 0 {
+            return Err(PyValueError::new_err(
+                "read() of an endless stream (size=0) needs a byte count n; read(-1) reads to the end of sized streams only",
+            ));
+        }
+        // A bytes object is at most isize::MAX long.
+        Ok(want.min(isize::MAX as u64))
+    }
+
+    /// The stream's `len` bytes at `start` in a new bytes object, filled with
+    /// the GIL held (for small reads).
+    fn read_attached<'py>(&self, py: Python<'py>, start: u64, len: usize) -> PyResult<Bound<'py, PyAny>> {
+        buffer::new_bytes_attached(py, len, |buf| {
+            self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
+        })
+    }
+
+    /// A view of the stream's `len` bytes at `start` (a small read) cut from
+    /// the window that holds them, or None when they cross a window's end.
+    /// Runs with the GIL held.
+    fn window_view<'py>(&self, py: Python<'py>, start: u64, len: usize) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let at = start - start % WINDOW;
+        let end = if self.config.size == 0 { u64::MAX } else { self.config.size };
+        let size = WINDOW.min(end - at) as usize;
+        if start - at + len as u64 > size as u64 {
+            return Ok(None);
+        }
+        let block = {
+            let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+            if !w.valid || w.at != at || w.block.len() != size {
+                w.valid = false;
+                let fill = |block: &mut Block| -> Result<(), Failure> {
+                    self.with_live(|gen| gen.fill_at(at, block.bytes_mut()))?.map_err(Failure::from)
+                };
+                match Arc::get_mut(&mut w.block).filter(|b| b.len() == size) {
+                    Some(block) => guarded(|| fill(block)),
+                    None => guarded(|| {
+                        let mut block = Block::try_zeroed(size).ok_or(Failure::NoMemory)?;
+                        fill(&mut block)?;
+                        w.block = Arc::new(block);
+                        Ok(())
+                    }),
+                }
+                .map_err(|f| f.into_pyerr(py))?;
+                w.at = at;
+                w.valid = true;
+            }
+            Arc::clone(&w.block)
+        };
+        view::new_view(py, block, (start - at) as usize, len).map(Some)
+    }
+
     fn fill_into(&self, py: Python<'_>, buf: &Bound<'_, PyAny>) -> PyResult<usize> {
         buffer::detached(py, buf, Access::Write, |raw| self.stream_fill(raw))
     }
@@ -168,6 +251,30 @@ impl Generator {
         }
         Ok(())
     }
+}
+
+/// Reads of at most this many bytes keep the GIL while they fill.
+pub const SMALL_READ: usize = 64 << 10;
+
+/// `n` when it is an exact `int` from 0 to [`SMALL_READ`]: the common small
+/// read, parsed without the generic (and, under the stable ABI, slower)
+/// 128-bit conversion. Anything else takes the generic path.
+#[inline]
+fn small_count(n: &Bound<'_, PyAny>) -> Option<usize> {
+    let obj = n.as_ptr();
+    // SAFETY: `n` is a live object and the GIL is held (we have a `Bound`).
+    if unsafe { pyo3::ffi::PyLong_CheckExact(obj) } == 0 {
+        return None;
+    }
+    // SAFETY: as above; an overflow sets an error, cleared below.
+    let v = unsafe { pyo3::ffi::PyLong_AsLong(obj) };
+    if v == -1 {
+        // SAFETY: the GIL is held; -1 may be an overflow with an error set,
+        // which the generic path reports again with the argument's name.
+        unsafe { pyo3::ffi::PyErr_Clear() };
+        return None;
+    }
+    usize::try_from(v).ok().filter(|&v| v <= SMALL_READ)
 }
 
 /// `size` as the caller passed it, None included; `SizeArg(None)` only when
@@ -353,27 +460,24 @@ impl Generator {
     /// Reads up to `n` bytes of the stream as `bytes` (fewer at the end of a
     /// sized stream, empty after it). `n < 0` or None reads the rest of a sized
     /// stream; an endless stream needs an `n`.
+    ///
+    /// Reads of up to 64 KiB are filled into the new object with the GIL
+    /// held: they take less time than handing the GIL to another thread and
+    /// back would.
     #[pyo3(signature = (n=None, /))]
     fn read<'py>(&self, py: Python<'py>, n: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyBytes>> {
         self.check_open()?;
-        let want: u64 = match n {
-            Some(v) if !v.is_none() => {
-                let signed: i128 = args::int(v, "n")?;
-                if signed < 0 {
-                    u64::MAX
-                } else {
-                    u64::try_from(signed).map_err(|_| args::invalid("n", "must be at most 2**64-1", v))?
+        if let Some(small) = n.and_then(small_count) {
+            let (start, len) = self.reserve(small as u64);
+            return match self.read_attached(py, start, len as usize) {
+                Ok(bytes) => Ok(bytes.cast_into()?),
+                Err(e) => {
+                    self.unreserve(start, len);
+                    Err(e)
                 }
-            }
-            _ => u64::MAX,
-        };
-        if want == u64::MAX && self.config.size == 0 {
-            return Err(PyValueError::new_err(
-                "read() of an endless stream (size=0) needs a byte count n; read(-1) reads to the end of sized streams only",
-            ));
+            };
         }
-        // A bytes object is at most isize::MAX long.
-        let want = want.min(isize::MAX as u64);
+        let want = self.read_count(n)?;
         let (start, len) = self.reserve(want);
         let filled = buffer::new_filled(py, NewObject::Bytes, len as usize, |buf| {
             self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
@@ -385,6 +489,43 @@ impl Generator {
                 Err(e)
             }
         }
+    }
+
+    /// Reads up to `n` bytes of the stream (as `read`) into a new
+    /// `dgen.compat.BytesView`, without a copy: what `dgen.compat`'s
+    /// `get_chunk` returns. Reads of up to 64 KiB are views of a shared 1 MiB
+    /// window of the stream, generated once for all the reads it serves.
+    fn _read_view<'py>(&self, py: Python<'py>, n: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.check_open()?;
+        let want = match small_count(n) {
+            Some(small) => small as u64,
+            None => self.read_count(Some(n))?,
+        };
+        let (start, len) = self.reserve(want);
+        let filled = (|| {
+            if len != 0 && len as usize <= SMALL_READ {
+                if let Some(view) = self.window_view(py, start, len as usize)? {
+                    return Ok(view);
+                }
+            }
+            let mut block = Block::zeroed(py, len)?;
+            let len = block.len();
+            let fill = |buf: &mut [u8]| -> Result<(), Failure> {
+                self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?
+                    .map_err(Failure::from)
+            };
+            if len <= SMALL_READ {
+                guarded(|| fill(block.bytes_mut())).map_err(|f| f.into_pyerr(py))?;
+            } else {
+                let buf = block.bytes_mut();
+                py.detach(|| guarded(|| fill(buf))).map_err(|f| f.into_pyerr(py))?;
+            }
+            view::new_view(py, Arc::new(block), 0, len)
+        })();
+        if filled.is_err() {
+            self.unreserve(start, len);
+        }
+        filled
     }
 
     /// Moves the position, like a file's `seek`: `whence` 0 from the start

@@ -12,10 +12,13 @@ mod buffer;
 mod config;
 mod errors;
 mod generator;
+mod pool;
 mod storage;
+mod vectors;
+mod view;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyTuple};
+use pyo3::types::{PyByteArray, PyList, PyTuple};
 
 use crate::buffer::NewObject;
 use crate::config::Args;
@@ -95,6 +98,23 @@ fn topology<'py>(
     py.import("json")?.call_method1("loads", (json,))
 }
 
+/// `count` new bytearrays of `size` bytes each, their contents left as the
+/// allocator gives them (not zeroed, so large ones cost no page until they
+/// are filled): what `dgen.compat.create_bytearrays` returns.
+#[pyfunction]
+fn _bytearrays<'py>(py: Python<'py>, count: usize, size: usize) -> PyResult<Bound<'py, PyList>> {
+    if size > isize::MAX as usize {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "size must be at most 2**63-1 (a bytearray's limit), got {size}"
+        )));
+    }
+    let list = PyList::empty(py);
+    for _ in 0..count {
+        list.append(buffer::new_unfilled_bytearray(py, size)?)?;
+    }
+    Ok(list)
+}
+
 /// Called in a child process right after a fork (registered by
 /// `dgen/__init__.py` with `os.register_at_fork`): generators made before
 /// the fork rebuild themselves on their next use.
@@ -121,6 +141,14 @@ fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage::write_file, m)?)?;
     m.add_function(wrap_pyfunction!(storage::verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(vectors::fill_f32_at, m)?)?;
+    m.add_function(wrap_pyfunction!(vectors::normalize_rows, m)?)?;
+    // What dgen.compat builds dgen-py's API from.
+    m.add("BytesView", view::type_object(py)?)?;
+    m.add_class::<pool::BufferPool>()?;
+    m.add_function(wrap_pyfunction!(pool::bench_rolling_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(vectors::_float_view, m)?)?;
+    m.add_function(wrap_pyfunction!(_bytearrays, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("LIBRARY_VERSION", dgen::VERSION)?;
     let names: Vec<&str> = dgen::Compressor::ALL.iter().map(|c| c.name()).collect();

@@ -79,6 +79,24 @@ def test_stream_equals_fill_at_for_odd_buffer_sizes(threads):
         assert part == whole[off : off + length]
 
 
+def test_small_and_large_reads_are_the_stream():
+    """read(n) fills small objects with the GIL held and large ones with it
+    released; both give the stream's bytes, in order, and stop at the end."""
+    size = 300_000
+    whole = dgen.Generator(size=size, seed=9, compress_ratio=2.0).read()
+    g = dgen.Generator(size=size, seed=9, compress_ratio=2.0)
+    parts = [g.read(n) for n in (0, 1, 4095, 4096, 65536, 65537, 7, 100_000)]
+    assert [len(p) for p in parts] == [0, 1, 4095, 4096, 65536, 65537, 7, 100_000]
+    rest = g.read(65536)
+    assert len(rest) == size - sum(len(p) for p in parts)
+    assert b"".join(parts) + rest == whole
+    assert g.read(4096) == b"" and g.is_complete
+    with pytest.raises(TypeError, match="^n must be an integer, got float 1.0$"):
+        g.read(1.0)
+    g.seek(0)
+    assert g.read(3) == whole[:3]
+
+
 def test_same_seed_same_bytes_and_drawn_seed_reads_back():
     a = dgen.Generator(seed=99).read(1 << 16)
     assert dgen.Generator(seed=99).read(1 << 16) == a

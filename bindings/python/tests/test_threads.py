@@ -90,6 +90,28 @@ def test_four_threads_share_one_stream_without_overlap():
     assert shared.is_complete and shared.position == chunk * chunks
 
 
+def test_four_threads_share_one_stream_through_small_reads():
+    """Small reads (which keep the GIL) reserve their ranges as fills do."""
+    chunk = 4096
+    chunks = 2000
+    shared = dgen.Generator(size=chunk * chunks, **CONFIG)
+    whole = dgen.Generator(size=chunk * chunks, **CONFIG).read()
+    expected = {whole[k * chunk : (k + 1) * chunk]: k for k in range(chunks)}
+    assert len(expected) == chunks
+    got = [[] for _ in range(THREADS)]
+
+    def work(t):
+        while True:
+            data = shared.read(chunk)
+            if not data:
+                return
+            got[t].append(expected[data])
+
+    run_threads(work)
+    assert sorted(k for per in got for k in per) == list(range(chunks))
+    assert shared.is_complete
+
+
 def test_close_waits_for_calls_in_flight():
     g = dgen.Generator(threads=1, **CONFIG)
     big = bytearray(64 << 20)
