@@ -25,7 +25,10 @@ command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolcha
 step "cargo build --release (libdgen.so, libdgen.a)"
 run cargo build --release --lib -p libdgen
 readelf -d target/release/libdgen.so | grep SONAME
-readelf -d target/release/libdgen.so | grep -q 'SONAME.*\[libdgen\.so\.0\]' || { echo "SONAME is not libdgen.so.0" >&2; exit 1; }
+# Read whole before matching: under pipefail a `grep -q` that stops early
+# would fail the check through the writer's SIGPIPE.
+dynamic=$(readelf -d target/release/libdgen.so)
+grep -q 'SONAME.*\[libdgen\.so\.0\]' <<<"$dynamic" || { echo "SONAME is not libdgen.so.0" >&2; exit 1; }
 
 step "header freshness and C ABI tests (Rust side)"
 run cargo test --release --test header --test ffi

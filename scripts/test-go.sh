@@ -61,8 +61,11 @@ libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir dgen)
   export PKG_CONFIG_PATH=$pcdir LD_LIBRARY_PATH=$libdir
   run go test -tags dgen_pkgconfig -count=1 ./...
   run go test -tags dgen_pkgconfig -c -o "$prefix/dgen.test" .
-  ldd "$prefix/dgen.test" | grep libdgen
-  ldd "$prefix/dgen.test" | grep -q "libdgen.so.0 => $libdir/" || { echo "not linked to the installed libdgen" >&2; exit 1; }
+  # Read whole before matching: `grep -q` stops at the first match, and under
+  # pipefail the writer's SIGPIPE would fail the check.
+  linked=$(ldd "$prefix/dgen.test")
+  grep libdgen <<<"$linked"
+  grep -q "libdgen.so.0 => $libdir/" <<<"$linked" || { echo "not linked to the installed libdgen" >&2; exit 1; }
 )
 
 step "benchmarks (figures only; nothing is asserted on speed)"
