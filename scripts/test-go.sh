@@ -27,6 +27,10 @@ f32_golden=$(sed -n 's/^const goldenF32 = "\([0-9a-f]*\)"$/\1/p' bindings/go/vec
 [ -n "$f32_golden" ] && grep -q "GOLDEN_F32: &str = \"$f32_golden\"" tests/ffi.rs \
   && grep -q "DGEN_GOLDEN_F32_SHA256 \"$f32_golden\"" tests/c/golden.h \
   || { echo "the Go float32 golden hash differs from the Rust/C one" >&2; exit 1; }
+v1_golden=$(sed -n 's/^const goldenV1 = "\([0-9a-f]*\)"$/\1/p' bindings/go/state_test.go)
+[ -n "$v1_golden" ] && grep -q "GOLDEN_V1_16MIB: &str = \"$v1_golden\"" tests/state.rs \
+  && grep -q "DGEN_GOLDEN_V1_SHA256 \"$v1_golden\"" tests/c/golden.h \
+  || { echo "the Go write-version golden hash differs from the Rust/C one" >&2; exit 1; }
 
 step "bindings/go: go vet, go test -race"
 (cd bindings/go && run go vet ./... && run go test -race -count=1 ./...)

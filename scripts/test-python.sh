@@ -42,6 +42,13 @@ c_f32_golden=$(sed -n 's/^#define DGEN_GOLDEN_F32_SHA256 "\([0-9a-f]*\)"$/\1/p' 
   exit 1
 }
 echo "$f32_golden (float32)"
+v1_golden=$(sed -n 's/^GOLDEN_V1_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_state.py)
+c_v1_golden=$(sed -n 's/^#define DGEN_GOLDEN_V1_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
+[ -n "$v1_golden" ] && [ "$v1_golden" = "$c_v1_golden" ] || {
+  echo "the Python write-version golden hash ($v1_golden) differs from tests/c/golden.h ($c_v1_golden)" >&2
+  exit 1
+}
+echo "$v1_golden (version 1 through a write state)"
 
 step "rustfmt and clippy on bindings/python (not in the cargo workspace)"
 run cargo fmt --manifest-path bindings/python/Cargo.toml --check

@@ -365,6 +365,7 @@ fn a_state_of_another_dataset_or_a_damaged_one_is_refused_and_left_alone() {
     }
     let ro = WriteState::open(&path, &g).unwrap();
     assert_eq!(ro.claim(0, 4096).unwrap_err().kind, StateErrorKind::Invalid);
+    assert_eq!(ro.complete_range(0, 4096).unwrap_err().kind, StateErrorKind::Invalid);
 }
 
 #[test]

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"path/filepath"
 
 	dgen "github.com/libdgen/dgen/bindings/go"
 )
@@ -160,4 +162,58 @@ func ExampleFillFloat32At() {
 	}
 	fmt.Println(one[0] == vectors[2*dim], len(vectors)/dim, "vectors")
 	// Output: true 4 vectors
+}
+
+// A write state makes each write of a dedup unit carry its next version, so
+// an overwrite writes new data and a lost write is found: here the target
+// is a slice, and the overwrite of one unit never reaches it.
+func ExampleOpenState() {
+	g, err := dgen.New(dgen.Config{Size: 1 << 20, DedupRatio: 2, CompressRatio: 3, Seed: dgen.SeedOf(7)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer g.Close()
+	dir, err := os.MkdirTemp("", "dgen-state")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	st, err := dgen.OpenState(g, filepath.Join(dir, "disk.state"), true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+
+	disk := make([]byte, g.Size())
+	write := func(off, n int, lost bool) {
+		buf := make([]byte, n)
+		if err := st.Fill(int64(off), buf); err != nil { // the next version of each unit
+			log.Fatal(err)
+		}
+		if !lost {
+			copy(disk[off:], buf) // the write itself: a device, a file, an object
+		}
+		if err := st.Complete(int64(off), n); err != nil { // after the write, done or failed
+			log.Fatal(err)
+		}
+	}
+	for off := 0; off < len(disk); off += 64 << 10 {
+		write(off, 64<<10, false) // version 0: the dataset itself
+	}
+	for off := 0; off < len(disk); off += 4096 {
+		write(off, 4096, off == 40960) // version 1, but unit 10's write is lost
+	}
+
+	check := dgen.NewStateCheck()
+	defer check.Close()
+	if err := st.Verify(g, 0, disk, check); err != nil {
+		log.Fatal(err)
+	}
+	res, err := st.Finish(g, check)
+	fmt.Println(errors.Is(err, dgen.ErrMismatch), res.UnitsOK, "right,", res.Stale, "stale at", res.FirstStale)
+	info, _ := st.Summary()
+	fmt.Println(info.Written, "units written,", info.Overwritten, "overwritten, latest version", info.MaxVersion)
+	// Output:
+	// true 255 right, 1 stale at 40960
+	// 256 units written, 256 overwritten, latest version 1
 }

@@ -416,12 +416,7 @@ impl WriteState {
     /// write is over (done or failed). Until then each unit accepts its old
     /// and new content.
     pub fn claim(&self, offset: u64, len: u64) -> Result<Claim, StateError> {
-        if self.access != Access::Write {
-            return Err(StateError::new(
-                StateErrorKind::Invalid,
-                format!("state file {} was opened for verifying, not writing", self.path),
-            ));
-        }
+        self.check_writable()?;
         self.check_range(offset, len)?;
         let u = self.header.unit_bytes;
         let first = offset / u;
@@ -468,6 +463,9 @@ impl WriteState {
     /// [`WriteState::claim`], is over: [`WriteState::complete`] for callers
     /// that keep the range rather than the claim (the C ABI, fio).
     pub fn complete_range(&self, offset: u64, len: u64) -> Result<(), StateError> {
+        // A read-only mapping cannot take the store (it would fault), and a
+        // state opened for verifying has no claims to complete.
+        self.check_writable()?;
         self.check_range(offset, len)?;
         let u = self.header.unit_bytes;
         let first = offset / u;
@@ -536,6 +534,16 @@ impl WriteState {
                 wrong(unit, unit * u, bytes);
             }
         }
+    }
+
+    fn check_writable(&self) -> Result<(), StateError> {
+        if self.access != Access::Write {
+            return Err(StateError::new(
+                StateErrorKind::Invalid,
+                format!("state file {} was opened for verifying, not writing", self.path),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether the state was opened for writing.

@@ -3,7 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use pyo3::exceptions::{PyException, PyMemoryError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyException, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -25,6 +25,10 @@ pub enum Failure {
     Closed,
     /// Memory for a buffer could not be allocated.
     NoMemory,
+    /// A write state refused the call.
+    State(dgen::state::StateError),
+    /// The write state was closed.
+    StateClosed,
     /// A bug: library code panicked. The panic is stopped here and reported
     /// as a RuntimeError instead of unwinding into the interpreter.
     Panic(String),
@@ -57,6 +61,8 @@ impl Failure {
         match self {
             Failure::Lib(e) => lib_error(py, e),
             Failure::Closed => closed_error(),
+            Failure::State(e) => state_error(e),
+            Failure::StateClosed => state_closed_error(),
             Failure::NoMemory => PyMemoryError::new_err("cannot allocate memory for the generated data"),
             Failure::Panic(what) => {
                 PyRuntimeError::new_err(format!("internal error in libdgen (please report it): {what}"))
@@ -68,6 +74,34 @@ impl Failure {
 /// What a call on a closed generator raises.
 pub fn closed_error() -> PyErr {
     PyValueError::new_err("the generator is closed")
+}
+
+/// What a call on a closed write state raises.
+pub fn state_closed_error() -> PyErr {
+    PyValueError::new_err("the write state is closed")
+}
+
+/// A write state's error: `OSError` when its file cannot be opened,
+/// created, mapped or locked (with `errno`, so that it is the subclass
+/// `open` would raise, where the system gave one), `ValueError` otherwise:
+/// a state of another dataset, a damaged or newer file, a range that is not
+/// whole dedup units, a state opened for verifying asked to record a write.
+/// The message is the library's, naming the file, the field and the values.
+pub fn state_error(e: dgen::state::StateError) -> PyErr {
+    use dgen::state::StateErrorKind;
+    if e.kind != StateErrorKind::Io {
+        return PyValueError::new_err(e.message);
+    }
+    // The library's message ends with the system's reason, which Rust
+    // writes as "... (os error N)"; OSError gives the errno its own field.
+    let errno = e
+        .message
+        .rsplit_once(" (os error ")
+        .and_then(|(text, tail)| Some((text, tail.strip_suffix(')')?.parse::<i32>().ok()?)));
+    match errno {
+        Some((text, n)) => PyOSError::new_err((n, text.to_string())),
+        None => PyOSError::new_err(e.message),
+    }
 }
 
 /// `ValueError` for bad values and ranges (the library's message, which names

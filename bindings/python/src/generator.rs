@@ -388,10 +388,19 @@ impl Generator {
     /// where the system gave a reason (PermissionError, FileNotFoundError,
     /// ...), for a target that cannot be opened, written or synced, or that
     /// refuses O_DIRECT; each with `report`.
+    ///
+    /// `state=ws` (a `dgen.WriteState` opened for this generator's dataset
+    /// with `write=True`) writes each dedup unit's next version and records
+    /// it: a first pass gives the stream's bytes, every later pass new bytes
+    /// with the same ratios. `offset` and `block_size` must then be
+    /// multiples of the dedup unit and the target a file or block device;
+    /// a state of another dataset, or opened with `write=False`, is a
+    /// ValueError.
     #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
-                        engine=None, sync=None, truncate=None, part=None, progress=None),
+                        engine=None, sync=None, truncate=None, part=None, progress=None, state=None),
            text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
-                             direct=False, engine='auto', sync=True, truncate=True, part=None, progress=None)")]
+                             direct=False, engine='auto', sync=True, truncate=True, part=None, progress=None, \
+                             state=None)")]
     #[allow(clippy::too_many_arguments)]
     fn write_file<'py>(
         &self,
@@ -408,9 +417,11 @@ impl Generator {
         truncate: Option<&Bound<'py, PyAny>>,
         part: Option<&Bound<'py, PyAny>>,
         progress: Option<&Bound<'py, PyAny>>,
+        state: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         self.check_open()?;
-        let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress };
+        let io =
+            IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress, state };
         storage::run(py, Operation::Write, Source::Shared(self), path, io)
     }
 
@@ -432,10 +443,19 @@ impl Generator {
     /// goes on), `expected` and `found` the bytes there (None when no byte
     /// was wrong), `wrong_blocks` and `missing_blocks` count 4 KiB blocks,
     /// and `report` is the whole report (`ok` False, `problem`).
+    ///
+    /// `state=ws` (a `dgen.WriteState` of this generator's dataset) checks
+    /// each dedup unit against the versions the state says it may hold and
+    /// sorts every wrong unit into stale (an earlier write of itself: a
+    /// lost write), misplaced (another unit's data), zero and corrupt; the
+    /// report's `state` dict has the counts (`units_ok`, `units_unwritten`,
+    /// `units_in_doubt`, `stale`, `misplaced`, `zero`, `corrupt`) and the
+    /// lowest offsets of each class (`first_stale`, ...: lists of ints).
+    /// Units never written are not checked.
     #[pyo3(signature = (path, *, offset=None, length=None, jobs=None, block_size=None, iodepth=None, direct=None,
-                        engine=None, part=None, progress=None),
+                        engine=None, part=None, progress=None, state=None),
            text_signature = "($self, path, *, offset=0, length=None, jobs=0, block_size=1048576, iodepth=1, \
-                             direct=False, engine='auto', part=None, progress=None)")]
+                             direct=False, engine='auto', part=None, progress=None, state=None)")]
     #[allow(clippy::too_many_arguments)]
     fn verify_file<'py>(
         &self,
@@ -450,10 +470,22 @@ impl Generator {
         engine: Option<&Bound<'py, PyAny>>,
         part: Option<&Bound<'py, PyAny>>,
         progress: Option<&Bound<'py, PyAny>>,
+        state: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         self.check_open()?;
-        let io =
-            IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, part, progress, ..IoArgs::default() };
+        let io = IoArgs {
+            offset,
+            length,
+            jobs,
+            block_size,
+            iodepth,
+            direct,
+            engine,
+            part,
+            progress,
+            state,
+            ..IoArgs::default()
+        };
         storage::run(py, Operation::Verify, Source::Shared(self), path, io)
     }
 

@@ -13,6 +13,7 @@ mod config;
 mod errors;
 mod generator;
 mod pool;
+mod state;
 mod storage;
 mod vectors;
 mod view;
@@ -130,6 +131,7 @@ fn _after_fork_in_child() {
 fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<Generator>()?;
+    m.add_class::<state::WriteState>()?;
     let mismatch = py.get_type::<MismatchError>();
     // What only verify_file fills in; verify_at's errors read None.
     for attr in ["report", "wrong_blocks", "missing_blocks"] {

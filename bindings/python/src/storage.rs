@@ -26,29 +26,37 @@ use crate::args;
 use crate::config::{given, Args};
 use crate::errors::{guarded, lib_error, MismatchError};
 use crate::generator::Generator;
+use crate::state::WriteState;
 
 /// Time between two signal checks (and calls of `progress`) during a run:
 /// how long Ctrl-C may wait before the run starts to stop.
 const INTERVAL: Duration = Duration::from_millis(100);
 
 thread_local! {
-    /// The `Generator` whose run is calling back into Python on this thread
-    /// (its address), or 0. Its `close` would wait for that run, which waits
-    /// for the callback: `close` refuses instead (see [`in_callback_of`]).
-    static CALLBACK_OF: Cell<usize> = const { Cell::new(0) };
+    /// The `Generator` and the `WriteState` (their addresses, or 0) of the
+    /// run that is calling back into Python on this thread. Their `close`
+    /// would wait for that run, which waits for the callback: `close`
+    /// refuses instead (see [`in_callback_of`]).
+    static CALLBACK_OF: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
 }
 
 /// True when this thread is inside a progress callback (or signal handler)
 /// of a `write_file` or `verify_file` on `gen`.
 pub fn in_callback_of(gen: &Generator) -> bool {
-    CALLBACK_OF.with(|c| c.get() == gen as *const Generator as usize)
+    CALLBACK_OF.with(|c| c.get().0 == gen as *const Generator as usize)
+}
+
+/// True when this thread is inside a progress callback (or signal handler)
+/// of a `write_file` or `verify_file` that uses `state`.
+pub fn in_callback_with_state(state: &WriteState) -> bool {
+    CALLBACK_OF.with(|c| c.get().1 == state as *const WriteState as usize)
 }
 
 /// Sets [`CALLBACK_OF`] for the life of a callback.
-struct CallbackMark(usize);
+struct CallbackMark((usize, usize));
 
 impl CallbackMark {
-    fn enter(owner: usize) -> CallbackMark {
+    fn enter(owner: (usize, usize)) -> CallbackMark {
         CallbackMark(CALLBACK_OF.with(|c| c.replace(owner)))
     }
 }
@@ -74,9 +82,10 @@ pub struct IoArgs<'a, 'py> {
     pub truncate: Option<&'a Bound<'py, PyAny>>,
     pub part: Option<&'a Bound<'py, PyAny>>,
     pub progress: Option<&'a Bound<'py, PyAny>>,
+    pub state: Option<&'a Bound<'py, PyAny>>,
 }
 
-impl IoArgs<'_, '_> {
+impl<'a> IoArgs<'a, '_> {
     /// The options these arguments ask for, checked by the library (whose
     /// messages name the field and the value, as in every other face).
     fn options(&self) -> PyResult<IoOptions> {
@@ -122,6 +131,17 @@ impl IoArgs<'_, '_> {
         Part::new(index, count).map(Some).map_err(|e| PyValueError::new_err(e.message))
     }
 
+    /// `state`: None or a `dgen.WriteState`.
+    fn state(&self) -> PyResult<Option<&'a WriteState>> {
+        match given(self.state) {
+            None => Ok(None),
+            Some(v) => match v.cast::<WriteState>() {
+                Ok(st) => Ok(Some(st.get())),
+                Err(_) => Err(args::wrong_type("state", "None or a dgen.WriteState", v)),
+            },
+        }
+    }
+
     /// `progress`: None or a callable.
     fn progress(&self) -> PyResult<Option<Py<PyAny>>> {
         match given(self.progress) {
@@ -139,7 +159,7 @@ fn flag(value: &Bound<'_, PyAny>, field: &str) -> PyResult<bool> {
 }
 
 /// A path: str, bytes or os.PathLike, as `open` takes it.
-fn path(value: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+pub fn path(value: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
     let py = value.py();
     let encoded = match py.import("os")?.call_method1("fsencode", (value,)) {
         Ok(b) => b,
@@ -180,14 +200,20 @@ pub fn run<'py>(
     let opts = io.options()?;
     let part = io.part()?;
     let progress = io.progress()?;
-    let owner = match &source {
-        Source::Shared(g) => *g as *const Generator as usize,
-        Source::Owned(_) => 0,
-    };
+    let state = io.state()?;
+    let owner = (
+        match &source {
+            Source::Shared(g) => *g as *const Generator as usize,
+            Source::Owned(_) => 0,
+        },
+        state.map_or(0, |s| s as *const WriteState as usize),
+    );
     let (result, pending) = py.detach(move || {
         // The first exception raised by a signal handler or by `progress`.
         let mut pending: Option<PyErr> = None;
         let result = guarded(|| {
+            // The state stays open (a `close` waits) until the run is over.
+            let held = state.map(WriteState::live).transpose()?;
             let mut tick = |p: Progress| -> bool {
                 if pending.is_some() {
                     return false;
@@ -208,7 +234,13 @@ pub fn run<'py>(
                 })
             };
             let go = |gen: &dgen::Generator, tick: &mut dyn FnMut(Progress) -> bool| {
-                let control = Control { cancel: None, progress: Some(tick), interval: INTERVAL, ..Control::default() };
+                let control = Control {
+                    cancel: None,
+                    progress: Some(tick),
+                    interval: INTERVAL,
+                    state: held.as_deref(),
+                    ..Control::default()
+                };
                 // A part of the range needs the dataset's size to find its end.
                 let opts = match part {
                     Some(p) => opts.for_part(p, gen.size())?,
@@ -260,7 +292,19 @@ pub fn run<'py>(
 /// The report as a dict, with the keys of `Report::entries` (those of the
 /// command line's JSON report).
 pub fn report_dict<'py>(py: Python<'py>, report: &Report) -> PyResult<Bound<'py, PyDict>> {
-    entries(py, &report.entries())
+    let dict = entries(py, &report.entries())?;
+    // The first offsets of each class of a state verification, which the
+    // JSON report writes as one string of numbers, as lists of ints.
+    if let Some(state) = dict.get_item("state")? {
+        let state = state.cast_into::<PyDict>()?;
+        for key in ["first_stale", "first_misplaced", "first_zero", "first_corrupt"] {
+            let Some(v) = state.get_item(key)? else { continue };
+            let text: String = v.extract()?;
+            let offsets: Vec<u64> = text.split_whitespace().filter_map(|o| o.parse().ok()).collect();
+            state.set_item(key, offsets)?;
+        }
+    }
+    Ok(dict)
 }
 
 fn entries<'py>(py: Python<'py>, list: &[(&'static str, Value)]) -> PyResult<Bound<'py, PyDict>> {
@@ -385,11 +429,11 @@ fn source<'a>(py: Python<'_>, size: &'a Bound<'_, PyAny>, config: Args<'_, '_>) 
 #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
                     numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
                     block_size=None, iodepth=None, direct=None, engine=None, sync=None, truncate=None, part=None,
-                    progress=None),
+                    progress=None, state=None),
        text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
                          numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
                          block_size=1048576, iodepth=1, direct=False, engine='auto', sync=True, truncate=True, \
-                         part=None, progress=None)")]
+                         part=None, progress=None, state=None)")]
 #[allow(clippy::too_many_arguments)]
 pub fn write_file<'py>(
     py: Python<'py>,
@@ -414,10 +458,12 @@ pub fn write_file<'py>(
     truncate: Option<&Bound<'py, PyAny>>,
     part: Option<&Bound<'py, PyAny>>,
     progress: Option<&Bound<'py, PyAny>>,
+    state: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config =
         Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress };
+    let io =
+        IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress, state };
     // Options are checked before a generator is made for them.
     io.options()?;
     let source = source(py, size, config)?;
@@ -436,10 +482,11 @@ pub fn write_file<'py>(
 #[pyfunction]
 #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
                     numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
-                    block_size=None, iodepth=None, direct=None, engine=None, part=None, progress=None),
+                    block_size=None, iodepth=None, direct=None, engine=None, part=None, progress=None, state=None),
        text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
                          numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
-                         block_size=1048576, iodepth=1, direct=False, engine='auto', part=None, progress=None)")]
+                         block_size=1048576, iodepth=1, direct=False, engine='auto', part=None, progress=None, \
+                         state=None)")]
 #[allow(clippy::too_many_arguments)]
 pub fn verify_file<'py>(
     py: Python<'py>,
@@ -462,10 +509,23 @@ pub fn verify_file<'py>(
     engine: Option<&Bound<'py, PyAny>>,
     part: Option<&Bound<'py, PyAny>>,
     progress: Option<&Bound<'py, PyAny>>,
+    state: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let config =
         Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io = IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, part, progress, ..IoArgs::default() };
+    let io = IoArgs {
+        offset,
+        length,
+        jobs,
+        block_size,
+        iodepth,
+        direct,
+        engine,
+        part,
+        progress,
+        state,
+        ..IoArgs::default()
+    };
     io.options()?;
     if size.cast::<Generator>().is_err() && given(seed).is_none() {
         return Err(PyValueError::new_err(

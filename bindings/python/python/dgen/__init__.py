@@ -17,6 +17,10 @@ GIL released::
     report = g.write_file("/mnt/test/data.bin", jobs=4, direct=True)   # parallel, GIL released
     g.verify_file("/mnt/test/data.bin")                                # or MismatchError
 
+    with dgen.WriteState("/var/tmp/data.state", g) as ws:              # write versions
+        g.write_file("/mnt/test/data.bin", state=ws)                   # each unit's next version
+        g.verify_file("/mnt/test/data.bin", state=ws)                  # lost writes: stale units
+
 Every byte is a pure function of (seed, config, offset), and the same config
 gives the same bytes here as in Rust, C, C++, Go, fio and the ``dgen``
 command.
@@ -37,6 +41,7 @@ from ._dgen import (
     LIBRARY_VERSION,
     Generator,
     MismatchError,
+    WriteState,
     __version__,
     fill_f32_at,
     generate,
@@ -110,6 +115,7 @@ __all__ = [
     "LIBRARY_VERSION",
     "Generator",
     "MismatchError",
+    "WriteState",
     "__version__",
     "fill_f32_at",
     "generate",

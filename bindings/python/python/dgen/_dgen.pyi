@@ -28,6 +28,7 @@ __all__ = [
     "Generator",
     "LIBRARY_VERSION",
     "MismatchError",
+    "WriteState",
     "__version__",
     "_after_fork_in_child",
     "_bytearrays",
@@ -69,6 +70,23 @@ class _Latency(TypedDict):
     p999: float
     max: float
     mean: float
+
+class _StateCounts(TypedDict):
+    """A verification against a write state (``verify_file(..., state=ws)``):
+    units right, not checked, and wrong by class, with the lowest offsets of
+    each class (at most 16)."""
+
+    units_ok: int
+    units_unwritten: int
+    units_in_doubt: int
+    stale: int
+    misplaced: int
+    zero: int
+    corrupt: int
+    first_stale: List[int]
+    first_misplaced: List[int]
+    first_zero: List[int]
+    first_corrupt: List[int]
 
 class _Report(TypedDict, total=False):
     """What ``write_file`` and ``verify_file`` return (and attach to their
@@ -114,6 +132,8 @@ class _Report(TypedDict, total=False):
     data_size: Optional[int]
     extra_data: bool
     problem: Optional[str]
+    state: _StateCounts
+    """Only in a verification against a write state."""
 
 class MismatchError(Exception):
     """Raised by ``verify_at`` when a buffer differs from the stream, and by
@@ -179,10 +199,12 @@ class Generator:
         truncate: bool = True,
         part: Optional[Tuple[int, int]] = None,
         progress: Optional[_Progress] = None,
+        state: Optional[WriteState] = None,
     ) -> _Report:
         """Writes the stream's bytes ``[offset, offset + length)`` to ``path`` with
         ``jobs`` parallel workers, the GIL released; returns the report.
-        Ctrl-C raises KeyboardInterrupt with the partial ``report``."""
+        Ctrl-C raises KeyboardInterrupt with the partial ``report``. With
+        ``state``, each dedup unit's next version, recorded in the state."""
     def verify_file(
         self,
         path: _Path,
@@ -196,9 +218,11 @@ class Generator:
         engine: str = "auto",
         part: Optional[Tuple[int, int]] = None,
         progress: Optional[_Progress] = None,
+        state: Optional[WriteState] = None,
     ) -> _Report:
         """Reads ``path`` back and checks every byte; raises ``MismatchError``
-        when the data is wrong, short or too long."""
+        when the data is wrong, short or too long. With ``state``, each unit
+        against the versions the state accepts (the report's ``state``)."""
     def read(self, n: Optional[_Int] = None, /) -> bytes:
         """Up to ``n`` bytes of the stream (the rest of a sized stream for None or n < 0)."""
     def _read_view(self, n: _Int) -> BytesView:
@@ -246,6 +270,84 @@ class Generator:
     @property
     def compressor(self) -> str: ...
 
+class _StateHeader(TypedDict):
+    """The dataset a write state describes (``WriteState.header``)."""
+
+    path: str
+    format: int
+    size: int
+    dedup_unit: int
+    seed: int
+    dedup_ratio: float
+    compress_ratio: float
+    compressor: str
+
+class _StateSummary(TypedDict):
+    """What a write state holds (``WriteState.summary()``)."""
+
+    units: int
+    written: int
+    first_pass: int
+    overwritten: int
+    max_version: int
+    writes_claimed: int
+    writes_completed: int
+    in_flight: int
+    ambiguous: int
+    in_doubt: int
+
+class _StateShow(_StateHeader, _StateSummary):
+    """``WriteState.inspect(path)``: what ``dgen state show --json`` prints."""
+
+    file_bytes: int
+
+@final
+class WriteState:
+    """A write state file for the dataset of a sized ``Generator``: each write
+    of a dedup unit carries its next version (new bytes, the same ratios),
+    and verification against it finds lost writes (stale units).
+
+    ``write=True`` creates the file when missing and records writes;
+    ``write=False`` only reads an existing one. A state of another dataset, a
+    damaged or newer file raise ValueError (the file is left as it was); a
+    file that cannot be opened or mapped raises OSError.
+    """
+
+    def __new__(cls, path: _Path, generator: Generator, write: bool = True) -> Self: ...
+    def fill(self, offset: _Int, buf: _WritableBuffer) -> None:
+        """Claims the next version of each unit of ``[offset, offset + len(buf))``
+        (whole dedup units) and fills ``buf`` with it; thread-safe, GIL released."""
+    def complete(self, offset: _Int, length: _Int) -> None:
+        """Records that the write prepared with ``fill`` is over (done or failed)."""
+    def summary(self) -> _StateSummary:
+        """Units written, overwritten, latest version, writes in flight."""
+    @staticmethod
+    def inspect(path: _Path) -> _StateShow:
+        """The header and summary of a state file, without a generator."""
+    def close(self) -> None:
+        """Unmaps the state; later calls raise ValueError."""
+    def close_remove(self) -> bool:
+        """Closes, and removes the file when no other process has it open."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]: ...
+    @property
+    def header(self) -> _StateHeader: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def generator(self) -> Generator: ...
+    @property
+    def units(self) -> int: ...
+    @property
+    def writable(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+
 def generate(
     size: _Int,
     dedup_ratio: _Ratio = 1.0,
@@ -289,6 +391,7 @@ def write_file(
     truncate: bool = True,
     part: Optional[Tuple[int, int]] = None,
     progress: Optional[_Progress] = None,
+    state: Optional[WriteState] = None,
 ) -> _Report:
     """``Generator(size, **config).write_file(path, ...)``; ``size`` may be a
     Generator instead (then without config keywords)."""
@@ -314,6 +417,7 @@ def verify_file(
     engine: str = "auto",
     part: Optional[Tuple[int, int]] = None,
     progress: Optional[_Progress] = None,
+    state: Optional[WriteState] = None,
 ) -> _Report:
     """``Generator(size, **config).verify_file(path, ...)`` (``seed`` is
     required); ``size`` may be a Generator instead (then without config
