@@ -1061,7 +1061,8 @@ enum dgen_status dgen_state_fill(const struct dgen_state *st,
 /**
  * Records that the write of `[offset, offset + len)` prepared with
  * `dgen_state_fill` is over. Call it once per `dgen_state_fill`, after the
- * write completed or failed, never for a range that was not filled.
+ * write completed or failed, never for a range that was not filled. A
+ * state opened read-only is `DGEN_STATUS_INVALID_STATE`.
  *
  * # Safety
  * `st` is NULL or live.
@@ -1087,8 +1088,8 @@ void dgen_state_check_free(struct dgen_state_check *check);
  * dedup units), against the state, and adds what it found to `check`:
  * each unit right, unwritten, in doubt, or wrong (stale, zero, or to be
  * sorted into misplaced and corrupt by `dgen_state_check_finish`).
- * Returns `DGEN_STATUS_OK` whatever the bytes hold; read the result with
- * `dgen_state_check_result` after `dgen_state_check_finish`.
+ * Returns `DGEN_STATUS_OK` whatever the bytes hold; `dgen_state_check_finish`
+ * gives the result once every range is checked.
  *
  * # Safety
  * `st`, `gen` and `check` are NULL or live, `check` used by no other

@@ -215,7 +215,8 @@ pub unsafe extern "C" fn dgen_state_fill(
 
 /// Records that the write of `[offset, offset + len)` prepared with
 /// `dgen_state_fill` is over. Call it once per `dgen_state_fill`, after the
-/// write completed or failed, never for a range that was not filled.
+/// write completed or failed, never for a range that was not filled. A
+/// state opened read-only is `DGEN_STATUS_INVALID_STATE`.
 ///
 /// # Safety
 /// `st` is NULL or live.
@@ -261,8 +262,8 @@ pub unsafe extern "C" fn dgen_state_check_free(check: *mut dgen_state_check) {
 /// dedup units), against the state, and adds what it found to `check`:
 /// each unit right, unwritten, in doubt, or wrong (stale, zero, or to be
 /// sorted into misplaced and corrupt by `dgen_state_check_finish`).
-/// Returns `DGEN_STATUS_OK` whatever the bytes hold; read the result with
-/// `dgen_state_check_result` after `dgen_state_check_finish`.
+/// Returns `DGEN_STATUS_OK` whatever the bytes hold; `dgen_state_check_finish`
+/// gives the result once every range is checked.
 ///
 /// # Safety
 /// `st`, `gen` and `check` are NULL or live, `check` used by no other
