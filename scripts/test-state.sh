@@ -13,6 +13,8 @@
 # - a block copied over another and a zeroed block are misplaced and zero;
 # - SIGKILL of `generate --state` in the middle of an overwrite pass, 5
 #   times: verify afterwards reports nothing wrong and checks every unit;
+#   in the middle of a first pass: the units written are checked, and those
+#   never written (past the end of the cut-short file too) are not missing;
 # - the state file of another dataset is refused and left as it was.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -114,6 +116,27 @@ done
 out=$("$D" state show s --json)
 [ "$(field "$out" in_flight)" = 0 ] && ok "the next writer settles what the killed ones left in flight" ||
   bad "in flight after a rerun: $out"
+
+step "SIGKILL in the middle of a first pass: the units written are checked, the others are not missing"
+for i in 1 2; do
+  rm -f f s
+  "$D" generate "${DATA[@]}" -o f --state s --jobs 2 --iodepth 16 --block-size 4KiB 2>/dev/null &
+  pid=$!
+  sleep "0.$((RANDOM % 3 + 1))"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rc=$?
+  out=$("$D" verify f "${DATA[@]}" --state s --json 2>"err.first")
+  n_ok=$(field "$out" state.units_ok)
+  n_unwritten=$(field "$out" state.units_unwritten)
+  n_doubt=$(field "$out" state.units_in_doubt)
+  if [ "$rc" = 137 ] && [ "$(field "$out" ok)" = True ] && [ $((n_ok + n_unwritten + n_doubt)) = 131072 ] &&
+    [ "$n_ok" -gt 0 ] && [ "$n_unwritten" -gt 0 ]; then
+    ok "first-pass kill $i: $n_ok units right, $n_unwritten never written, $n_doubt in doubt, nothing wrong"
+  else
+    bad "first-pass kill $i (exit $rc): $(cat err.first)"
+  fi
+done
 
 step "the state of another dataset is refused and left as it was"
 sum=$(sha256sum s)

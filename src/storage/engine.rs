@@ -527,6 +527,23 @@ fn range(op: Operation, gen: &Generator, opts: &IoOptions) -> Result<Option<u64>
     Ok(stop)
 }
 
+/// Units wholly past `data_end` (up to `stop`) that the state says hold a
+/// write: the missing ones. The others are counted unwritten or in doubt in
+/// `check`, as if read.
+fn missing_units(state: &WriteState, data_end: u64, stop: u64, check: &mut StateCheck) -> u64 {
+    let unit = state.header().unit_bytes;
+    let mut missing = 0;
+    for u in data_end.div_ceil(unit)..stop.div_ceil(unit) {
+        let e = state.entry(u);
+        match e.accepted() {
+            _ if !e.written => check.unwritten += 1,
+            None => check.in_doubt += 1,
+            Some(_) => missing += 1,
+        }
+    }
+    missing
+}
+
 /// Refuses a run with a write state that the state cannot record.
 fn check_state(
     op: Operation,
@@ -877,8 +894,20 @@ fn positional(
             }
         }
     } else if let Some(d) = report.data_end {
-        let straddle = !d.is_multiple_of(GRANULE as u64) && d > offset && tail_wrong;
-        report.missing_blocks = blocks_touching(d.max(offset), plan.stop).saturating_sub(straddle as u64);
+        match ctx.state {
+            // With a state, only units it says were written are missing.
+            Some(state) => {
+                let missing = missing_units(state, d.max(offset), plan.stop, &mut total.state);
+                report.missing_blocks = missing * (u64::from(gen.config().dedup_unit) / GRANULE as u64);
+                if missing == 0 {
+                    report.data_end = None;
+                }
+            }
+            None => {
+                let straddle = !d.is_multiple_of(GRANULE as u64) && d > offset && tail_wrong;
+                report.missing_blocks = blocks_touching(d.max(offset), plan.stop).saturating_sub(straddle as u64);
+            }
+        }
     }
 
     if let (Some(state), Operation::Verify) = (ctx.state, op) {
