@@ -75,6 +75,9 @@ check() {
 
 MiB=1048576
 DG=(--dgen_dedup=2.5 --dgen_compress=3 --dgen_dedup_unit=8k --dgen_seed=42)
+# Block sizes that split the 8k dedup units (4k, 12k, 20k) write the same
+# bytes on every pass: dgen_overwrite=new (the default) takes whole units.
+SAME=(--dgen_overwrite=same)
 # fio with the engine; engine options are only known after --ioengine.
 dfio() { say fio --ioengine=external:"$ENGINE" "$@"; fio --ioengine=external:"$ENGINE" "$@"; }
 
@@ -103,9 +106,10 @@ write_and_compare() {
 }
 
 t_seq_128k()  { write_and_compare "$WORK/seq"  "$WORK/ref32" "${DG[@]}" --rw=write     --bs=128k --size=32m; }
-t_rand_4k()   { write_and_compare "$WORK/r4k"  "$WORK/ref32" "${DG[@]}" --rw=randwrite --bs=4k   --size=32m; }
-t_rand_12k()  { write_and_compare "$WORK/r12k" "$WORK/ref36" "${DG[@]}" --rw=randwrite --bs=12k  --size=36m; }
-t_direct()    { write_and_compare "$DISK/dio"  "$WORK/ref36" "${DG[@]}" --rw=randwrite --bs=12k  --size=36m --direct=1; }
+t_rand_8k()   { write_and_compare "$WORK/r8k"  "$WORK/ref32" "${DG[@]}" --rw=randwrite --bs=8k   --size=32m; }
+t_rand_4k()   { write_and_compare "$WORK/r4k"  "$WORK/ref32" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=4k --size=32m; }
+t_rand_12k()  { write_and_compare "$WORK/r12k" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=12k --size=36m; }
+t_direct()    { write_and_compare "$DISK/dio"  "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=12k --size=36m --direct=1; }
 
 # Two jobs, each writing half of one file, with no seed given: they must
 # share the run's seed, which fio prints.
@@ -383,14 +387,21 @@ t_depths() {
             grep -q "ioengine=dgen, iodepth=$d" <<<"$out" || return 1
             ! grep -q "capped at 1" <<<"$out" || { echo "fio capped the depth"; return 1; }
         fi
-        write_and_compare "$WORK/d-r4k" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+        write_and_compare "$WORK/d-r8k" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=8k --size=32m || return 1
+        write_and_compare "$WORK/d-r4k" "$WORK/ref32" "${DG[@]}" "${SAME[@]}" --iodepth=$d \
             --rw=randwrite --bs=4k --size=32m || return 1
-        write_and_compare "$WORK/d-nj" "$WORK/ref36" "${DG[@]}" --iodepth=$d \
+        write_and_compare "$WORK/d-nj" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --iodepth=$d \
             --rw=randwrite --bs=12k --numjobs=4 --size=9m --offset_increment=9m || return 1
+        # 4 jobs on a quarter each share the run's state: 8 MiB + 1 MiB
+        # ranges, rounded to the 8 MiB dedup windows of 8k units, are one
+        # 40 MiB dataset.
+        write_and_compare "$WORK/d-nj8" "$WORK/ref36" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=8k --numjobs=4 --size=9m --offset_increment=9m || return 1
         # randrw over the right bytes: reads are checked, writes must leave
         # them as they were, and both must have happened.
         cp "$WORK/ref36" "$WORK/d-rw"
-        out=$(dfio --name=rw --filename="$WORK/d-rw" "${DG[@]}" --iodepth=$d --rw=randrw \
+        out=$(dfio --name=rw --filename="$WORK/d-rw" "${DG[@]}" "${SAME[@]}" --iodepth=$d --rw=randrw \
             --bs=20k --size=36m --dgen_verify=1 2>&1) || { echo "$out"; return 1; }
         echo "$out"
         grep -Eq 'issued rwts: total=[1-9][0-9]*,[1-9][0-9]*,' <<<"$out" ||
@@ -404,7 +415,7 @@ t_depths() {
 # The same bytes through O_DIRECT on a real file system, with fio's
 # io_uring options that change how buffers and submissions reach the kernel.
 t_uring_direct_options() {
-    write_and_compare "$DISK/u-dio" "$WORK/ref36" "${DG[@]}" --iodepth=16 --rw=randwrite \
+    write_and_compare "$DISK/u-dio" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --iodepth=16 --rw=randwrite \
         --bs=12k --size=36m --direct=1 &&
         dfio --name=r --filename="$DISK/u-dio" "${DG[@]}" --iodepth=16 --rw=randread \
             --bs=12k --size=36m --direct=1 --dgen_verify=1 &&
@@ -475,7 +486,7 @@ t_short_file_untouched() {
 t_psync_fallback() {
     local out n
     rm -f "$WORK/fb"
-    local args=(--ioengine=external:"$ENGINE" --name=fb --filename="$WORK/fb" "${DG[@]}")
+    local args=(--ioengine=external:"$ENGINE" --name=fb --filename="$WORK/fb" "${DG[@]}" "${SAME[@]}")
     say "$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 ...
     out=$("$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 \
         --size=9m --offset_increment=9m 2>&1) || { echo "$out"; return 1; }
@@ -548,7 +559,8 @@ t_golden() {
 
 check help-lists-options      t_help
 check seq-write-128k          t_seq_128k
-check randwrite-4k            t_rand_4k
+check randwrite-8k            t_rand_8k
+check randwrite-4k-same       t_rand_4k
 check randwrite-12k           t_rand_12k
 check randwrite-12k-direct    t_direct
 check numjobs-shared-seed     t_numjobs_shared_seed
