@@ -8,6 +8,10 @@
  * fio processes: they are exactly the bytes of an endless libdgen stream
  * (config size 0) with the same options.
  *
+ * With dgen_overwrite=new (the default), a unit's first write is those
+ * bytes and each later write of it the unit's next version, claimed in a
+ * write state shared by the run's jobs (state.c).
+ *
  * I/O goes through io_uring (uring.c) when the job asks for a queue depth
  * above 1, and through pread/pwrite (like fio's psync) otherwise or when
  * io_uring is not available. Reads can be checked against the same stream
@@ -351,8 +355,10 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_BOOL,
 		.off1	= offsetof(struct dgen_fio_options, verify),
 		.def	= "0",
-		.help	= "Check every read against the data the same options "
-			  "write; a wrong byte fails the I/O with EILSEQ",
+		.help	= "Check every read: against the write state when the "
+			  "job has one (a verdict per class at the job's end), "
+			  "else against the data the same options write (a "
+			  "wrong byte fails the I/O with EILSEQ)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -362,8 +368,9 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_BOOL,
 		.off1	= offsetof(struct dgen_fio_options, null_io),
 		.def	= "0",
-		.help	= "Fill write buffers but do no I/O and touch no file, "
-			  "to measure generation alone (needs size=)",
+		.help	= "Fill write buffers but do no I/O and touch no file "
+			  "but the run's state, to measure generation alone "
+			  "(needs size=)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},

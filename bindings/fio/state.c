@@ -548,10 +548,12 @@ int dgen_state_open_job(struct thread_data *td, struct dgen_job *job,
 	if (st != DGEN_STATUS_OK) {
 		if (job->run_state)
 			log_err("fio: dgen: %s: dgen_overwrite=new: the state "
-				"this run keeps for %s: %s (every job of a run "
-				"on one file must cover the same range: "
-				"offset= + size=)\n", td->o.name, f->file_name,
-				dgen_last_error());
+				"this run keeps for %s: %s (%s)\n", td->o.name,
+				f->file_name, dgen_last_error(),
+				st == DGEN_STATUS_INVALID_STATE ?
+				"every job of a run on one file must cover the "
+				"same range, offset= + size=" :
+				"set TMPDIR, or give dgen_state=");
 		else
 			log_err("fio: dgen: %s: dgen_state=%s: %s\n", td->o.name,
 				o->state, dgen_last_error());
@@ -570,7 +572,8 @@ int dgen_state_open_job(struct thread_data *td, struct dgen_job *job,
 		td_verror(td, ENOMEM, "dgen state");
 		return 1;
 	}
-	if (td->subjob_number == 0)
+	/* Machine-readable output (json, terse) stays as fio makes it. */
+	if (td->subjob_number == 0 && (output_format & FIO_OUTPUT_NORMAL))
 		log_info("dgen: %s: %s; state %s%s, a dataset of %" PRIu64
 			 " bytes (%s dedup units)\n", td->o.name,
 			 td_write(td) ? "each write carries the unit's next "
@@ -681,11 +684,13 @@ static void verdict(struct thread_data *td, struct dgen_job *job)
 
 	st = dgen_state_check_finish(job->state, job->sgen, job->check, &r);
 	if (st == DGEN_STATUS_OK) {
-		log_info("dgen: %s: verify: %" PRIu64 " units right against "
-			 "state %s; %" PRIu64 " never written and %" PRIu64
-			 " in doubt (a first write in flight when its writer "
-			 "died), not checked\n", td->o.name, r.units_ok,
-			 job->state_path, r.units_unwritten, r.units_in_doubt);
+		if (output_format & FIO_OUTPUT_NORMAL)
+			log_info("dgen: %s: verify: %" PRIu64 " units right "
+				 "against state %s; %" PRIu64 " never written and "
+				 "%" PRIu64 " in doubt (a first write in flight "
+				 "when its writer died), not checked\n",
+				 td->o.name, r.units_ok, job->state_path,
+				 r.units_unwritten, r.units_in_doubt);
 		return;
 	}
 	if (st != DGEN_STATUS_MISMATCH) {
@@ -734,30 +739,6 @@ static void verdict(struct thread_data *td, struct dgen_job *job)
 	td_vmsg(td, EILSEQ, words, "dgen_verify");
 }
 
-void dgen_state_end(struct thread_data *td, struct dgen_job *job)
-{
-	if (job->check && job->state)
-		verdict(td, job);
-	dgen_state_check_free(job->check);
-	job->check = NULL;
-	/*
-	 * A claim still held belongs to a write fio prepared and never
-	 * issued, or issued and never reaped: it stays in flight in the
-	 * state, as a killed writer's would, so the unit accepts its old or
-	 * new bytes.
-	 */
-	dgen_state_close(job->state);
-	job->state = NULL;
-	dgen_free(job->sgen);
-	job->sgen = NULL;
-	free(job->claims);
-	job->claims = NULL;
-	free(job->state_path);
-	job->state_path = NULL;
-	free(job->file_name);
-	job->file_name = NULL;
-}
-
 /*
  * Whether every other job of this engine in the run is past its I/O
  * (finishing, done, or never to start): then no job will open the run's
@@ -779,11 +760,41 @@ static bool last_of_run(struct thread_data *td)
 	return true;
 }
 
+void dgen_state_end(struct thread_data *td, struct dgen_job *job)
+{
+	if (job->check && job->state)
+		verdict(td, job);
+	dgen_state_check_free(job->check);
+	job->check = NULL;
+	/*
+	 * A claim still held belongs to a write fio prepared and never
+	 * issued, or issued and never reaped: it stays in flight in the
+	 * state, as a killed writer's would, so the unit accepts its old or
+	 * new bytes.
+	 */
+	/* The run's own state goes with the last job of the run (the others
+	 * that ended before it left it for the jobs still to come). */
+	if (job->run_state && last_of_run(td))
+		dgen_state_close_remove(job->state, NULL);
+	else
+		dgen_state_close(job->state);
+	job->state = NULL;
+	dgen_free(job->sgen);
+	job->sgen = NULL;
+	free(job->claims);
+	job->claims = NULL;
+	free(job->state_path);
+	job->state_path = NULL;
+	free(job->file_name);
+	job->file_name = NULL;
+}
+
 /*
- * Removes the run's own states once the last job of the run is done with
- * them: each file that no process holds (its lock), the test libdgen's
- * dgen_state_close_remove makes. A job that ends while another still holds
- * a state leaves it to that one.
+ * Removes what is left of the run's own states once the last job of the
+ * run is done: states of other files or options whose jobs all ended while
+ * this one ran. A file is removed only when no process holds it (its
+ * lock), the test dgen_state_close_remove makes; one still held is left to
+ * the job holding it, which removes it when it ends.
  */
 void dgen_state_sweep_run(struct thread_data *td, struct dgen_job *job)
 {
