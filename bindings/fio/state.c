@@ -525,13 +525,13 @@ int dgen_state_open_job(struct thread_data *td, struct dgen_job *job,
 	}
 
 	end = dataset_end(td, f);
-	window = (uint64_t)job->unit * WINDOW_UNITS;
-	size = (end + window - 1) / window * window;
 	if (!end) {
 		log_err("fio: dgen: %s: the job's range on %s is empty, and a "
 			"write state needs a dataset\n", td->o.name, f->file_name);
 		goto fail;
 	}
+	window = (uint64_t)job->unit * WINDOW_UNITS;
+	size = (end + window - 1) / window * window;
 	cfg.size = size;
 	st = dgen_create(&cfg, &job->sgen);
 	if (st != DGEN_STATUS_OK) {
