@@ -327,7 +327,8 @@ typedef struct dgen_state_result {
    */
   uint64_t units_ok;
   /**
-   * Units never written: not checked.
+   * Units never written: not checked (always 0 for a check from
+   * `dgen_state_check_new_unwritten_first`, which checks them).
    */
   uint64_t units_unwritten;
   /**
@@ -1076,10 +1077,23 @@ enum dgen_status dgen_state_complete(const struct dgen_state *st, uint64_t offse
 struct dgen_state_check *dgen_state_check_new(void);
 
 /**
- * Frees a result from `dgen_state_check_new`. NULL does nothing.
+ * A new, empty verification result like `dgen_state_check_new`'s, except
+ * that a unit the state never saw written is taken to hold its first
+ * write (the dataset's own bytes, what `dgen_fill_at` gives) and is
+ * checked against it rather than skipped. For a state that records the
+ * writes of one run over a target written before the run, as fio's engine
+ * keeps for a run without a state file of its own. Free it with
+ * `dgen_state_check_free`. NULL only if memory runs out.
+ */
+struct dgen_state_check *dgen_state_check_new_unwritten_first(void);
+
+/**
+ * Frees a result from `dgen_state_check_new` or
+ * `dgen_state_check_new_unwritten_first`. NULL does nothing.
  *
  * # Safety
- * `check` is NULL or from `dgen_state_check_new`, not freed yet.
+ * `check` is NULL or from `dgen_state_check_new` or
+ * `dgen_state_check_new_unwritten_first`, not freed yet.
  */
 void dgen_state_check_free(struct dgen_state_check *check);
 

@@ -6,7 +6,11 @@
 # `dgen --part` does, on files and block devices, and fio servers writing
 # their parts make one dataset, which a server never does without
 # dgen_seed; dgen_verify=1 finds a flipped byte at its offset; a reading job
-# never writes; bad options stop fio before any job starts.
+# never writes; bad options stop fio before any job starts. Write versions:
+# overwrites through a write state (dgen_state, or the run's own) write new
+# bytes with the dataset's ratios, a verify run finds lost writes as stale
+# (as `dgen verify --state` counts them), a SIGKILLed writer leaves no false
+# report, and dgen_overwrite=same writes the same bytes on every pass.
 #
 # Installs what it needs on Debian 12 when missing (run as root), builds the
 # library and the engine, and ends with "fio: N passed, M failed"; exits
@@ -31,6 +35,8 @@ command -v cmp >/dev/null || missing+=(diffutils)
 command -v truncate >/dev/null || missing+=(coreutils)
 command -v sha256sum >/dev/null || missing+=(coreutils)
 command -v losetup >/dev/null || missing+=(mount)
+command -v python3 >/dev/null || missing+=(python3)
+command -v pgrep >/dev/null || missing+=(procps)
 # The engine's io_uring path is built with liburing.
 printf '#include <liburing.h>\n' | cc -E -x c - >/dev/null 2>&1 || missing+=(liburing-dev)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -75,6 +81,9 @@ check() {
 
 MiB=1048576
 DG=(--dgen_dedup=2.5 --dgen_compress=3 --dgen_dedup_unit=8k --dgen_seed=42)
+# Block sizes that split the 8k dedup units (4k, 12k, 20k) write the same
+# bytes on every pass: dgen_overwrite=new (the default) takes whole units.
+SAME=(--dgen_overwrite=same)
 # fio with the engine; engine options are only known after --ioengine.
 dfio() { say fio --ioengine=external:"$ENGINE" "$@"; fio --ioengine=external:"$ENGINE" "$@"; }
 
@@ -88,7 +97,7 @@ t_help() {
     out=$(fio --enghelp="$ENGINE") || return 1
     echo "$out"
     for o in dgen_dedup dgen_compress dgen_compressor dgen_dedup_unit dgen_seed dgen_verify \
-        dgen_null dgen_part dgen_io fixedbufs sqthread_poll sqthread_poll_cpu; do
+        dgen_null dgen_part dgen_overwrite dgen_state dgen_io fixedbufs sqthread_poll sqthread_poll_cpu; do
         grep -q "^$o " <<<"$out" || { echo "missing $o"; return 1; }
     done
 }
@@ -103,9 +112,10 @@ write_and_compare() {
 }
 
 t_seq_128k()  { write_and_compare "$WORK/seq"  "$WORK/ref32" "${DG[@]}" --rw=write     --bs=128k --size=32m; }
-t_rand_4k()   { write_and_compare "$WORK/r4k"  "$WORK/ref32" "${DG[@]}" --rw=randwrite --bs=4k   --size=32m; }
-t_rand_12k()  { write_and_compare "$WORK/r12k" "$WORK/ref36" "${DG[@]}" --rw=randwrite --bs=12k  --size=36m; }
-t_direct()    { write_and_compare "$DISK/dio"  "$WORK/ref36" "${DG[@]}" --rw=randwrite --bs=12k  --size=36m --direct=1; }
+t_rand_8k()   { write_and_compare "$WORK/r8k"  "$WORK/ref32" "${DG[@]}" --rw=randwrite --bs=8k   --size=32m; }
+t_rand_4k()   { write_and_compare "$WORK/r4k"  "$WORK/ref32" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=4k --size=32m; }
+t_rand_12k()  { write_and_compare "$WORK/r12k" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=12k --size=36m; }
+t_direct()    { write_and_compare "$DISK/dio"  "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=12k --size=36m --direct=1; }
 
 # Two jobs, each writing half of one file, with no seed given: they must
 # share the run's seed, which fio prints.
@@ -383,14 +393,21 @@ t_depths() {
             grep -q "ioengine=dgen, iodepth=$d" <<<"$out" || return 1
             ! grep -q "capped at 1" <<<"$out" || { echo "fio capped the depth"; return 1; }
         fi
-        write_and_compare "$WORK/d-r4k" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+        write_and_compare "$WORK/d-r8k" "$WORK/ref32" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=8k --size=32m || return 1
+        write_and_compare "$WORK/d-r4k" "$WORK/ref32" "${DG[@]}" "${SAME[@]}" --iodepth=$d \
             --rw=randwrite --bs=4k --size=32m || return 1
-        write_and_compare "$WORK/d-nj" "$WORK/ref36" "${DG[@]}" --iodepth=$d \
+        write_and_compare "$WORK/d-nj" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --iodepth=$d \
             --rw=randwrite --bs=12k --numjobs=4 --size=9m --offset_increment=9m || return 1
+        # 4 jobs on a quarter each share the run's state: 8 MiB + 1 MiB
+        # ranges, rounded to the 8 MiB dedup windows of 8k units, are one
+        # 40 MiB dataset.
+        write_and_compare "$WORK/d-nj8" "$WORK/ref36" "${DG[@]}" --iodepth=$d \
+            --rw=randwrite --bs=8k --numjobs=4 --size=9m --offset_increment=9m || return 1
         # randrw over the right bytes: reads are checked, writes must leave
         # them as they were, and both must have happened.
         cp "$WORK/ref36" "$WORK/d-rw"
-        out=$(dfio --name=rw --filename="$WORK/d-rw" "${DG[@]}" --iodepth=$d --rw=randrw \
+        out=$(dfio --name=rw --filename="$WORK/d-rw" "${DG[@]}" "${SAME[@]}" --iodepth=$d --rw=randrw \
             --bs=20k --size=36m --dgen_verify=1 2>&1) || { echo "$out"; return 1; }
         echo "$out"
         grep -Eq 'issued rwts: total=[1-9][0-9]*,[1-9][0-9]*,' <<<"$out" ||
@@ -404,7 +421,7 @@ t_depths() {
 # The same bytes through O_DIRECT on a real file system, with fio's
 # io_uring options that change how buffers and submissions reach the kernel.
 t_uring_direct_options() {
-    write_and_compare "$DISK/u-dio" "$WORK/ref36" "${DG[@]}" --iodepth=16 --rw=randwrite \
+    write_and_compare "$DISK/u-dio" "$WORK/ref36" "${DG[@]}" "${SAME[@]}" --iodepth=16 --rw=randwrite \
         --bs=12k --size=36m --direct=1 &&
         dfio --name=r --filename="$DISK/u-dio" "${DG[@]}" --iodepth=16 --rw=randread \
             --bs=12k --size=36m --direct=1 --dgen_verify=1 &&
@@ -475,7 +492,7 @@ t_short_file_untouched() {
 t_psync_fallback() {
     local out n
     rm -f "$WORK/fb"
-    local args=(--ioengine=external:"$ENGINE" --name=fb --filename="$WORK/fb" "${DG[@]}")
+    local args=(--ioengine=external:"$ENGINE" --name=fb --filename="$WORK/fb" "${DG[@]}" "${SAME[@]}")
     say "$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 ...
     out=$("$NO_URING" fio "${args[@]}" --rw=randwrite --bs=12k --iodepth=16 --numjobs=4 \
         --size=9m --offset_increment=9m 2>&1) || { echo "$out"; return 1; }
@@ -546,9 +563,228 @@ t_golden() {
     [ "$got" = "$want" ]
 }
 
+# --- write versions and the write state ---------------------------------------
+
+SD=(--dgen_dedup=2 --dgen_compress=2 --dgen_seed=5)
+SDGEN=(--size 32MiB --dedup 2 --compress 2 --seed 5)
+
+# json_get JSON PATH: the value at a dotted PATH ("state.stale").
+json_get() {
+    python3 -c 'import json,sys; v=json.loads(sys.argv[1]); [v:=v[k] for k in sys.argv[2].split(".")]; print(v)' "$1" "$2"
+}
+
+# A file preconditioned through a state (rw=write), then random 4k writes
+# at iodepth 16 from 2 jobs, twice over the file each: every unit holds new
+# bytes, with the dataset's dedup and compression, and both fio and
+# `dgen verify` check it against the state.
+t_state_overwrite() {
+    local f=$WORK/sv s=$WORK/sv.state out pre post
+    rm -f "$f" "$s"
+    dfio --name=pre --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=write --bs=128k \
+        --size=32m || return 1
+    # The first pass is the dataset itself.
+    run "$DGEN" generate "${SDGEN[@]}" -o "$WORK/sv.dataset" 2>/dev/null || return 1
+    run cmp "$f" "$WORK/sv.dataset" || return 1
+    cp "$f" "$WORK/sv.pre"
+    out=$(dfio --name=rw --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=randwrite --bs=4k \
+        --iodepth=16 --numjobs=2 --size=32m --io_size=64m --group_reporting 2>&1) ||
+        { echo "$out"; return 1; }
+    echo "$out"
+    expect_depth "$out" 16 || return 1
+    cp "$f" "$WORK/sv.post"
+    python3 - "$WORK/sv.pre" "$f" <<'PY' || return 1
+import sys
+a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert len(a) == len(b) == 32 << 20
+same = sum(a[i:i + 4096] == b[i:i + 4096] for i in range(0, len(a), 4096))
+print(f"units holding their precondition bytes: {same} of {len(a) // 4096}")
+assert same == 0
+PY
+    # Measured on the final file: each unit's latest version.
+    pre=$("$DGEN" analyze "$WORK/sv.pre" --json --codecs zstd-1,lz4 --chunks 4KiB 2>/dev/null) || return 1
+    post=$("$DGEN" analyze "$f" --json --codecs zstd-1,lz4 --chunks 4KiB 2>/dev/null) || return 1
+    python3 - "$pre" "$post" <<'PY' || return 1
+import json, sys
+pre, post = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+dedup = post["dedup"]["4096"]
+print(f"final file: dedup {dedup} (dgen_dedup=2, within 5%)")
+assert abs(dedup / 2 - 1) <= 0.05, dedup
+for c in ("zstd-1", "lz4"):
+    a, b = pre["compression"][c]["4096"], post["compression"][c]["4096"]
+    print(f"{c} at 4 KiB: precondition {a}, final {b} (within 3%)")
+    assert abs(b / a - 1) <= 0.03, (c, a, b)
+PY
+    out=$(dfio --name=v --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=read --bs=1m \
+        --size=32m --dgen_verify=1 2>&1) || { echo "$out"; return 1; }
+    echo "$out"
+    grep -q "dgen: v: verify: 8192 units right against state $s" <<<"$out" || return 1
+    out=$(run "$DGEN" verify "$f" "${SDGEN[@]}" --state "$s" --json 2>/dev/null) || { echo "$out"; return 1; }
+    echo "$out"
+    [ "$(json_get "$out" ok)" = True ] && [ "$(json_get "$out" state.units_ok)" = 8192 ]
+}
+
+# Lost writes: 1 unit in 500 gets its bytes from before the randwrite pass
+# back. fio's verify run fails naming them stale, and `dgen verify --state`
+# counts exactly those.
+t_state_lost_writes() {
+    local f=$WORK/sl s=$WORK/sl.state want out err rc got n offs
+    [ -s "$WORK/sv.post" ] || { echo "needs state-overwrite first"; return 1; }
+    cp "$WORK/sv.post" "$f" && cp "$WORK/sv.state" "$s" || return 1
+    want=$(python3 - "$WORK/sv.pre" "$f" <<'PY'
+import random, sys
+random.seed(500)
+lost = sorted(random.sample(range(8192), 8192 // 500))
+old = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "r+b") as f:
+    for u in lost:
+        f.seek(u * 4096)
+        f.write(old[u * 4096:(u + 1) * 4096])
+print(len(lost), " ".join(str(u * 4096) for u in lost))
+PY
+)
+    echo "put back: $want"
+    out=$(dfio --name=v --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=randread --bs=64k \
+        --iodepth=8 --size=32m --dgen_verify=1 2>"$WORK/sl.err")
+    rc=$?
+    err=$(cat "$WORK/sl.err")
+    echo "$out"; echo "$err"
+    [ $rc != 0 ] || { echo "fio passed a file with lost writes"; return 1; }
+    n=${want%% *}
+    read -ra offs <<<"${want#* }"
+    grep -qF "verify failed: file $f, state $s: $n of 8192 units checked are wrong: $n stale (at offsets ${offs[0]}, ${offs[1]}, ${offs[2]}, ${offs[3]}, ...)" \
+        <<<"$err" || { echo "no line naming $n stale units"; return 1; }
+    grep -qF "error=$n stale (first at offset ${offs[0]}))" <<<"$out" ||
+        { echo "the job's summary does not name them"; return 1; }
+    out=$("$DGEN" verify "$f" "${SDGEN[@]}" --state "$s" --json 2>/dev/null)
+    got="$(json_get "$out" state.stale) $(json_get "$out" state.first_stale)"
+    echo "dgen verify: stale $got"
+    [ "$got" = "$want" ] || return 1
+    [ "$(json_get "$out" state.misplaced) $(json_get "$out" state.zero) $(json_get "$out" state.corrupt)" = "0 0 0" ]
+}
+
+# SIGKILL of a writer at iodepth 16, 5 times: afterwards a verify run
+# reports nothing wrong, whatever was in flight.
+t_state_kill() {
+    local f=$WORK/sk s=$WORK/sk.state i pid kids out flight
+    rm -f "$f" "$s"
+    dfio --name=pre --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=write --bs=1m \
+        --size=32m >/dev/null || return 1
+    for i in 1 2 3 4 5; do
+        say fio --name=w ... --dgen_state="$s" --rw=randwrite --bs=4k --iodepth=16 --numjobs=2 \
+            --time_based --runtime=30 '(then SIGKILL)'
+        fio --ioengine=external:"$ENGINE" --name=w --filename="$f" "${SD[@]}" --dgen_state="$s" \
+            --rw=randwrite --bs=4k --iodepth=16 --numjobs=2 --size=32m --time_based \
+            --runtime=30 >"$WORK/sk.log" 2>&1 &
+        pid=$!
+        sleep "0.$((RANDOM % 5 + 4))"
+        # fio and its job processes, by parent pid.
+        kids=$(pgrep -P "$pid" | tr '\n' ' ')
+        # shellcheck disable=SC2086
+        kill -KILL "$pid" $kids 2>/dev/null
+        wait "$pid" 2>/dev/null
+        flight=$("$DGEN" state show "$s" --json |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["in_flight"])')
+        out=$(dfio --name=v --filename="$f" "${SD[@]}" --dgen_state="$s" --rw=read --bs=1m \
+            --size=32m --dgen_verify=1 2>&1) || { echo "$out"; echo "kill $i: false report"; return 1; }
+        grep "verify:" <<<"$out"
+        echo "kill $i (job processes $kids): $flight units in flight; verify passed"
+        grep -q "dgen: v: verify: 8192 units right" <<<"$out" || return 1
+    done
+}
+
+# dgen_overwrite=same writes the same bytes on every pass; the default
+# writes new ones.
+t_overwrite_same() {
+    local f=$WORK/same
+    write_and_compare "$f" "$WORK/ref32" "${DG[@]}" --rw=write --bs=64k --size=32m || return 1
+    dfio --name=w --filename="$f" "${DG[@]}" "${SAME[@]}" --rw=randwrite --bs=8k --iodepth=16 \
+        --size=32m --io_size=64m || return 1
+    run cmp "$f" "$WORK/ref32" || return 1
+    dfio --name=w --filename="$f" "${DG[@]}" --rw=randwrite --bs=8k --iodepth=16 \
+        --size=32m --io_size=64m || return 1
+    ! cmp -s "$f" "$WORK/ref32" || { echo "dgen_overwrite=new wrote the same bytes"; return 1; }
+}
+
+# Bad combinations stop fio before any file or state is made, in one line
+# naming the option and value.
+t_state_refused() {
+    local s=$WORK/refused.state n sum out
+    rm -f "$s"
+    expect_refused "dgen_overwrite=maybe: must be new or same" --dgen_overwrite=maybe &&
+        expect_refused "dgen_overwrite=same cannot be used with dgen_state=$s: a state records" \
+            --dgen_overwrite=same --dgen_state="$s" &&
+        expect_refused "bs=4k (writes) is not a multiple of dgen_dedup_unit=8k: with dgen_overwrite=new (the default) writes cover whole dedup units" \
+            --dgen_dedup_unit=8k --bs=4k &&
+        expect_refused "bsrange=8k-12k (writes) is not a multiple of dgen_dedup_unit=8k" \
+            --dgen_dedup_unit=8k --bsrange=8k-12k &&
+        expect_refused "offset=4k is not a multiple of dgen_dedup_unit=8k" --dgen_dedup_unit=8k \
+            --bs=8k --offset=4k &&
+        expect_refused "bs=12k (reads) is not a multiple of dgen_dedup_unit=8k: reads checked against a write state" \
+            --dgen_dedup_unit=8k --rw=randrw --bs=12k,8k --dgen_verify=1 &&
+        expect_refused "dgen_state=$s cannot be used with dgen_null=1" --dgen_state="$s" --dgen_null=1 ||
+        return 1
+    [ ! -e "$s" ] || { echo "a refused job made its state"; return 1; }
+    rm -f "$WORK/bad1" "$WORK/bad2"
+    if out=$(dfio --name=bad --filename="$WORK/bad1:$WORK/bad2" --rw=write --bs=4k --size=1m 2>&1); then
+        echo "$out"; echo "two files were accepted"; return 1
+    fi
+    echo "$out"
+    grep -q "dgen_overwrite=new (the default) keeps the versions of one file per job, and this job has 2" \
+        <<<"$out" || return 1
+    [ ! -e "$WORK/bad1" ] && [ ! -e "$WORK/bad2" ] || { echo "a file was created"; return 1; }
+    # numjobs clones say it once.
+    n=$(fio --ioengine=external:"$ENGINE" --name=bad --filename="$WORK/bad" --rw=write --bs=4k \
+        --size=1m --dgen_dedup_unit=8k --numjobs=3 2>&1 | grep -c "is not a multiple")
+    [ "$n" = 1 ] || { echo "said $n times"; return 1; }
+    # A state of another dataset: the job fails, the state is untouched.
+    [ -s "$WORK/sv.state" ] || { echo "needs state-overwrite first"; return 1; }
+    sum=$(sha256 "$WORK/sv.state")
+    if out=$(dfio --name=other --filename="$WORK/sv.other" --dgen_dedup=2 --dgen_compress=2 \
+        --dgen_seed=6 --dgen_state="$WORK/sv.state" --rw=write --bs=64k --size=32m 2>&1); then
+        echo "$out"; echo "another seed was accepted"; return 1
+    fi
+    echo "$out"
+    grep -q "dgen_state=$WORK/sv.state: .*is for another dataset: its seed is 5, this run's is 6" <<<"$out" || return 1
+    [ "$(sha256 "$WORK/sv.state")" = "$sum" ]
+}
+
+# Without dgen_state, the jobs of one run share a state of the run's own in
+# $TMPDIR, as processes and as threads: a verify job after three writes of
+# every unit passes, and the last job removes the state. The next run keeps
+# its own, so its first writes are the dataset again.
+t_run_state() {
+    local tmp=$WORK/tmp f=$WORK/rs mode out jf=$WORK/rs.fio
+    mkdir -p "$tmp"
+    printf '%s\n' '[global]' "ioengine=external:$ENGINE" dgen_dedup=2 dgen_compress=2 \
+        dgen_seed=9 "filename=$f" size=16m '[w]' rw=randwrite bs=4k iodepth=16 io_size=48m \
+        '[v]' stonewall rw=read bs=256k dgen_verify=1 >"$jf"
+    run "$REF" "$WORK/ref16" $((16 * MiB)) 2 2 4096 9 || return 1
+    for mode in --thread=0 --thread=1; do
+        rm -f "$f"
+        out=$(TMPDIR=$tmp run fio "$mode" "$jf" 2>&1) || { echo "$out"; return 1; }
+        echo "$out"
+        grep -q "dgen: v: verify: 4096 units right against state $tmp/dgen-fio-$(id -u)-" <<<"$out" ||
+            return 1
+        [ -z "$(ls -A "$tmp")" ] || { echo "$mode left $(ls "$tmp")"; return 1; }
+        python3 - "$WORK/ref16" "$f" <<'PY' || return 1
+import sys
+a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+same = sum(a[i:i + 4096] == b[i:i + 4096] for i in range(0, len(a), 4096))
+print(f"units holding their first write after three writes each: {same} of 4096")
+assert same == 0
+PY
+    done
+    rm -f "$f"
+    TMPDIR=$tmp dfio --name=w --filename="$f" --dgen_dedup=2 --dgen_compress=2 --dgen_seed=9 \
+        --rw=randwrite --bs=4k --size=16m || return 1
+    run cmp "$f" "$WORK/ref16" || return 1
+    [ -z "$(ls -A "$tmp")" ]
+}
+
 check help-lists-options      t_help
 check seq-write-128k          t_seq_128k
-check randwrite-4k            t_rand_4k
+check randwrite-8k            t_rand_8k
+check randwrite-4k-same       t_rand_4k
 check randwrite-12k           t_rand_12k
 check randwrite-12k-direct    t_direct
 check numjobs-shared-seed     t_numjobs_shared_seed
@@ -572,6 +808,12 @@ check psync-fallback          t_psync_fallback
 check compressor-option       t_compressor
 check messages                t_messages
 check golden-stream           t_golden
+check state-overwrite         t_state_overwrite
+check state-lost-writes       t_state_lost_writes
+check state-kill              t_state_kill
+check overwrite-same          t_overwrite_same
+check state-refused           t_state_refused
+check run-state               t_run_state
 
 echo "fio: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -420,3 +420,43 @@ fn version_1_of_the_golden_dataset_has_the_golden_hash() {
     let hex: String = Sha256::digest(&t.data).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, GOLDEN_V1_16MIB);
 }
+
+#[test]
+fn a_check_of_one_run_takes_unwritten_units_to_hold_their_first_write() {
+    let dir = scratch();
+    let g = gen(4 << 20, 2.0, 2.0, 5);
+    let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
+    // The target was written before the state existed: the dataset itself.
+    let mut t = Target::new(g.size());
+    g.fill_at(0, &mut t.data).unwrap();
+    // This run overwrites units 10..20 and writes unit 30 once more (its
+    // first write through the state: version 0, the bytes already there).
+    for u in 10..20u64 {
+        t.write(&st, &g, u * UNIT as u64, UNIT);
+        t.write(&st, &g, u * UNIT as u64, UNIT);
+    }
+    t.write(&st, &g, 30 * UNIT as u64, UNIT);
+    let check_with = |t: &Target, mut check: dgen::state::StateCheck| {
+        st.check(&g, 0, &t.data, &mut check).unwrap();
+        st.resolve(&g, &mut check);
+        check
+    };
+    let plain = check_with(&t, dgen::state::StateCheck::default());
+    assert_eq!((plain.ok, plain.unwritten, plain.wrong()), (11, 1024 - 11, 0));
+    let run = check_with(&t, dgen::state::StateCheck::unwritten_first());
+    assert_eq!((run.ok, run.unwritten, run.wrong()), (1024, 0, 0));
+    // A unit the run never wrote that lost its bytes, and an overwrite lost.
+    let at = |u: usize| u * UNIT..(u + 1) * UNIT;
+    t.data[at(500)].fill(0);
+    let v0 = t.data[at(600)].to_vec();
+    t.data[at(501)].copy_from_slice(&v0);
+    let mut first = vec![0u8; UNIT];
+    g.fill_at(12 * UNIT as u64, &mut first).unwrap();
+    t.data[at(12)].copy_from_slice(&first);
+    let run = check_with(&t, dgen::state::StateCheck::unwritten_first());
+    let found: Vec<(Class, u64)> = run.findings.iter().map(|f| (f.class, f.unit)).collect();
+    assert_eq!(found, vec![(Class::Stale, 12), (Class::Misplaced, 501), (Class::Zero, 500)]);
+    // Skipped, without it: the damage to units the run never wrote passes.
+    let plain = check_with(&t, dgen::state::StateCheck::default());
+    assert_eq!(plain.wrong(), 1);
+}

@@ -13,12 +13,17 @@
 #   disk  the same with direct=1 on a file of a real file system
 #         (DGEN_BENCH_DIR, default /var/tmp), 1 GiB per job written once
 #         before the runs so that every run overwrites allocated blocks.
+#   state write versions: the engine with dgen_overwrite=same (the same
+#         bytes on every pass) vs dgen_overwrite=new with dgen_state (each
+#         write claims the units' next versions in the state file), on
+#         /dev/shm, randwrite at iodepth 16, bs 4k and 128k, dedup 2.5 /
+#         compression 3. Not among the defaults.
 #
 # Dedup 2.5 / compression 3 is, for fio, its nearest: refill_buffers,
 # dedupe_percentage=60 and buffer_compress_percentage=67 (1 - 1/ratio).
 #
 # usage: bench.sh [SECONDS per run, default 2] [RUNS per point, default 3] [SECTION...]
-#   JOBS="1 2" sets numjobs for shm and disk (default 1).
+#   JOBS="1 2" sets numjobs for shm, disk and state (default 1).
 # The two sides of a point run in turn, RUNS times each, and the best run of
 # each side is shown, so that a burst of other load on a shared machine does
 # not decide a comparison. Needs the engine built (make -C bindings/fio).
@@ -134,6 +139,23 @@ lay_out() {
         --ioengine=psync --output-format=terse "$@" >/dev/null
 }
 
+# Write versions against the same bytes on every pass, both through the
+# engine: what the state costs a write.
+section_state() {
+    local bs jobs f d
+    echo
+    echo "== /dev/shm, randwrite, iodepth 16: dgen_overwrite=same vs dgen_overwrite=new with dgen_state"
+    printf '%-5s %-4s %10s %10s %7s\n' bs jobs same new ratio
+    for bs in 4k 128k; do
+        for jobs in $JOBS; do
+            rm -f "$SHM/state"
+            read -r f d < <(point "$SHM" $bs $jobs "$ext $mixed_dgen --dgen_overwrite=same" \
+                "$ext $mixed_dgen --dgen_state=$SHM/state" --rw=randwrite --iodepth=16 --size=512m)
+            printf '%-5s %-4s %10s %10s %6sx\n' $bs $jobs "$f" "$d" "$(ratio "$d" "$f")"
+        done
+    done
+}
+
 for s in $SECTIONS; do
     case $s in
     gen) section_gen ;;
@@ -147,6 +169,11 @@ for s in $SECTIONS; do
         uring_table "$DISK" "$(df --output=source,fstype "$DISK" | tail -1 | tr -s ' ') at $DISK, direct=1" \
             --size=1g --direct=1
         ;;
-    *) echo "bench.sh: unknown section $s (gen, shm, disk)" >&2; exit 2 ;;
+    state)
+        lay_out "$SHM" 512m
+        section_state
+        rm -f "$SHM"/b.* "$SHM/state"
+        ;;
+    *) echo "bench.sh: unknown section $s (gen, shm, disk, state)" >&2; exit 2 ;;
     esac
 done

@@ -8,6 +8,10 @@
  * fio processes: they are exactly the bytes of an endless libdgen stream
  * (config size 0) with the same options.
  *
+ * With dgen_overwrite=new (the default), a unit's first write is those
+ * bytes and each later write of it the unit's next version, claimed in a
+ * write state shared by the run's jobs (state.c).
+ *
  * I/O goes through io_uring (uring.c) when the job asks for a queue depth
  * above 1, and through pread/pwrite (like fio's psync) otherwise or when
  * io_uring is not available. Reads can be checked against the same stream
@@ -222,8 +226,8 @@ static int parse_part(const char *text, uint64_t *index, uint64_t *count)
  * content depends on the offset alone, and single threaded because fio's
  * own jobs are the parallelism and each fill is one I/O.
  */
-static int options_to_config(const struct dgen_fio_options *o, dgen_config *cfg,
-			     bool *seed_given)
+int dgen_options_to_config(const struct dgen_fio_options *o, dgen_config *cfg,
+			   bool *seed_given)
 {
 	dgen_config_init(cfg);
 	cfg->size = 0;
@@ -264,7 +268,7 @@ static int check_option(const struct fio_option *fo, void *data)
 	uint64_t index, count;
 	const char *text;
 	dgen_config cfg;
-	bool seed_given;
+	bool seed_given, same;
 
 	switch (fo->off1) {
 	case offsetof(struct dgen_fio_options, dedup):
@@ -286,10 +290,12 @@ static int check_option(const struct fio_option *fo, void *data)
 		return parse_io_mode(given->io, &mode);
 	case offsetof(struct dgen_fio_options, part):
 		return given->part ? parse_part(given->part, &index, &count) : 0;
+	case offsetof(struct dgen_fio_options, overwrite):
+		return dgen_parse_overwrite(given->overwrite, &same);
 	default:
 		return 0;
 	}
-	if (options_to_config(&one, &cfg, &seed_given))
+	if (dgen_options_to_config(&one, &cfg, &seed_given))
 		return 1;
 	if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK) {
 		log_err("fio: dgen: %s=%s: %s\n", fo->name, text, dgen_last_error());
@@ -349,8 +355,10 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_BOOL,
 		.off1	= offsetof(struct dgen_fio_options, verify),
 		.def	= "0",
-		.help	= "Check every read against the data the same options "
-			  "write; a wrong byte fails the I/O with EILSEQ",
+		.help	= "Check every read: against the write state when the "
+			  "job has one (a verdict per class at the job's end), "
+			  "else against the data the same options write (a "
+			  "wrong byte fails the I/O with EILSEQ)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -360,8 +368,9 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_BOOL,
 		.off1	= offsetof(struct dgen_fio_options, null_io),
 		.def	= "0",
-		.help	= "Fill write buffers but do no I/O and touch no file, "
-			  "to measure generation alone (needs size=)",
+		.help	= "Fill write buffers but do no I/O and touch no file "
+			  "but the run's state, to measure generation alone "
+			  "(needs size=)",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -370,6 +379,16 @@ static struct fio_option options[] = {
 		    "(offset= and size=, or the file or device from offset=), "
 		    "split in 4k blocks as dgen --part splits it (default: the "
 		    "whole range)"),
+	TEXT_OPTION("dgen_overwrite", "dgen overwrite", overwrite,
+		    "new: each write of a dedup unit carries the unit's next "
+		    "version, recorded in a write state, so overwrites write "
+		    "new bytes and dgen_verify=1 finds lost writes; same: the "
+		    "same bytes on every pass (default new)"),
+	TEXT_OPTION("dgen_state", "dgen write state file", state,
+		    "Write state file for dgen_overwrite=new, shared by the "
+		    "run's jobs and kept for later runs to continue and verify "
+		    "(created when missing; default: one for this run only, "
+		    "in $TMPDIR)"),
 	TEXT_OPTION("dgen_io", "dgen I/O path", io,
 		    "auto: io_uring when iodepth > 1 and the kernel allows "
 		    "it, else pread/pwrite; io_uring: always io_uring (the "
@@ -471,6 +490,8 @@ static int check_job(struct thread_data *td)
 	}
 	if (o->part && check_part_job(td))
 		return 1;
+	if (dgen_state_check_job(td))
+		return 1;
 	if (td->flags & TD_F_DO_VERIFY) {
 		/* fio's verify= writes its own headers into every block, which
 		 * would make the data no longer libdgen's. */
@@ -526,7 +547,7 @@ static int dgen_init(struct thread_data *td)
 	bool seed_given;
 	int ret;
 
-	if (check_job(td) || options_to_config(o, &cfg, &seed_given) ||
+	if (check_job(td) || dgen_options_to_config(o, &cfg, &seed_given) ||
 	    parse_io_mode(o->io, &mode))
 		return 1;
 
@@ -639,9 +660,15 @@ static void dgen_cleanup(struct thread_data *td)
 {
 	struct dgen_job *job = td->io_ops_data;
 
-	if (!job)
+	if (!job) {
+		dgen_state_sweep_run(td, NULL);
 		return;
+	}
+	/* The ring first: tearing it down waits for what is in flight. */
 	dgen_uring_free(job->uring);
+	job->uring = NULL;
+	dgen_state_end(td, job);
+	dgen_state_sweep_run(td, job);
 	dgen_free(job->gen);
 	free(job->io_us);
 	free(job);
@@ -660,6 +687,8 @@ static int dgen_prep(struct thread_data *td, struct io_u *io_u)
 	struct dgen_job *job = td->io_ops_data;
 	dgen_status st;
 
+	if (job->state)
+		return dgen_state_prep(td, job, io_u);
 	if (io_u->ddir != DDIR_WRITE)
 		return 0;
 	st = dgen_fill_at(job->gen, io_u->offset, io_u->xfer_buf,
@@ -682,6 +711,10 @@ void dgen_verify_read(struct thread_data *td, struct dgen_job *job,
 	char words[sizeof(td->verror)];
 	dgen_status st;
 
+	if (job->check) {
+		dgen_state_verify_read(td, job, io_u, len);
+		return;
+	}
 	st = dgen_verify_at(job->gen, io_u->offset, buf, len, &bad);
 	if (st == DGEN_STATUS_OK)
 		return;
@@ -720,8 +753,11 @@ static enum fio_q_status queue_sync(struct thread_data *td,
 	io_u_mark_submit(td, 1);
 	io_u_mark_complete(td, 1);
 
-	if (job->null_io)
+	if (job->null_io) {
+		if (job->state)
+			dgen_state_done(td, job, io_u);
 		return FIO_Q_COMPLETED;
+	}
 
 	if (io_u->ddir == DDIR_READ) {
 		ret = pread(f->fd, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset);
@@ -746,6 +782,8 @@ static enum fio_q_status queue_sync(struct thread_data *td,
 		io_u_log_error(td, io_u);
 		td_verror(td, io_u->error, "xfer");
 	}
+	if (job->state)
+		dgen_state_done(td, job, io_u);
 	return FIO_Q_COMPLETED;
 }
 
@@ -781,15 +819,33 @@ static struct io_u *dgen_event(struct thread_data *td, int event)
 	return job->uring ? dgen_uring_event(td, job, event) : NULL;
 }
 
+/*
+ * A job decides on its write state when it first opens its file: only then
+ * are its range (the dataset the state describes) and, for a job that only
+ * checks reads, the run's state known.
+ */
 static int dgen_open_file(struct thread_data *td, struct fio_file *f)
 {
 	struct dgen_job *job = td->io_ops_data;
+	int ret;
 
 	if (job && job->null_io) {
 		f->fd = -1;
-		return 0;
+		ret = 0;
+	} else {
+		ret = generic_open_file(td, f);
 	}
-	return generic_open_file(td, f);
+	/* fio's main process also opens files, to lay them out. */
+	if (ret || !job || job->state_opened)
+		return ret;
+	if (dgen_state_open_job(td, job, f)) {
+		/* fio wants a file that failed to open closed. */
+		if (f->fd != -1)
+			close(f->fd);
+		f->fd = -1;
+		return 1;
+	}
+	return 0;
 }
 
 static int dgen_close_file(struct thread_data *td, struct fio_file *f)
@@ -967,6 +1023,7 @@ static int take_part(struct thread_data *td, struct fio_file *f)
 			goto fail;
 		to->start_offset = part_offset;
 		to->size = part_length;
+		o->part_end = offset + length;
 		o->part_applied = 1;
 		if (td->subjob_number == 0)
 			log_info("dgen: %s: dgen_part=%s: offset=%" PRIu64
@@ -996,6 +1053,10 @@ static int dgen_get_file_size(struct thread_data *td, struct fio_file *f)
 	uint64_t end;
 	int ret;
 
+	/* fio's main process sizes every file before any job starts (unless
+	 * create_serialize=0), and no job has run init() there yet. */
+	if (!td->io_ops_data)
+		dgen_state_mark_readers(td);
 	if (check_job(td)) {
 		/* Any error but ENOENT stops fio's file setup. */
 		td_verror(td, EINVAL, "dgen options");

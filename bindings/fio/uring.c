@@ -341,5 +341,7 @@ struct io_u *dgen_uring_event(struct thread_data *td, struct dgen_job *job,
 	if (job->verify && io_u->ddir == DDIR_READ && !io_u->error &&
 	    io_u->xfer_buflen > io_u->resid)
 		dgen_verify_read(td, job, io_u, io_u->xfer_buflen - io_u->resid);
+	if (job->state)
+		dgen_state_done(td, job, io_u);
 	return io_u;
 }

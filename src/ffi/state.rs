@@ -31,7 +31,8 @@ pub struct dgen_state_check {
 pub struct dgen_state_result {
     /// Units that hold a version their entry accepts.
     pub units_ok: u64,
-    /// Units never written: not checked.
+    /// Units never written: not checked (always 0 for a check from
+    /// `dgen_state_check_new_unwritten_first`, which checks them).
     pub units_unwritten: u64,
     /// Units whose first write was in flight when its writer died: not
     /// checked.
@@ -244,10 +245,26 @@ pub extern "C" fn dgen_state_check_new() -> *mut dgen_state_check {
     })
 }
 
-/// Frees a result from `dgen_state_check_new`. NULL does nothing.
+/// A new, empty verification result like `dgen_state_check_new`'s, except
+/// that a unit the state never saw written is taken to hold its first
+/// write (the dataset's own bytes, what `dgen_fill_at` gives) and is
+/// checked against it rather than skipped. For a state that records the
+/// writes of one run over a target written before the run, as fio's engine
+/// keeps for a run without a state file of its own. Free it with
+/// `dgen_state_check_free`. NULL only if memory runs out.
+#[no_mangle]
+pub extern "C" fn dgen_state_check_new_unwritten_first() -> *mut dgen_state_check {
+    guard("dgen_state_check_new_unwritten_first", Message::Reset, std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(dgen_state_check { inner: StateCheck::unwritten_first() }))
+    })
+}
+
+/// Frees a result from `dgen_state_check_new` or
+/// `dgen_state_check_new_unwritten_first`. NULL does nothing.
 ///
 /// # Safety
-/// `check` is NULL or from `dgen_state_check_new`, not freed yet.
+/// `check` is NULL or from `dgen_state_check_new` or
+/// `dgen_state_check_new_unwritten_first`, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_check_free(check: *mut dgen_state_check) {
     guard("dgen_state_check_free", Message::Keep, (), || {

@@ -422,14 +422,17 @@ impl Model {
         // already in L1, wherever `buf` is. Uniform plans write few enough
         // moves that the copy out costs more than it saves (1 MiB fills at
         // compress 2: 25.7 GB/s through the scratch, 28-31 GB/s in place).
-        // Part of a granule is laid out there too.
-        let mut scratch = ScratchGranule([0u8; GRANULE]);
+        // Part of a granule is laid out there too. The scratch is zeroed
+        // only when first used: a fill of one whole granule (fio's 4 KiB
+        // writes) never needs it, and zeroing it cost a 4 KiB memset a call.
+        let mut scratch: Option<ScratchGranule> = None;
         let via_scratch = self.layout.copies > 0 && !self.uniform && buf.len() > GRANULE;
         self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
             let dst = &mut buf[pos..pos + n];
             match <&mut Granule>::try_from(&mut *dst) {
                 Ok(whole) if !via_scratch => self.granule(cid, g, whole),
                 _ => {
+                    let scratch = scratch.get_or_insert_with(|| ScratchGranule([0u8; GRANULE]));
                     self.granule(cid, g, &mut scratch.0);
                     dst.copy_from_slice(&scratch.0[skip..skip + n]);
                 }
