@@ -93,17 +93,23 @@ out=$("$D" verify f "${DATA[@]}" --state s --json 2>/dev/null)
   [ "$(field "$out" state.zero)" = 1 ] && [ "$(field "$out" state.first_zero)" = 81920 ] &&
   ok "a copied block is misplaced, a zeroed one zero" || bad "misplaced/zero: $out"
 
+# kill_midway: runs `generate --state s` of $DATA into f (2 jobs, iodepth
+# 16, 4 KiB blocks) and SIGKILLs it 0.1-0.3 s in; its exit status in $rc.
+kill_midway() {
+  "$D" generate "${DATA[@]}" -o f --state s --jobs 2 --iodepth 16 --block-size 4KiB 2>/dev/null &
+  local pid=$!
+  sleep "0.$((RANDOM % 3 + 1))"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rc=$?
+}
+
 step "SIGKILL in the middle of an overwrite: no false report, every unit checked"
 DATA=(--size 512MiB --dedup 2 --compress 2 --seed 21)
 rm -f f s
 "$D" generate "${DATA[@]}" -o f --state s 2>/dev/null
 for i in 1 2 3 4 5; do
-  "$D" generate "${DATA[@]}" -o f --state s --jobs 2 --iodepth 16 --block-size 4KiB 2>/dev/null &
-  pid=$!
-  sleep "0.$((RANDOM % 3 + 1))"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  rc=$?
+  kill_midway
   flight=$("$D" state show s --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["in_flight"])')
   out=$("$D" verify f "${DATA[@]}" --state s --json 2>"err.kill")
   if [ "$(field "$out" ok)" = True ] && [ "$(field "$out" state.units_ok)" = 131072 ]; then
@@ -120,12 +126,7 @@ out=$("$D" state show s --json)
 step "SIGKILL in the middle of a first pass: the units written are checked, the others are not missing"
 for i in 1 2; do
   rm -f f s
-  "$D" generate "${DATA[@]}" -o f --state s --jobs 2 --iodepth 16 --block-size 4KiB 2>/dev/null &
-  pid=$!
-  sleep "0.$((RANDOM % 3 + 1))"
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  rc=$?
+  kill_midway
   out=$("$D" verify f "${DATA[@]}" --state s --json 2>"err.first")
   n_ok=$(field "$out" state.units_ok)
   n_unwritten=$(field "$out" state.units_unwritten)
