@@ -148,7 +148,7 @@ pub fn generate(config: Config) -> Result<Vec<u8>, Error> {
     // alignment 1, the layout a Vec<u8> of capacity `len` uses), and all `len`
     // bytes are initialized (zero).
     let mut out = unsafe { Vec::from_raw_parts(ptr, len, len) };
-    gen.fill_at(0, &mut out)?;
+    gen.fill_new_at(0, &mut out)?;
     Ok(out)
 }
 
@@ -340,20 +340,37 @@ impl Generator {
     /// Fills `buf` with the stream's bytes at `[offset, offset + buf.len())`.
     /// Safe to call from many threads on one generator.
     pub fn fill_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Error> {
+        self.fill_at_stores(offset, buf, true)
+    }
+
+    /// [`Generator::fill_at`] for a buffer just allocated and never written
+    /// (such as a fresh `Vec` or `bytearray` of many MiB): the same bytes,
+    /// with ordinary stores only. The kernel zeroes each fresh page when it
+    /// is first touched, which leaves it in cache, where the non-temporal
+    /// stores that `fill_at` uses for fills of 16 MiB and more would first
+    /// have to evict it; on a buffer that was written before, `fill_at` is
+    /// the faster one.
+    pub fn fill_new_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), Error> {
+        self.fill_at_stores(offset, buf, false)
+    }
+
+    /// [`Generator::fill_at`], with non-temporal stores for large fills
+    /// only when `streaming` allows them.
+    fn fill_at_stores(&self, offset: u64, buf: &mut [u8], streaming: bool) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
+        let stream = streaming && buf.len() >= STREAM_MIN;
         if !self.parallel(buf.len()) {
-            self.fill_alone(offset, buf);
+            self.fill_alone(offset, buf, stream);
             return Ok(());
         }
         let Some(pool) = self.pool() else {
-            self.fill_alone(offset, buf);
+            self.fill_alone(offset, buf, stream);
             return Ok(());
         };
         let piece = self.piece(buf.len());
         // The head runs up to the next granule boundary so every piece after it
         // starts on one.
         let head = (((GRANULE as u64 - offset % GRANULE as u64) % GRANULE as u64) as usize).min(buf.len());
-        let stream = buf.len() >= STREAM_MIN;
         let (first, rest) = buf.split_at_mut(head);
         let model = &self.model;
         self.model.fill(offset, first);
@@ -371,9 +388,10 @@ impl Generator {
         Ok(())
     }
 
-    /// A fill on the calling thread alone.
-    fn fill_alone(&self, offset: u64, buf: &mut [u8]) {
-        if buf.len() >= STREAM_MIN {
+    /// A fill on the calling thread alone, with non-temporal stores when
+    /// `stream`.
+    fn fill_alone(&self, offset: u64, buf: &mut [u8], stream: bool) {
+        if stream {
             self.model.fill_streaming(offset, buf);
         } else {
             self.model.fill(offset, buf);

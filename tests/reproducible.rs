@@ -245,3 +245,24 @@ fn generate_equals_the_stream() {
         g.verify_at(0, &data).unwrap();
     }
 }
+
+#[test]
+fn fill_new_at_gives_the_bytes_of_fill_at() {
+    // Above the size where fill_at switches to non-temporal stores, on one
+    // thread and on several.
+    for threads in [1usize, 3] {
+        let g = dgen::Generator::new(dgen::Config {
+            size: 40 << 20,
+            dedup_ratio: 2.0,
+            compress_ratio: 3.0,
+            seed: Some(5),
+            threads,
+            ..dgen::Config::default()
+        })
+        .unwrap();
+        let (mut a, mut b) = (vec![0u8; 33 << 20], vec![0u8; 33 << 20]);
+        g.fill_at(4097, &mut a).unwrap();
+        g.fill_new_at(4097, &mut b).unwrap();
+        assert!(a == b, "threads {threads}");
+    }
+}

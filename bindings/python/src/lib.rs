@@ -67,7 +67,8 @@ fn generate<'py>(
     let gen = dgen::Generator::new(config).map_err(|e| lib_error(py, e))?;
     let array = buffer::new_filled(py, NewObject::ByteArray, len as usize, move |buf| {
         if !buf.is_empty() {
-            gen.fill_at(0, buf)?;
+            // A new object's pages were never written: ordinary stores.
+            gen.fill_new_at(0, buf)?;
         }
         // Dropping the generator joins its worker threads: not under the GIL.
         drop(gen);
