@@ -254,9 +254,9 @@ fn failure(e: ObjectError, json: bool, seed: u64) -> Failure {
     }
 }
 
-fn control() -> ObjectControl<'static> {
+fn control<'a>(started: &'a dyn Fn(&ObjectReport)) -> ObjectControl<'a> {
     crate::catch_signals();
-    ObjectControl { cancel: Some(&crate::INTERRUPTED) }
+    ObjectControl { cancel: Some(&crate::INTERRUPTED), started: Some(started) }
 }
 
 pub fn put(args: &PutArgs) -> Outcome {
@@ -264,15 +264,19 @@ pub fn put(args: &PutArgs) -> Outcome {
     let opts = ObjectOptions { jobs: args.jobs, part_size: args.object.part_size, create_bucket: args.create_bucket };
     opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
     check_json(args.json)?;
-    eprintln!(
-        "dgen: seed {}: putting {} objects ({} bytes) to {} on {}",
-        p.seed,
-        p.layout.count,
-        p.total,
-        p.url,
-        endpoint(&p.store)
-    );
-    let r = put_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control())
+    // The seed line once the bucket has answered, so that a refused run
+    // (credentials, a missing bucket) stays one line.
+    let started = |_: &ObjectReport| {
+        eprintln!(
+            "dgen: seed {}: putting {} objects ({} bytes) to {} on {}",
+            p.seed,
+            p.layout.count,
+            p.total,
+            p.url,
+            endpoint(&p.store)
+        )
+    };
+    let r = put_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control(&started))
         .map_err(|e| failure(e, args.json, p.seed))?;
     if args.json {
         print_json(&r);
@@ -294,8 +298,10 @@ pub fn get(args: &GetArgs) -> Outcome {
     let opts = ObjectOptions { jobs: args.jobs, part_size: args.object.part_size, create_bucket: false };
     opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
     check_json(args.json)?;
-    eprintln!("dgen: seed {}: getting {} objects ({} bytes) from {}", p.seed, p.layout.count, p.total, p.url);
-    let r = get_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control())
+    let started = |_: &ObjectReport| {
+        eprintln!("dgen: seed {}: getting {} objects ({} bytes) from {}", p.seed, p.layout.count, p.total, p.url)
+    };
+    let r = get_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control(&started))
         .map_err(|e| failure(e, args.json, p.seed))?;
     if args.json {
         print_json(&r);
@@ -311,9 +317,11 @@ pub fn verify(url: &str, args: &ObjectArgs, data: &DataArgs, jobs: usize, json: 
     let opts = ObjectOptions { jobs, part_size: args.part_size, create_bucket: false };
     opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
     check_json(json)?;
-    eprintln!("dgen: seed {}: verifying {} objects ({} bytes) under {}", p.seed, p.layout.count, p.total, p.url);
-    let r =
-        verify_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control()).map_err(|e| failure(e, json, p.seed))?;
+    let started = |_: &ObjectReport| {
+        eprintln!("dgen: seed {}: verifying {} objects ({} bytes) under {}", p.seed, p.layout.count, p.total, p.url)
+    };
+    let r = verify_objects(&p.gen, &p.store, &p.url, &p.layout, &opts, &control(&started))
+        .map_err(|e| failure(e, json, p.seed))?;
     if json {
         print_json(&r);
     }

@@ -223,6 +223,10 @@ pub struct ObjectControl<'a> {
     /// Stops the run soon after it becomes true: requests in flight finish,
     /// no new ones start, and unfinished multipart uploads are aborted.
     pub cancel: Option<&'a AtomicBool>,
+    /// Called once on the calling thread when the bucket has answered (and
+    /// was created, if asked), before the first object: the moment to say
+    /// what is about to happen. A run refused before that never calls it.
+    pub started: Option<&'a dyn Fn(&ObjectReport)>,
 }
 
 /// Why a put, get or verify stopped.

@@ -254,6 +254,9 @@ fn run(
         }
     }
 
+    if let Some(started) = control.started {
+        started(&report);
+    }
     let start = Instant::now();
     report.start_time = now_epoch();
     let mut listed = HashMap::new();
