@@ -174,7 +174,9 @@ fn plan(url: &str, args: &ObjectArgs, data: &DataArgs, need_seed: bool) -> Resul
     let url = parse_url(url)?;
     let store = args.store()?;
     if need_seed && data.seed.is_none() {
-        return Err(Failure::usage("--seed is needed: put prints the seed it used"));
+        return Err(Failure::usage(
+            "--seed is needed: the one put printed (the objects' sizes and bytes follow from it)",
+        ));
     }
     // The seed comes first: the sizes and so the dataset's size follow
     // from it. A generator of the endless stream draws it when none is given.
@@ -294,7 +296,7 @@ pub fn put(args: &PutArgs) -> Outcome {
 }
 
 pub fn get(args: &GetArgs) -> Outcome {
-    let p = plan(&args.url, &args.object, &args.data, false)?;
+    let p = plan(&args.url, &args.object, &args.data, true)?;
     let opts = ObjectOptions { jobs: args.jobs, part_size: args.object.part_size, create_bucket: false };
     opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
     check_json(args.json)?;
