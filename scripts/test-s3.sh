@@ -25,68 +25,26 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH:/usr/local/go/bin:$HOME/go/bin"
 apt_install $(missing_commands curl)
 
-VGW_VERSION=v1.8.0
-CACHE=${DGEN_TEST_CACHE:-$HOME/.cache/dgen-test}
-VGW=$CACHE/versitygw-$VGW_VERSION/versitygw
-if [ ! -x "$VGW" ]; then
-  if ! command -v go >/dev/null; then
-    bad "versitygw $VGW_VERSION: go is needed to build it (go install)"
-    echo "$passed passed, $failed failed, $skipped skipped"
-    exit 1
-  fi
-  step "building versitygw $VGW_VERSION into $CACHE (once)"
-  mkdir -p "$(dirname "$VGW")"
-  if ! run env GOBIN="$(dirname "$VGW")" go install "github.com/versity/versitygw/cmd/versitygw@$VGW_VERSION"; then
-    bad "go install versitygw@$VGW_VERSION"
-    echo "$passed passed, $failed failed, $skipped skipped"
-    exit 1
-  fi
-fi
+. scripts/s3-server.sh
+versitygw_binary || {
+  bad "versitygw $VGW_VERSION: $VGW_ERROR"
+  echo "$passed passed, $failed failed, $skipped skipped"
+  exit 1
+}
 
 run cargo build --release -q -p dgen-cli || exit 1
 D=$PWD/target/release/dgen
 
 work=$(mktemp -d "$PWD/target/test-s3.XXXXXX")
-server=""
 cleanup() {
   stop_server
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-KEY=dgen-test-key
-SECRET=dgen-test-secret
+server_setup "$work"
 BUCKET=dgen-test
-# A free port on 127.0.0.1, chosen by the kernel.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-EP=http://127.0.0.1:$PORT
-mkdir -p "$work/data"
 
-start_server() {
-  ROOT_ACCESS_KEY=$KEY ROOT_SECRET_KEY=$SECRET "$VGW" --port "127.0.0.1:$PORT" --quiet posix "$work/data" \
-    >>"$work/server.log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do
-    curl -s -o /dev/null "$EP" && return 0
-    sleep 0.1
-  done
-  echo "versitygw did not answer on $EP:"
-  cat "$work/server.log"
-  return 1
-}
-stop_server() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-    server=""
-  fi
-}
-# s3 CURL-ARGS...: a signed request of the server's root user, with curl.
-s3() {
-  curl -sS -f --aws-sigv4 "aws:amz:us-east-1:s3" --user "$KEY:$SECRET" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
-}
 # expect NAME CODE NEEDLE -- CMD...: CMD exits with CODE and its stderr holds NEEDLE.
 expect() {
   local name=$1 code=$2 needle=$3
@@ -130,8 +88,6 @@ ends() {
   rc=$?
 }
 
-export AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET AWS_ENDPOINT_URL=$EP
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION
 DATA=(--dedup 2 --compress 3 --compressor zstd --seed 11)
 
 step "bad input: one line, exit 2"
