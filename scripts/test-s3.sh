@@ -13,7 +13,8 @@
 #     the 403), a missing bucket (a clear error, or created), SIGINT (exit
 #     130 and no multipart upload left behind);
 #   - bad input: one line and exit 2;
-#   - the Go example (bindings/go/examples/s3put) against the same server.
+#   - the library's tests/object.rs and the Go example
+#     (bindings/go/examples/s3put) against the same server.
 # No traffic leaves 127.0.0.1. About 2 minutes after the builds (the first
 # run adds about 4 minutes of server build).
 #
@@ -231,6 +232,14 @@ MIXED=(--objects 40 --sizes lognormal:300KiB:200KiB --name "obj-{}.bin")
 expect "put lognormal sizes" 0 "put 40 objects" -- "$D" put "s3://$BUCKET/mixed/" "${MIXED[@]}" "${DATA[@]}"
 expect "verify them" 0 "all 40 objects" -- "$D" verify "s3://$BUCKET/mixed/" "${MIXED[@]}" "${DATA[@]}"
 s3 "$EP/$BUCKET/mixed/obj-39.bin" -o /dev/null && ok "keys from the template" || bad "mixed/obj-39.bin missing"
+
+step "the library's tests (tests/object.rs) against the same server"
+if DGEN_S3_ENDPOINT=$EP DGEN_S3_BUCKET=$BUCKET run cargo test --release -q -p libdgen --features s3 --test object \
+  >"$work/rust.log" 2>&1; then
+  ok "cargo test --features s3 --test object: $(grep -m1 "test result" "$work/rust.log")"
+else
+  bad "cargo test --features s3 --test object: $(tail -30 "$work/rust.log")"
+fi
 
 if command -v go >/dev/null; then
   step "the Go example against the same server"
