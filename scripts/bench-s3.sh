@@ -57,9 +57,9 @@ seconds() {
   t0=$(date +%s.%N)
   "$@" >/dev/null 2>"$work/last.err" || { echo FAILED; return; }
   t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+  python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$t1"
 }
-gbps() { echo "scale=3; $bytes / $1 / 1000000000" | bc -l; }
+gbps() { python3 -c "import sys; print('%.3f' % (int(sys.argv[1]) / float(sys.argv[2]) / 1e9))" "$bytes" "$1"; }
 best() { printf '%s\n' "$@" | grep -v FAILED | sort -g | head -1; }
 
 "$D" generate --size "$SIZE" "${DATA[@]}" -o "$work/object" 2>/dev/null
@@ -92,7 +92,7 @@ for round in $(seq "$ROUNDS"); do
     clean s3dlio/
     t[s3dlio]+=" $(seconds s3dlio_put)"
   fi
-  echo "round $round: curl${t[curl]##* } s, dgen${t[dgen]##* } s, dgen one PUT${t[dgen1]##* } s${have_s3dlio:+, s3dlio${t[s3dlio]##* } s}"
+  echo "round $round: curl ${t[curl]##* } s, dgen ${t[dgen]##* } s, dgen one PUT ${t[dgen1]##* } s${have_s3dlio:+, s3dlio ${t[s3dlio]:+${t[s3dlio]##* }} s}"
 done
 
 # One more dgen put for its report and its peak memory.
@@ -111,7 +111,7 @@ row() {
   local name=$1 s
   s=$(best $2)
   [ -z "$s" ] && { printf '%-44s %8s\n' "$name" "failed: $(head -c 200 "$work/last.err")"; return; }
-  printf '%-44s %8.2f %8s %10.2f\n' "$name" "$s" "$(gbps "$s")" "$(echo "$ceiling / $s" | bc -l)"
+  printf '%-44s %8.2f %8s %10.2f\n' "$name" "$s" "$(gbps "$s")" "$(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$ceiling" "$s")"
 }
 row "curl -T, UNSIGNED-PAYLOAD (the ceiling)" "${t[curl]}"
 row "dgen put (8 MiB parts)" "${t[dgen]}"

@@ -35,6 +35,8 @@
 //! ```
 
 pub mod layout;
+#[cfg(feature = "s3")]
+mod put;
 mod report;
 #[cfg(feature = "s3")]
 mod run;

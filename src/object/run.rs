@@ -19,6 +19,7 @@ use s3::request::Request;
 use s3::serde_types::Part;
 use s3::Bucket;
 
+use super::put;
 use super::store::{self, Failed};
 use super::{
     Layout, ObjectControl, ObjectError, ObjectErrorKind, ObjectOp, ObjectOptions, ObjectProblem, ObjectReport,
@@ -28,7 +29,7 @@ use crate::engine::Generator;
 use crate::storage::{new_histogram, Latency};
 use crate::Error;
 
-const CONTENT_TYPE: &str = "application/octet-stream";
+pub(crate) const CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Uploads every object of `layout`: object `i` holds the stream's range
 /// of [`Layout::objects`]. Objects up to `opts.part_size` go up in one PUT,
@@ -406,7 +407,8 @@ fn worker(sh: &Shared<'_>) -> Tally {
 
 fn put_worker(sh: &Shared<'_>, t: &mut Tally) {
     let items = *sh.first_item.last().unwrap_or(&0);
-    let mut buf: Vec<u8> = Vec::new();
+    // The worker's one buffer: a chunk of the body at a time.
+    let mut chunk: Vec<u8> = Vec::with_capacity(put::CHUNK);
     loop {
         if sh.stopped() {
             return;
@@ -419,37 +421,18 @@ fn put_worker(sh: &Shared<'_>, t: &mut Tally) {
         let i = sh.first_item.partition_point(|&f| f <= k) - 1;
         let o = &sh.objects[i];
         let part_size = sh.part_sizes[i];
-        let part = k - sh.first_item[i];
-        let (from, len) = if o.size <= part_size {
-            (0, o.size)
-        } else {
-            (part * part_size, part_size.min(o.size - part * part_size))
-        };
-        let len = len as usize;
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        let body = &mut buf[..len];
-        let g = Instant::now();
-        if let Err(e) = sh.gen.fill_at(o.offset + from, body) {
-            sh.fail(Failed {
-                kind: ObjectErrorKind::InvalidOption,
-                message: format!("generate {}: {e}", o.key),
-                status: None,
-            });
-            return;
-        }
-        t.generate_ns += ns(g);
-        let io = Instant::now();
         if o.size <= part_size {
-            let r = sh.bucket.put_object_with_content_type(&o.key, body, CONTENT_TYPE);
+            let mut generate_ns = 0;
+            let io = Instant::now();
+            let r = put::put_stream(sh.bucket, &o.key, None, sh.gen, o.offset, o.size, &mut chunk, &mut generate_ns);
             let took = ns(io);
-            t.io_ns += took;
+            t.generate_ns += generate_ns;
+            t.io_ns += took.saturating_sub(generate_ns);
             match r {
                 Ok(_) => {
                     t.requests += 1;
                     t.objects += 1;
-                    t.bytes += len as u64;
+                    t.bytes += o.size;
                     record(&mut t.request, took);
                     record(&mut t.object, took);
                 }
@@ -460,7 +443,7 @@ fn put_worker(sh: &Shared<'_>, t: &mut Tally) {
             }
             continue;
         }
-        if let Err(f) = put_part(sh, t, i, part, &buf[..len], io) {
+        if let Err(f) = put_part(sh, t, i, k - sh.first_item[i], &mut chunk) {
             sh.fail(f);
             return;
         }
@@ -469,9 +452,13 @@ fn put_worker(sh: &Shared<'_>, t: &mut Tally) {
 
 /// Uploads part `part` of object `i` (initiating its upload when this is
 /// the first part taken), and completes the upload when it was the last.
-fn put_part(sh: &Shared<'_>, t: &mut Tally, i: usize, part: u64, body: &[u8], io: Instant) -> Result<(), Failed> {
+fn put_part(sh: &Shared<'_>, t: &mut Tally, i: usize, part: u64, chunk: &mut Vec<u8>) -> Result<(), Failed> {
     let o = &sh.objects[i];
-    let parts = o.size.div_ceil(sh.part_sizes[i]);
+    let part_size = sh.part_sizes[i];
+    let parts = o.size.div_ceil(part_size);
+    let from = part * part_size;
+    let len = part_size.min(o.size - from);
+    let io = Instant::now();
     let up = {
         let mut map = sh.uploads.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(i as u64)
@@ -496,14 +483,17 @@ fn put_part(sh: &Shared<'_>, t: &mut Tally, i: usize, part: u64, body: &[u8], io
         id.clone().unwrap_or_default()
     };
     let number = u32::try_from(part + 1).unwrap_or(u32::MAX);
-    let r = sh.bucket.put_multipart_chunk(body, &o.key, number, &id, CONTENT_TYPE);
+    let mut generate_ns = 0;
+    let r =
+        put::put_stream(sh.bucket, &o.key, Some((number, &id)), sh.gen, o.offset + from, len, chunk, &mut generate_ns);
     let took = ns(io);
-    t.io_ns += took;
-    let done = r.map_err(|e| store::failed(e, &format!("PUT part {number} of {}", o.key), sh.store))?;
+    t.generate_ns += generate_ns;
+    t.io_ns += took.saturating_sub(generate_ns);
+    let etag = r.map_err(|e| store::failed(e, &format!("PUT part {number} of {}", o.key), sh.store))?;
     t.requests += 1;
-    t.bytes += body.len() as u64;
+    t.bytes += len;
     record(&mut t.request, took);
-    up.parts.lock().unwrap_or_else(|p| p.into_inner()).push(done);
+    up.parts.lock().unwrap_or_else(|p| p.into_inner()).push(Part { etag, part_number: number });
     if up.left.fetch_sub(1, Ordering::AcqRel) != 1 {
         return Ok(());
     }
