@@ -202,30 +202,31 @@ assert kinds["small/00000005"] == ("wrong", 123456) and kinds["small/00000010"] 
 EOF
 
 step "SIGINT: in-flight parts finish, unfinished multipart uploads are aborted"
-"$D" put "s3://$BUCKET/int/" --objects 8 --object-size 48MiB "${DATA[@]}" --jobs 2 2>"$work/int.err" &
+"$D" put "s3://$BUCKET/int/" --objects 16 --object-size 48MiB "${DATA[@]}" --jobs 2 2>"$work/int.err" &
 pid=$!
-wait_for "$work/int.err" "seed 11" 30 && sleep 1
+wait_for "$work/int.err" "seed 11" 30 && sleep 0.5
 kill -INT "$pid"
 ends "$pid" 60
-[ $rc = 130 ] && grep -q "interrupted: .* of 8 objects done" "$work/int.err" &&
+[ $rc = 130 ] && grep -q "interrupted: .* of 16 objects done" "$work/int.err" &&
   ok "exit 130: $(tail -1 "$work/int.err")" || bad "SIGINT: exit $rc: $(cat "$work/int.err")"
 uploads=$(s3 "$EP/$BUCKET?prefix=int%2F&uploads=" | grep -c "<UploadId>")
 [ "$uploads" = 0 ] && ok "no incomplete multipart upload left under int/" || bad "$uploads multipart uploads left"
 
 step "server killed in the middle of a put, then a rerun"
-"$D" put "s3://$BUCKET/kill/" --objects 8 --object-size 48MiB "${DATA[@]}" --jobs 4 2>"$work/kill.err" &
+"$D" put "s3://$BUCKET/kill/" --objects 16 --object-size 48MiB "${DATA[@]}" --jobs 4 2>"$work/kill.err" &
 pid=$!
-wait_for "$work/kill.err" "seed 11" 30 && sleep 1
+wait_for "$work/kill.err" "seed 11" 30 && sleep 0.5
 kill -KILL "$server"
 wait "$server" 2>/dev/null
 server=""
 ends "$pid" 120
-[ $rc = 1 ] && grep -q "of 8 objects done" "$work/kill.err" && ok "exit 1: $(tail -1 "$work/kill.err")" ||
+[ $rc = 1 ] && grep -q "of 16 objects done" "$work/kill.err" && ok "exit 1: $(tail -1 "$work/kill.err")" ||
   bad "server killed: exit $rc: $(cat "$work/kill.err")"
 start_server || exit 1
-expect "the rerun completes" 0 "put 8 objects" -- "$D" put "s3://$BUCKET/kill/" --objects 8 --object-size 48MiB \
+expect "the rerun completes" 0 "put 16 objects" -- "$D" put "s3://$BUCKET/kill/" --objects 16 --object-size 48MiB \
   "${DATA[@]}" --jobs 4
-expect "and verifies" 0 "all 8 objects" -- "$D" verify "s3://$BUCKET/kill/" --objects 8 --object-size 48MiB "${DATA[@]}"
+expect "and verifies" 0 "all 16 objects" -- "$D" verify "s3://$BUCKET/kill/" --objects 16 --object-size 48MiB \
+  "${DATA[@]}"
 
 step "mixed sizes and a name template"
 MIXED=(--objects 40 --sizes lognormal:300KiB:200KiB --name "obj-{}.bin")
