@@ -128,5 +128,5 @@ else
   printf '%-44s %s\n' "warp put" "no warp binary (go install github.com/minio/warp@latest)"
 fi
 echo
-echo "dgen put: generation took $share% of worker time; PUT p99 $p99 ms; peak memory $rss_mib MiB" \
-  "(jobs x part size = $J x $part_mib MiB = $((J * part_mib)) MiB)"
+echo "dgen put: generation took $share% of worker time; PUT p99 $p99 ms; peak memory $rss_mib MiB in all" \
+  "(the bodies: jobs x a 1 MiB chunk = $J MiB; the bound of jobs x part size = $J x $part_mib MiB = $((J * part_mib)) MiB)"
