@@ -13,8 +13,9 @@
 #     the 403), a missing bucket (a clear error, or created), SIGINT (exit
 #     130 and no multipart upload left behind);
 #   - bad input: one line and exit 2;
-#   - the library's tests/object.rs and the Go example
-#     (bindings/go/examples/s3put) against the same server.
+#   - the library's tests/object.rs, the Python package's
+#     tests/test_objects.py (when scripts/test-python.sh has built it) and
+#     the Go example (bindings/go/examples/s3put) against the same server.
 # No traffic leaves 127.0.0.1. About 2 minutes after the builds (the first
 # run adds about 4 minutes of server build).
 #
@@ -240,6 +241,21 @@ if DGEN_S3_ENDPOINT=$EP DGEN_S3_BUCKET=$BUCKET run cargo test --release -q -p li
   ok "cargo test --features s3 --test object: $(grep -m1 "test result" "$work/rust.log")"
 else
   bad "cargo test --features s3 --test object: $(tail -30 "$work/rust.log")"
+fi
+
+# The package scripts/test-python.sh built and installed (that suite runs
+# before this one in scripts/test-all.sh), or DGEN_TEST_PYTHON's.
+py=${DGEN_TEST_PYTHON:-$PWD/bindings/python/target/venvs/test/bin/python}
+if [ -x "$py" ] && "$py" -c "import dgen, pytest; dgen.put_objects" 2>/dev/null; then
+  step "Python: put_objects, get_objects, verify_objects against the same server"
+  if (cd bindings/python && DGEN_S3_ENDPOINT=$EP DGEN_S3_BUCKET=$BUCKET run "$py" -m pytest -p no:cacheprovider -q \
+    tests/test_objects.py); then
+    ok "pytest tests/test_objects.py"
+  else
+    bad "pytest tests/test_objects.py"
+  fi
+else
+  skip "Python: no installed package with put_objects and pytest at $py (scripts/test-python.sh makes one)"
 fi
 
 if command -v go >/dev/null; then
