@@ -2,8 +2,8 @@
 # Runs every test suite of libdgen: formatting, Rust (library and CLI, and the library
 # again with --features hwloc), C/C++ (ctest, sanitizers, valgrind,
 # install/consumer checks), Go, fio, Python, MPI, storage I/O, write states,
-# real btrfs and the README's code blocks. Installs what a fresh Debian machine
-# lacks. Every suite runs even when an earlier one fails;
+# object storage on a real S3 server, real btrfs and the README's code
+# blocks. Installs what a fresh Debian machine lacks. Every suite runs even when an earlier one fails;
 # the exit status is non-zero when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +76,7 @@ suite rust cargo test --workspace --release
 # (the ratio sweeps measure bytes that the first run already checked).
 suite rust-hwloc cargo test --release -p libdgen --features hwloc --lib --test topology --test topology_hwloc \
     --test reproducible --test ffi --test errors --test lifecycle --test storage --test header
-for s in c go fio python mpi storage state btrfs readme; do
+for s in c go fio python mpi storage state s3 btrfs readme; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"
     fi

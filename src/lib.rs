@@ -65,6 +65,8 @@ mod error;
 /// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
 pub mod ffi;
 pub mod model;
+#[cfg(unix)]
+pub mod object;
 pub mod state;
 #[cfg(unix)]
 pub mod storage;

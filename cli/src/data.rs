@@ -111,7 +111,7 @@ pub struct GenerateArgs {
 #[derive(Args)]
 pub struct VerifyArgs {
     /// File, block device, FIFO or character device to check; `-` is
-    /// standard input.
+    /// standard input; s3://BUCKET/PREFIX: the objects of `dgen put`.
     pub path: PathBuf,
     /// Size the dataset was generated with; 0 for the endless stream (then
     /// all the data there is, or --length bytes, is checked).
@@ -121,6 +121,8 @@ pub struct VerifyArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub io: IoArgs,
+    #[command(flatten)]
+    pub object: crate::object::ObjectArgs,
 }
 
 /// The library's error in the words of the command line: the option that
@@ -144,7 +146,7 @@ pub fn option_error(e: &dgen::Error) -> String {
 }
 
 impl DataArgs {
-    fn generator(&self, size: u64) -> Result<dgen::Generator, Failure> {
+    pub fn generator(&self, size: u64) -> Result<dgen::Generator, Failure> {
         let unit = u32::try_from(self.dedup_unit)
             .map_err(|_| Failure::usage(format!("--dedup-unit: {} is more than 64 MiB", self.dedup_unit)))?;
         let cfg = dgen::Config {
@@ -553,6 +555,15 @@ fn open_state(path: &std::path::Path, gen: &dgen::Generator, write: bool) -> Res
 }
 
 pub fn verify(args: &VerifyArgs) -> Outcome {
+    if let Some(url) = args.path.to_str().filter(|p| p.starts_with("s3://")) {
+        return crate::object::verify(url, &args.object, &args.data, args.io.jobs, args.io.json);
+    }
+    if args.object.any() {
+        return Err(Failure::usage(
+            "--objects, --object-size, --sizes, --name, --endpoint and the other object options need an \
+             s3://BUCKET/PREFIX to verify",
+        ));
+    }
     let path = args.path.display().to_string();
     let Some(seed) = args.data.seed else {
         return Err(Failure::usage("verify needs --seed (generate prints the seed it used)"));

@@ -12,6 +12,7 @@ mod out;
 
 mod analyze;
 mod data;
+mod object;
 mod report;
 mod size;
 mod state;
@@ -96,8 +97,13 @@ struct Cli {
 enum Command {
     /// Write a dataset (or a range of it) to a file, block device, FIFO or standard output.
     Generate(data::GenerateArgs),
-    /// Check that a file, block device or stream holds exactly the dataset (or range) the options describe.
+    /// Check that a file, block device or stream holds exactly the dataset (or range) the options describe,
+    /// or (s3://BUCKET/PREFIX) that a bucket holds a dataset's objects.
     Verify(data::VerifyArgs),
+    /// Put a dataset on S3 as objects: object i is the stream's range after objects 0..i.
+    Put(object::PutArgs),
+    /// Get a dataset's objects from S3 and discard them (load, with GET latency and time to first byte).
+    Get(object::GetArgs),
     /// Report what a storage system would see in any file: dedup, zero blocks, compression.
     Analyze(analyze::AnalyzeArgs),
     /// Measure generation speed against memset on this machine.
@@ -286,6 +292,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Generate(a) => data::generate(a),
         Command::Verify(a) => data::verify(a),
+        Command::Put(a) => object::put(a),
+        Command::Get(a) => object::get(a),
         Command::Analyze(a) => analyze::analyze(a),
         Command::Bench(a) => bench(a),
         Command::Topology(a) => topology(a),

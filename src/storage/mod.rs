@@ -43,6 +43,9 @@ use std::time::Duration;
 use crate::engine::Generator;
 
 pub use part::Part;
+pub(crate) use report::json_object;
+#[cfg(feature = "s3")]
+pub(crate) use report::new_histogram;
 pub use report::{
     histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
 };

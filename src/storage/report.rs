@@ -190,7 +190,8 @@ fn json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn json_object(entries: &[(&'static str, Value)], out: &mut String) {
+/// `entries` as one JSON object appended to `out`.
+pub(crate) fn json_object(entries: &[(&'static str, Value)], out: &mut String) {
     out.push('{');
     for (i, (k, v)) in entries.iter().enumerate() {
         if i > 0 {

@@ -12,6 +12,7 @@ mod buffer;
 mod config;
 mod errors;
 mod generator;
+mod object;
 mod pool;
 mod state;
 mod storage;
@@ -143,6 +144,9 @@ fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(topology, m)?)?;
     m.add_function(wrap_pyfunction!(storage::write_file, m)?)?;
     m.add_function(wrap_pyfunction!(storage::verify_file, m)?)?;
+    m.add_function(wrap_pyfunction!(object::put_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(object::get_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(object::verify_objects, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(vectors::fill_f32_at, m)?)?;
     m.add_function(wrap_pyfunction!(vectors::normalize_rows, m)?)?;

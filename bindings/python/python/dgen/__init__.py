@@ -45,9 +45,12 @@ from ._dgen import (
     __version__,
     fill_f32_at,
     generate,
+    get_objects,
     normalize_rows,
+    put_objects,
     topology,
     verify_file,
+    verify_objects,
     write_file,
 )
 from ._dgen import _after_fork_in_child
@@ -119,9 +122,12 @@ __all__ = [
     "__version__",
     "fill_f32_at",
     "generate",
+    "get_objects",
     "normalize_rows",
+    "put_objects",
     "topology",
     "vectors",
     "verify_file",
+    "verify_objects",
     "write_file",
 ]

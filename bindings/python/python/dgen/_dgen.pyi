@@ -36,9 +36,12 @@ __all__ = [
     "bench_rolling_pool",
     "fill_f32_at",
     "generate",
+    "get_objects",
     "normalize_rows",
+    "put_objects",
     "topology",
     "verify_file",
+    "verify_objects",
     "write_file",
 ]
 __version__: str
@@ -422,6 +425,92 @@ def verify_file(
     """``Generator(size, **config).verify_file(path, ...)`` (``seed`` is
     required); ``size`` may be a Generator instead (then without config
     keywords)."""
+
+def put_objects(
+    url: str,
+    objects: _Int,
+    object_size: Optional[_Int] = None,
+    *,
+    sizes: Optional[str] = None,
+    name: Optional[str] = None,
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    compressor: str = "auto",
+    jobs: _Int = 8,
+    part_size: _Int = 8388608,
+    create_bucket: bool = False,
+    endpoint: Optional[str] = None,
+    region: Optional[str] = None,
+    addressing: Optional[str] = None,
+    access_key: Optional[str] = None,
+    secret_key: Optional[str] = None,
+    profile: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Puts ``objects`` objects under ``url`` (``s3://BUCKET/PREFIX``): object i is
+    the stream's range after objects 0..i. Returns the report (the keys of
+    ``dgen put --json``); a drawn seed is in its ``seed``. Raises ValueError
+    for bad options, PermissionError for refused credentials,
+    FileNotFoundError for a missing bucket, ConnectionError for a server that
+    fails, KeyboardInterrupt on Ctrl-C (unfinished uploads aborted); each
+    with the partial ``report``."""
+
+def get_objects(
+    url: str,
+    objects: _Int,
+    object_size: Optional[_Int] = None,
+    *,
+    sizes: Optional[str] = None,
+    name: Optional[str] = None,
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    compressor: str = "auto",
+    jobs: _Int = 8,
+    part_size: _Int = 8388608,
+    create_bucket: bool = False,
+    endpoint: Optional[str] = None,
+    region: Optional[str] = None,
+    addressing: Optional[str] = None,
+    access_key: Optional[str] = None,
+    secret_key: Optional[str] = None,
+    profile: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Gets the objects ``put_objects`` put (same options, ``seed`` required)
+    and discards them; returns the report with the GET latency and the time
+    to first byte."""
+
+def verify_objects(
+    url: str,
+    objects: _Int,
+    object_size: Optional[_Int] = None,
+    *,
+    sizes: Optional[str] = None,
+    name: Optional[str] = None,
+    dedup_ratio: _Ratio = 1.0,
+    compress_ratio: _Ratio = 1.0,
+    dedup_unit: _Int = 4096,
+    seed: Optional[_Int] = None,
+    threads: _Int = 0,
+    compressor: str = "auto",
+    jobs: _Int = 8,
+    part_size: _Int = 8388608,
+    create_bucket: bool = False,
+    endpoint: Optional[str] = None,
+    region: Optional[str] = None,
+    addressing: Optional[str] = None,
+    access_key: Optional[str] = None,
+    secret_key: Optional[str] = None,
+    profile: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Checks every object ``put_objects`` put (same options, ``seed``
+    required) and the prefix for extra keys; returns the report, or raises
+    MismatchError whose ``report['problems']`` names each missing, short,
+    wrong or extra key with its first wrong offset."""
 
 def fill_f32_at(
     buf: _WritableBuffer,
