@@ -57,3 +57,28 @@ loop_cleanup() {
   for l in "${loops[@]}"; do losetup -d "$l"; done
   rm -rf "$work"
 }
+
+# expect NAME CODE NEEDLE -- CMD...: CMD exits with CODE and its stderr holds
+# NEEDLE (one counted result).
+expect() {
+  _expect "$1" "$2" "$3" any "${@:5}"
+}
+# one_line NAME CODE NEEDLE -- CMD...: as expect, and stderr is one line.
+one_line() {
+  _expect "$1" "$2" "$3" one "${@:5}"
+}
+_expect() {
+  local name=$1 code=$2 needle=$3 lines=$4
+  shift 4
+  local err rc
+  err=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" = "$code" ] && [[ "$err" == *"$needle"* ]] &&
+    { [ "$lines" = any ] || [ "$(printf '%s\n' "$err" | wc -l)" = 1 ]; }; then
+    ok "$name"
+  elif [ "$lines" = any ]; then
+    bad "$name: exit $rc (want $code), stderr: $err"
+  else
+    bad "$name: exit $rc (want $code, one line holding '$needle'), stderr: $err"
+  fi
+}

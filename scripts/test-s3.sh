@@ -49,32 +49,6 @@ trap 'exit 130' INT TERM
 server_setup "$work"
 BUCKET=dgen-test
 
-# expect NAME CODE NEEDLE -- CMD...: CMD exits with CODE and its stderr holds NEEDLE.
-expect() {
-  local name=$1 code=$2 needle=$3
-  shift 4
-  local err rc
-  err=$("$@" 2>&1 >/dev/null)
-  rc=$?
-  if [ "$rc" = "$code" ] && [[ "$err" == *"$needle"* ]]; then
-    ok "$name"
-  else
-    bad "$name: exit $rc (want $code), stderr: $err"
-  fi
-}
-# one_line NAME CODE NEEDLE -- CMD...: as expect, and stderr is one line.
-one_line() {
-  local name=$1 code=$2 needle=$3
-  shift 4
-  local err rc
-  err=$("$@" 2>&1 >/dev/null)
-  rc=$?
-  if [ "$rc" = "$code" ] && [[ "$err" == *"$needle"* ]] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ]; then
-    ok "$name"
-  else
-    bad "$name: exit $rc (want $code, one line holding '$needle'), stderr: $err"
-  fi
-}
 # wait_for FILE TEXT SECONDS: until FILE holds TEXT.
 wait_for() {
   for _ in $(seq $(($3 * 10))); do

@@ -24,19 +24,6 @@ D=$PWD/target/release/dgen
 # Not /dev/shm: O_DIRECT needs a disk-backed file system on older kernels.
 loop_scratch test-storage
 
-# expect NAME CODE NEEDLE -- CMD...: CMD exits with CODE and its stderr holds NEEDLE.
-expect() {
-  local name=$1 code=$2 needle=$3
-  shift 4
-  local err rc
-  err=$("$@" 2>&1 >/dev/null)
-  rc=$?
-  if [ "$rc" = "$code" ] && [[ "$err" == *"$needle"* ]]; then
-    ok "$name"
-  else
-    bad "$name: exit $rc (want $code), stderr: $err"
-  fi
-}
 # same NAME A B [OFFSET LENGTH]: file B holds A's bytes (all, or LENGTH at OFFSET).
 same() {
   local name=$1 a=$2 b=$3
