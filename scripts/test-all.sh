@@ -74,8 +74,12 @@ suite rust cargo test --workspace --release
 # The library again with topology from hwloc: its own tests (synthetic
 # topologies) and every library test that threads or topology could touch
 # (the ratio sweeps measure bytes that the first run already checked).
-suite rust-hwloc cargo test --release -p libdgen --features hwloc --lib --test topology --test topology_hwloc \
-    --test reproducible --test ffi --test errors --test lifecycle --test storage --test header
+rust_hwloc() {
+    cargo test --release -p libdgen --features hwloc --lib --test topology --test topology_hwloc \
+        --test reproducible --test errors --test lifecycle --test storage &&
+        cargo test --release -p libdgen-ffi --features hwloc
+}
+suite rust-hwloc rust_hwloc
 for s in c go fio python mpi storage state s3 btrfs readme; do
     if [ -f "scripts/test-$s.sh" ]; then
         suite "$s" bash "scripts/test-$s.sh"

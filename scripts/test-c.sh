@@ -23,7 +23,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolchain first" >&2; exit 1; }
 
 step "cargo build --release (libdgen.so, libdgen.a)"
-run cargo build --release --lib -p libdgen
+run cargo build --release -p libdgen-ffi
 readelf -d target/release/libdgen.so | grep SONAME
 # Read whole before matching: under pipefail a `grep -q` that stops early
 # would fail the check through the writer's SIGPIPE.
@@ -31,8 +31,7 @@ dynamic=$(readelf -d target/release/libdgen.so)
 grep -q 'SONAME.*\[libdgen\.so\.0\]' <<<"$dynamic" || { echo "SONAME is not libdgen.so.0" >&2; exit 1; }
 
 step "header freshness and C ABI tests (Rust side)"
-run cargo test --release --test header --test ffi
-run cargo test --release --lib ffi::
+run cargo test --release -p libdgen-ffi
 
 step "CMake build and ctest (C, C++, valgrind)"
 run cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -47,7 +47,7 @@ command -v cargo >/dev/null || { echo "test-fio: cargo is needed to build libdge
 
 # The library for the engine, and the dgen command the scale-out tests
 # compare with.
-(cd "$ROOT" && run cargo build --release --quiet -p libdgen -p dgen-cli) || exit 1
+(cd "$ROOT" && run cargo build --release --quiet -p libdgen-ffi -p dgen-cli) || exit 1
 DGEN=$ROOT/target/release/dgen
 run make -s -C "$FIODIR" all test-helpers || exit 1
 

@@ -19,7 +19,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 go version
 
 step "cargo build --release (target/release/libdgen.a, linked by default)"
-run cargo build --release --lib -p libdgen
+run cargo build --release -p libdgen-ffi
 
 golden=$(sed -n 's/^const golden16MiB = "\([0-9a-f]*\)"$/\1/p' bindings/go/dgen_test.go)
 grep -q "$golden" tests/ffi.rs tests/c/golden.h || { echo "the Go golden hash differs from the Rust/C one" >&2; exit 1; }

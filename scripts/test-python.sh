@@ -119,7 +119,7 @@ step "the type stubs match the installed module"
 (cd "$venvs" && run "$venvs/test/bin/python" -m mypy.stubtest dgen)
 
 step "benchmark (figures only; nothing is asserted on speed)"
-run cargo build --release --lib -p libdgen
+run cargo build --release -p libdgen-ffi
 (cd bindings/python && run "$venvs/test/bin/python" bench.py --quick --no-build)
 
 echo

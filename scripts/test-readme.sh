@@ -15,7 +15,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 apt_install $(missing_commands python3 cc:gcc c++:g++ go:golang-go mpirun:openmpi-bin)
 step "build"
-cargo build --release -p libdgen -p dgen-cli || exit 1
+cargo build --release -p libdgen-ffi -p dgen-cli || exit 1
 
 work=$(mktemp -d "$root/target/readme.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -237,7 +237,7 @@ fi
 if command -v go >/dev/null; then
   step "the Go example against the same server"
   # The binding links target/release/libdgen.a.
-  [ -f target/release/libdgen.a ] || run cargo build --release -q --lib -p libdgen
+  [ -f target/release/libdgen.a ] || run cargo build --release -q -p libdgen-ffi
   if (cd bindings/go/examples/s3put && DGEN_S3_ENDPOINT=$EP DGEN_S3_BUCKET=$BUCKET run go test -count=1 -v . 2>&1 |
     grep -E "^(---|ok|FAIL|PASS)"; exit "${PIPESTATUS[0]}"); then
     ok "go test bindings/go/examples/s3put"

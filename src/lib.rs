@@ -53,17 +53,16 @@
 //!
 //! Layers: [`model`] and [`vectors`] are pure (no threads, no FFI); the engine
 //! ([`Generator`]) adds the stream position and a thread pool; [`storage`]
-//! writes and verifies files and block devices with it; `ffi` is the C ABI.
+//! writes and verifies files and block devices with it. The C ABI
+//! (`include/dgen.h`, libdgen.so and libdgen.a) is the crate in `ffi/`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod bench;
 mod config;
-mod engine;
 mod error;
-/// The C ABI (`include/dgen.h`): an opaque handle, plain functions, status codes.
-pub mod ffi;
+mod generator;
 pub mod model;
 #[cfg(unix)]
 pub mod object;
@@ -77,7 +76,7 @@ pub use config::{
     Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,
     MAX_THREADS,
 };
-pub use engine::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
+pub use generator::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use error::Error;
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;

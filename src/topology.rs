@@ -109,7 +109,7 @@ impl Topology {
 
     /// One node, CPUs 0..n where n is what `available_parallelism` reports.
     pub fn fallback() -> Topology {
-        let n = crate::engine::default_threads();
+        let n = crate::generator::default_threads();
         Topology {
             cpus: (0..n).map(|id| Cpu { id, node: 0, core: id as u64 }).collect(),
             allowed: (0..n).collect(),

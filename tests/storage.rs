@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use dgen::storage::{self, Control, Engine, IoOptions, StorageErrorKind, TargetKind};
+use dgen::storage::{self, Control, IoEngine, IoOptions, StorageErrorKind, TargetKind};
 use dgen::{Config, Generator};
 
 fn gen(size: u64, seed: u64) -> Generator {
@@ -74,15 +74,15 @@ fn io_uring_is_used_when_asked_and_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let g = gen(3 << 20, 5);
     let path = dir.path().join("u.bin");
-    let opts = IoOptions { jobs: 2, block_size: 64 << 10, iodepth: 8, engine: Engine::Auto, ..IoOptions::default() };
+    let opts = IoOptions { jobs: 2, block_size: 64 << 10, iodepth: 8, engine: IoEngine::Auto, ..IoOptions::default() };
     let r = storage::write_file(&g, &path, &opts).unwrap();
     // Where the kernel refuses io_uring the engine says so and pwrite does the work.
     assert!(r.engine == "io_uring" || r.engine.starts_with("pwrite (io_uring unavailable"), "{}", r.engine);
     assert!(fs::read(&path).unwrap() == bytes(&g, 0, 3 << 20));
     assert_eq!(r.ios, 48);
-    assert_eq!(Engine::from_name("IO_URING"), Some(Engine::IoUring));
-    assert_eq!(Engine::from_name(Engine::Sync.name()), Some(Engine::Sync));
-    let sync = IoOptions { engine: Engine::Sync, ..opts };
+    assert_eq!(IoEngine::from_name("IO_URING"), Some(IoEngine::IoUring));
+    assert_eq!(IoEngine::from_name(IoEngine::Sync.name()), Some(IoEngine::Sync));
+    let sync = IoOptions { engine: IoEngine::Sync, ..opts };
     let v = storage::verify_file(&g, &path, &sync).unwrap();
     assert_eq!(v.engine, "pread");
     assert!(v.passed());
@@ -342,7 +342,7 @@ fn io_buffers_follow_the_range_and_a_run_that_could_pass_the_cap_is_refused() {
     let path = dir.path().join("x");
     // A queue far deeper than the range has blocks costs only the range.
     let g = gen(8 << 20, 3);
-    for (op, engine) in [("write", Engine::Auto), ("verify", Engine::Auto), ("write", Engine::Sync)] {
+    for (op, engine) in [("write", IoEngine::Auto), ("verify", IoEngine::Auto), ("write", IoEngine::Sync)] {
         let opts = IoOptions { jobs: 2, iodepth: 4096, engine, ..IoOptions::default() };
         let r =
             if op == "write" { storage::write_file(&g, &path, &opts) } else { storage::verify_file(&g, &path, &opts) };

@@ -21,7 +21,7 @@ use s3::request::blocking::AttoRequest;
 use s3::request::Request;
 use s3::{signing, Bucket};
 
-use crate::engine::Generator;
+use crate::generator::Generator;
 
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
 

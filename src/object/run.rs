@@ -25,7 +25,7 @@ use super::{
     Layout, ObjectControl, ObjectError, ObjectErrorKind, ObjectOp, ObjectOptions, ObjectProblem, ObjectReport,
     ObjectSpec, ObjectUrl, ProblemKind, Store, MAX_PARTS, MAX_PROBLEMS_LISTED,
 };
-use crate::engine::Generator;
+use crate::generator::Generator;
 use crate::storage::{new_histogram, Latency};
 use crate::Error;
 

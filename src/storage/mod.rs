@@ -28,7 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod engine;
+mod run;
 mod part;
 mod report;
 mod stream;
@@ -40,7 +40,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::engine::Generator;
+use crate::generator::Generator;
 
 pub use part::Part;
 pub(crate) use report::json_object;
@@ -55,7 +55,7 @@ pub use target::data_size;
 /// ends; an interrupted read is retried. The bytes read.
 pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     // Never stopped, so always a count.
-    Ok(engine::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
+    Ok(run::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
 }
 
 /// Reads `file` in order (a pipe, a FIFO or standard input too) until `buf`
@@ -87,7 +87,7 @@ pub const MAX_BUFFER_BYTES: u64 = 1 << 30;
 
 /// How workers submit their I/O.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Engine {
+pub enum IoEngine {
     /// io_uring when `iodepth` is above 1 and the kernel allows it, with
     /// `pwrite`/`pread` as the fallback (the report says why).
     #[default]
@@ -99,23 +99,23 @@ pub enum Engine {
     IoUring,
 }
 
-impl Engine {
+impl IoEngine {
     /// `"auto"`, `"sync"` or `"io_uring"`.
     pub fn name(self) -> &'static str {
         match self {
-            Engine::Auto => "auto",
-            Engine::Sync => "sync",
-            Engine::IoUring => "io_uring",
+            IoEngine::Auto => "auto",
+            IoEngine::Sync => "sync",
+            IoEngine::IoUring => "io_uring",
         }
     }
 
     /// The engine with this name (as [`name`](Self::name) spells it; also
     /// `pwrite`, `pread` and `uring`), in any letter case.
-    pub fn from_name(name: &str) -> Option<Engine> {
+    pub fn from_name(name: &str) -> Option<IoEngine> {
         match name.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(Engine::Auto),
-            "sync" | "pwrite" | "pread" => Some(Engine::Sync),
-            "io_uring" | "io-uring" | "uring" => Some(Engine::IoUring),
+            "auto" => Some(IoEngine::Auto),
+            "sync" | "pwrite" | "pread" => Some(IoEngine::Sync),
+            "io_uring" | "io-uring" | "uring" => Some(IoEngine::IoUring),
             _ => None,
         }
     }
@@ -142,7 +142,7 @@ pub struct IoOptions {
     /// range; regular files and block devices only.
     pub direct: bool,
     /// How workers submit I/O.
-    pub engine: Engine,
+    pub engine: IoEngine,
     /// After writing, flush the data to stable storage (`fsync`) when the
     /// file supports it (regular files and block devices).
     pub sync: bool,
@@ -162,7 +162,7 @@ impl Default for IoOptions {
             block_size: DEFAULT_BLOCK_SIZE,
             iodepth: 1,
             direct: false,
-            engine: Engine::Auto,
+            engine: IoEngine::Auto,
             sync: true,
             truncate: true,
         }
@@ -238,7 +238,7 @@ impl IoOptions {
     /// Workers `jobs = 0` stands for.
     fn workers(&self) -> usize {
         if self.jobs == 0 {
-            crate::engine::default_threads()
+            crate::generator::default_threads()
         } else {
             self.jobs
         }
@@ -353,8 +353,9 @@ impl std::fmt::Display for StorageError {
 impl std::error::Error for StorageError {}
 
 /// A failure before the report is attached.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
-pub(crate) struct Fault {
+pub struct Fault {
     pub kind: StorageErrorKind,
     pub message: String,
     pub os_error: Option<i32>,
@@ -365,7 +366,7 @@ impl Fault {
         Fault { kind: StorageErrorKind::Io, message: format!("{message}: {e}"), os_error: e.raw_os_error() }
     }
 
-    pub(crate) fn into_error(self, report: Report) -> StorageError {
+    pub fn into_error(self, report: Report) -> StorageError {
         StorageError { kind: self.kind, message: self.message, os_error: self.os_error, report: Box::new(report) }
     }
 }
@@ -384,7 +385,7 @@ pub fn write_file_with(
     opts: &IoOptions,
     control: Control<'_>,
 ) -> Result<Report, StorageError> {
-    engine::run(Operation::Write, gen, path.as_ref(), opts, control)
+    run::run(Operation::Write, gen, path.as_ref(), opts, control)
 }
 
 /// Reads `[offset, offset + length)` of `path` (a regular file, a block
@@ -407,5 +408,5 @@ pub fn verify_file_with(
     opts: &IoOptions,
     control: Control<'_>,
 ) -> Result<Report, StorageError> {
-    engine::run(Operation::Verify, gen, path.as_ref(), opts, control)
+    run::run(Operation::Verify, gen, path.as_ref(), opts, control)
 }

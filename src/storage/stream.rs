@@ -5,11 +5,11 @@ use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::engine::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
+use super::run::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
 use super::report::{Operation, Report};
 use super::target::Target;
 use super::{Control, Fault, IoOptions, Progress, StorageError};
-use crate::engine::Generator;
+use crate::generator::Generator;
 use crate::model::GRANULE;
 
 /// Bytes in the range, 0 while a stream's end is not known.

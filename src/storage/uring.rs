@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
-use super::engine::{AlignedBuf, Ctx, Tally};
+use super::run::{AlignedBuf, Ctx, Tally};
 use super::report::Operation;
 use super::Fault;
 use crate::state::Claim;

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dgen::storage::{
-    self, Control, Engine, IoOptions, Operation, Part, Progress, Report, StorageError, StorageErrorKind, Value,
+    self, Control, IoEngine, IoOptions, Operation, Part, Progress, Report, StorageError, StorageErrorKind, Value,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -108,7 +108,7 @@ impl<'a> IoArgs<'a, '_> {
         }
         if let Some(v) = given(self.engine) {
             let name = args::string(v, "engine")?;
-            o.engine = Engine::from_name(&name)
+            o.engine = IoEngine::from_name(&name)
                 .ok_or_else(|| args::invalid("engine", "must be one of auto, sync, io_uring", v))?;
         }
         if let Some(v) = given(self.sync) {

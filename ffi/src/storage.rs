@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
-use crate::storage::{
-    self, Control, Engine, Fault, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
+use libdgen::storage::{
+    self, Control, IoEngine, Fault, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
 };
 
 /// Values of `dgen_io_options.engine`: how workers submit their I/O.
@@ -250,7 +250,7 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
             block_size: usize::try_from(std::ptr::addr_of!((*p).block_size).read()).unwrap_or(usize::MAX),
             iodepth: std::ptr::addr_of!((*p).iodepth).read() as usize,
             direct: flag(std::ptr::addr_of!((*p).direct)),
-            engine: Engine::Auto,
+            engine: IoEngine::Auto,
             sync: flag(std::ptr::addr_of!((*p).sync)),
             truncate: flag(std::ptr::addr_of!((*p).truncate)),
         };
@@ -263,9 +263,9 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
         )
     };
     let engine = match engine {
-        e if e == dgen_io_engine::Auto as u32 => Engine::Auto,
-        e if e == dgen_io_engine::Sync as u32 => Engine::Sync,
-        e if e == dgen_io_engine::IoUring as u32 => Engine::IoUring,
+        e if e == dgen_io_engine::Auto as u32 => IoEngine::Auto,
+        e if e == dgen_io_engine::Sync as u32 => IoEngine::Sync,
+        e if e == dgen_io_engine::IoUring as u32 => IoEngine::IoUring,
         other => {
             return Err(Fault {
                 kind: StorageErrorKind::InvalidOption,

@@ -14,8 +14,8 @@ use hdrhistogram::Histogram;
 
 use super::report::{Latency, Mismatch, Operation, Report, TargetKind};
 use super::target::{self, Target};
-use super::{Control, Engine, Fault, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
-use crate::engine::Generator;
+use super::{Control, IoEngine, Fault, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
+use crate::generator::Generator;
 use crate::model::{Model, GRANULE};
 use crate::state::{Claim, StateCheck, WriteState};
 
@@ -607,7 +607,7 @@ pub(super) fn run(
             && std::fs::metadata(path).map_or(true, |m| m.is_file() || m.file_type().is_block_device());
         if positional {
             let Body { nblocks, buf_len, .. } = body(opts.offset, stop, opts.block_size);
-            let depth = if opts.engine == Engine::Sync { 1 } else { opts.iodepth };
+            let depth = if opts.engine == IoEngine::Sync { 1 } else { opts.iodepth };
             let workers = opts.workers().min(nblocks.try_into().unwrap_or(usize::MAX));
             if let Err(f) = check_buffers(workers, depth, nblocks, buf_len) {
                 return Err(f.into_error(report));
@@ -719,9 +719,9 @@ fn positional(
     // worker is wanted), checked once here so a refusal is said once.
     let verb = if op == Operation::Write { "pwrite" } else { "pread" };
     let want_uring = match opts.engine {
-        Engine::Sync => false,
-        Engine::IoUring => true,
-        Engine::Auto => opts.iodepth > 1,
+        IoEngine::Sync => false,
+        IoEngine::IoUring => true,
+        IoEngine::Auto => opts.iodepth > 1,
     };
     let mut uring = false;
     report.engine = verb.to_string();
@@ -736,7 +736,7 @@ fn positional(
                 uring = true;
                 report.engine = "io_uring".into();
             }
-            Err(e) if opts.engine == Engine::IoUring => {
+            Err(e) if opts.engine == IoEngine::IoUring => {
                 return Err(Fault {
                     kind: StorageErrorKind::Unsupported,
                     message: format!("cannot use io_uring: {e}"),

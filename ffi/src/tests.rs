@@ -6,7 +6,7 @@
 use std::ffi::{c_void, CStr};
 use std::ptr::{null, null_mut};
 
-use dgen::ffi::*;
+use crate::*;
 use sha2::{Digest, Sha256};
 
 const GOLDEN_16MIB: &str = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a";
@@ -632,7 +632,7 @@ fn the_first_bad_field_in_declaration_order_is_reported() {
 
 #[test]
 fn threads_above_the_cpus_are_capped_and_reported() {
-    let allowed = dgen::Topology::current().allowed.len() as u32;
+    let allowed = libdgen::Topology::current().allowed.len() as u32;
     for (asked, used) in [(0, allowed), (1, 1), (allowed + 1, allowed), (4096, allowed)] {
         let g = Gen::new(&dgen_config { threads: asked, ..config() });
         // SAFETY: the generator is live.
@@ -813,7 +813,7 @@ fn compressor_names_are_the_librarys_in_every_face() {
 #[cfg(unix)]
 #[test]
 fn parts_are_the_storage_parts_and_bad_ones_are_named() {
-    use dgen::storage::Part;
+    use libdgen::storage::Part;
 
     let range = |offset: u64, length: u64, index: u64, count: u64| {
         let (mut o, mut l) = (7u64, 7u64);
@@ -903,7 +903,7 @@ fn golden_sha256_of_f32_values() {
     // The C ABI gives the Rust API's values, and a part of the range on its own
     // gives the same values as the whole.
     let mut rust = vec![0f32; 65536];
-    dgen::vectors::fill_f32_at(42, 1_000_001, -1.0, 1.0, &mut rust).unwrap();
+    libdgen::vectors::fill_f32_at(42, 1_000_001, -1.0, 1.0, &mut rust).unwrap();
     assert_eq!(v, rust);
     let mut part = vec![0f32; 100];
     assert_eq!(fill_f32(42, 1_000_001 + 777, -1.0, 1.0, &mut part), dgen_status::Ok);

@@ -7,7 +7,7 @@ use std::ffi::{c_char, CStr};
 
 use super::storage::status_of;
 use super::{dgen_status, guard, null, set_error, Message};
-use crate::storage::{Part, StorageError};
+use libdgen::storage::{Part, StorageError};
 
 fn fail(e: StorageError) -> dgen_status {
     set_error(e.message);

@@ -1,7 +1,7 @@
-//! The committed C header must be what cbindgen makes of src/ffi/ today;
+//! The committed C header must be what cbindgen makes of ffi/src/ today;
 //! a stale header would hand C users declarations that no longer match.
 //!
-//! Regenerate it with `DGEN_BLESS=1 cargo test --test header`.
+//! Regenerate it with `DGEN_BLESS=1 cargo test -p libdgen-ffi --test header`.
 
 use std::path::Path;
 
@@ -20,7 +20,7 @@ fn generate() -> String {
 
 #[test]
 fn committed_header_is_fresh() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("include/dgen.h");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../include/dgen.h");
     let fresh = generate();
     if std::env::var_os("DGEN_BLESS").is_some() {
         std::fs::write(&path, &fresh).expect("write include/dgen.h");
@@ -36,7 +36,7 @@ fn committed_header_is_fresh() {
             + 1;
         panic!(
             "include/dgen.h is stale (first difference at line {line}).\n\
-             Regenerate it with:\n    DGEN_BLESS=1 cargo test --test header\n\
+             Regenerate it with:\n    DGEN_BLESS=1 cargo test -p libdgen-ffi --test header\n\
              and commit the result."
         );
     }

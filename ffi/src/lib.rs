@@ -14,10 +14,10 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::config::{Config, DEFAULT_DEDUP_UNIT};
-use crate::engine::Generator;
-use crate::error::Error;
-use crate::topology::{NumaMode, Topology};
+use libdgen::{Config, DEFAULT_DEDUP_UNIT};
+use libdgen::Generator;
+use libdgen::Error;
+use libdgen::{NumaMode, Topology};
 
 #[cfg(unix)]
 mod part;
@@ -230,6 +230,7 @@ impl dgen_status {
             },
             Error::OutOfRange { .. } => dgen_status::OutOfRange,
             Error::Mismatch { .. } => dgen_status::Mismatch,
+            _ => dgen_status::InvalidConfig,
         }
     }
 
@@ -488,7 +489,7 @@ impl RawConfig {
         };
         // Whether the node exists on this machine is part of numa_node's check.
         Topology::current().plan(config.threads, config.numa_mode, config.numa_node)?;
-        config.compressor = match crate::config::Compressor::ALL.get(self.compressor as usize) {
+        config.compressor = match libdgen::Compressor::ALL.get(self.compressor as usize) {
             Some(&c) => c,
             None => {
                 return Err(invalid(
@@ -877,9 +878,9 @@ pub unsafe extern "C" fn dgen_compressor_from_name(name: *const c_char, out: *mu
         // SAFETY: `name` is not NULL and the caller guarantees it is a
         // NUL-terminated string that stays valid during the call.
         let text = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy();
-        match text.parse::<crate::config::Compressor>() {
+        match text.parse::<libdgen::Compressor>() {
             Ok(c) => {
-                let value = crate::config::Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0) as u32;
+                let value = libdgen::Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0) as u32;
                 // SAFETY: `out` is not NULL and the caller guarantees it is writable.
                 unsafe { out.write(value) };
                 dgen_status::Ok
@@ -1162,7 +1163,7 @@ pub extern "C" fn dgen_version() -> *const c_char {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
     use std::ffi::CStr;
 
@@ -1228,3 +1229,6 @@ mod tests {
         assert_eq!(dgen_status::from_code(ALL_STATUSES.len() as u32), None);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{bytes, bytes_mut, check_len, dgen_generator, dgen_status, guard, null, set_error, Message};
-use crate::state::{Class, StateCheck, StateError, StateErrorKind, WriteState};
+use libdgen::state::{Class, StateCheck, StateError, StateErrorKind, WriteState};
 
 /// A write state file, open for one dataset (`dgen_state_open`). Shared by
 /// every thread of the process and every process that has the file open:
