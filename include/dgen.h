@@ -71,10 +71,10 @@ typedef enum dgen_status {
    */
   DGEN_STATUS_MISMATCH = 8,
   /**
-   * No longer returned: when worker threads cannot be started, a fill runs
-   * on the calling thread instead (the bytes are the same) and the threads
-   * are tried again a second later. Kept so that the numbers of the other
-   * statuses stay as they are.
+   * `dgen_write_file` or `dgen_verify_file` could not start its I/O
+   * worker threads. (A fill never returns it: when its worker threads
+   * cannot be started, it runs on the calling thread instead, with the
+   * same bytes, and the threads are tried again a second later.)
    */
   DGEN_STATUS_THREAD_POOL = 9,
   /**
@@ -197,6 +197,99 @@ typedef enum dgen_io_target {
    */
   DGEN_IO_TARGET_STREAM = 2,
 } dgen_io_target;
+
+/**
+ * Values of `dgen_field`: the settings a call can refuse, named as every
+ * face names them (the C and Rust field, the Python keyword, the fio option
+ * after `dgen_`). `dgen_param_bounds` gives the values a numeric one
+ * accepts.
+ */
+typedef enum dgen_field {
+  /**
+   * `dgen_config.size`.
+   */
+  DGEN_FIELD_SIZE = 0,
+  /**
+   * `dgen_config.dedup_ratio`.
+   */
+  DGEN_FIELD_DEDUP_RATIO = 1,
+  /**
+   * `dgen_config.compress_ratio`.
+   */
+  DGEN_FIELD_COMPRESS_RATIO = 2,
+  /**
+   * `dgen_config.dedup_unit`.
+   */
+  DGEN_FIELD_DEDUP_UNIT = 3,
+  /**
+   * `dgen_config.seed`.
+   */
+  DGEN_FIELD_SEED = 4,
+  /**
+   * `dgen_config.threads`.
+   */
+  DGEN_FIELD_THREADS = 5,
+  /**
+   * `dgen_config.numa_mode`.
+   */
+  DGEN_FIELD_NUMA_MODE = 6,
+  /**
+   * `dgen_config.numa_node`.
+   */
+  DGEN_FIELD_NUMA_NODE = 7,
+  /**
+   * `dgen_config.compressor`.
+   */
+  DGEN_FIELD_COMPRESSOR = 8,
+  /**
+   * `dgen_io_options.offset`.
+   */
+  DGEN_FIELD_OFFSET = 9,
+  /**
+   * `dgen_io_options.length`.
+   */
+  DGEN_FIELD_LENGTH = 10,
+  /**
+   * `dgen_io_options.jobs`.
+   */
+  DGEN_FIELD_JOBS = 11,
+  /**
+   * `dgen_io_options.block_size`.
+   */
+  DGEN_FIELD_BLOCK_SIZE = 12,
+  /**
+   * `dgen_io_options.iodepth`.
+   */
+  DGEN_FIELD_IODEPTH = 13,
+  /**
+   * `dgen_io_options.engine`.
+   */
+  DGEN_FIELD_ENGINE = 14,
+  /**
+   * `dgen_io_options.direct`.
+   */
+  DGEN_FIELD_DIRECT = 15,
+  /**
+   * A part `I/N` of a range (`dgen_part_range`).
+   */
+  DGEN_FIELD_PART = 16,
+  /**
+   * `low` of `dgen_fill_f32_at`.
+   */
+  DGEN_FIELD_LOW = 17,
+  /**
+   * `high` of `dgen_fill_f32_at`.
+   */
+  DGEN_FIELD_HIGH = 18,
+  /**
+   * `index` of `dgen_fill_f32_at`.
+   */
+  DGEN_FIELD_INDEX = 19,
+  /**
+   * Values per vector.
+   */
+  DGEN_FIELD_DIM = 20,
+} dgen_field;
 
 /**
  * A generator: a seekable, reproducible stream of synthetic bytes.
@@ -662,6 +755,31 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Allocates `len` bytes whose address is a multiple of `alignment` (0 means
+ * 4096), as `O_DIRECT` I/O needs, and stores the address in `*out`; release
+ * it with `dgen_free_aligned` (never `free`).
+ *
+ * The memory is not cleared: a fill writes every byte, and pages that a
+ * generator's workers touch first are then placed on their NUMA node.
+ * `alignment` must be a power of two; 4096 suits the logical block size of
+ * every common device. On failure `*out` is NULL and the status is
+ * `DGEN_STATUS_OUT_OF_RANGE` (bad alignment, or no memory for `len` bytes)
+ * or `DGEN_STATUS_NULL_POINTER`.
+ *
+ * # Safety
+ * `out` is NULL or writable for one pointer.
+ */
+enum dgen_status dgen_alloc_aligned(size_t len, size_t alignment, void **out);
+
+/**
+ * Releases memory from `dgen_alloc_aligned`. NULL is accepted and ignored.
+ *
+ * # Safety
+ * `buf` is NULL or a block from `dgen_alloc_aligned` not yet released.
+ */
+void dgen_free_aligned(void *buf);
+
+/**
  * Sets `*cfg` to the defaults: size 0 (endless), dedup_ratio 1.0,
  * compress_ratio 1.0, dedup_unit 4096, seed 0 with has_seed false (a fresh
  * seed per generator), threads 0 (every CPU), numa_mode
@@ -672,6 +790,46 @@ extern "C" {
  * `cfg` is NULL or points to writable memory for one `dgen_config`.
  */
 void dgen_config_init(struct dgen_config *cfg);
+
+/**
+ * Sets `*out` to the `dgen_compressor` value named by `name` ("auto",
+ * "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"; also "zlib" and "deflate"
+ * for gzip, "lzo1x" and "lzo1x-1" for lzo; any letter case), the names the
+ * `dgen` command, Go and Python take, so that a program reading a name from
+ * its user accepts the same ones. An unknown name (or one that is not UTF-8)
+ * returns `DGEN_STATUS_INVALID_COMPRESSOR` and leaves `*out` alone; the
+ * message lists the names.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+enum dgen_status dgen_compressor_from_name(const char *name, uint32_t *out);
+
+/**
+ * Checks `*cfg` as `dgen_create` does, field by field in declaration order,
+ * without making a generator: `DGEN_STATUS_OK`, or the status and message
+ * `dgen_create` would give for the first bad field.
+ *
+ * # Safety
+ * `cfg` is NULL or points to a readable `dgen_config`.
+ */
+enum dgen_status dgen_config_check(const struct dgen_config *cfg);
+
+/**
+ * Sets `*min` and `*max` to the smallest and largest values the numeric
+ * `field` accepts, in any config (for `compress_ratio` a named compressor
+ * may cap it lower: `dgen_config_check` says so). A value from `*min` to
+ * `*max` is accepted when it is also a multiple of 4096 for `dedup_unit`
+ * and `block_size`. For the 64-bit fields (`size`, `seed`, `offset`,
+ * `length`, `index`) `*max` is 2^64 - 1 as a double, which rounds it to
+ * 2^64. A field that is not a number, or whose range depends on the
+ * machine (`numa_node`), or a value that names no `dgen_field`, is
+ * `DGEN_STATUS_INVALID_CONFIG`, with `*min` and `*max` left alone.
+ *
+ * # Safety
+ * `min` and `max` are NULL or point to writable doubles.
+ */
+enum dgen_status dgen_param_bounds(uint32_t field, double *min, double *max);
 
 /**
  * Validates `*cfg` and creates a generator, stored in `*out`.
@@ -814,20 +972,6 @@ uint32_t dgen_threads(const struct dgen_generator *gen);
 enum dgen_status dgen_seek(struct dgen_generator *gen, uint64_t position);
 
 /**
- * Sets `*out` to the `dgen_compressor` value named by `name` ("auto",
- * "zstd", "lz4", "gzip", "snappy", "lzo", "lzjb"; also "zlib" and "deflate"
- * for gzip, "lzo1x" and "lzo1x-1" for lzo; any letter case), the names the
- * `dgen` command, Go and Python take, so that a program reading a name from
- * its user accepts the same ones. An unknown name (or one that is not UTF-8)
- * returns `DGEN_STATUS_INVALID_COMPRESSOR` and leaves `*out` alone; the
- * message lists the names.
- *
- * # Safety
- * `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
- */
-enum dgen_status dgen_compressor_from_name(const char *name, uint32_t *out);
-
-/**
  * Moves the stream position back to 0, so the stream starts over. Not
  * thread-safe on one generator, like `dgen_fill`.
  *
@@ -855,31 +999,6 @@ enum dgen_status dgen_rewind(struct dgen_generator *gen);
 enum dgen_status dgen_generate(const struct dgen_config *cfg, void *buf, size_t len);
 
 /**
- * Allocates `len` bytes whose address is a multiple of `alignment` (0 means
- * 4096), as `O_DIRECT` I/O needs, and stores the address in `*out`; release
- * it with `dgen_free_aligned` (never `free`).
- *
- * The memory is not cleared: a fill writes every byte, and pages that a
- * generator's workers touch first are then placed on their NUMA node.
- * `alignment` must be a power of two; 4096 suits the logical block size of
- * every common device. On failure `*out` is NULL and the status is
- * `DGEN_STATUS_OUT_OF_RANGE` (bad alignment, or no memory for `len` bytes)
- * or `DGEN_STATUS_NULL_POINTER`.
- *
- * # Safety
- * `out` is NULL or writable for one pointer.
- */
-enum dgen_status dgen_alloc_aligned(size_t len, size_t alignment, void **out);
-
-/**
- * Releases memory from `dgen_alloc_aligned`. NULL is accepted and ignored.
- *
- * # Safety
- * `buf` is NULL or a block from `dgen_alloc_aligned` not yet released.
- */
-void dgen_free_aligned(void *buf);
-
-/**
  * Releases a generator and its worker threads. NULL is accepted and ignored.
  * No other call may use `gen` during or after this one.
  *
@@ -887,26 +1006,6 @@ void dgen_free_aligned(void *buf);
  * `gen` is NULL or a generator from `dgen_create` not yet freed.
  */
 void dgen_free(struct dgen_generator *gen);
-
-/**
- * Describes this machine and where a generator built from `cfg` would run
- * its workers, as JSON text: `{"source", "nodes": [{"node", "cpus"}],
- * "allowed_cpus", "cores", "placement": {"threads", "numa_node", "pinned"}}`.
- *
- * Writes at most `len` bytes including the terminating NUL into `buf` and the
- * size the whole text needs (with its NUL) into `*needed`. When `len` is too
- * small nothing is written to `buf` and `DGEN_STATUS_OUT_OF_RANGE` is
- * returned, so a caller can ask with `len` 0, allocate `*needed` and ask
- * again. A bad `cfg` gives the same status and message as `dgen_create`.
- *
- * # Safety
- * `cfg` is NULL or a readable `dgen_config`; `buf` is NULL (only with `len`
- * 0) or writable for `len` bytes; `needed` is NULL or writable.
- */
-enum dgen_status dgen_topology(const struct dgen_config *cfg,
-                               char *buf,
-                               size_t len,
-                               size_t *needed);
 
 /**
  * A static, NUL-terminated description of `status`, e.g.
@@ -933,6 +1032,59 @@ const char *dgen_last_error(void);
  * program was built with when the two match.
  */
 const char *dgen_version(void);
+
+/**
+ * Describes this machine and where a generator built from `cfg` would run
+ * its workers, as JSON text: `{"source", "nodes": [{"node", "cpus"}],
+ * "allowed_cpus", "cores", "placement": {"threads", "numa_node", "pinned"}}`.
+ *
+ * Writes at most `len` bytes including the terminating NUL into `buf` and the
+ * size the whole text needs (with its NUL) into `*needed`. When `len` is too
+ * small nothing is written to `buf` and `DGEN_STATUS_OUT_OF_RANGE` is
+ * returned, so a caller can ask with `len` 0, allocate `*needed` and ask
+ * again. A bad `cfg` gives the same status and message as `dgen_create`.
+ *
+ * # Safety
+ * `cfg` is NULL or a readable `dgen_config`; `buf` is NULL (only with `len`
+ * 0) or writable for `len` bytes; `needed` is NULL or writable.
+ */
+enum dgen_status dgen_topology(const struct dgen_config *cfg,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
+
+/**
+ * Fills `out[0 .. count)` with elements `index .. index + count` of the
+ * float32 sequence of `seed`, uniform over `[low, high)`.
+ *
+ * For vectors of dimension `dim`, vector `v` starts at element `v * dim`, so
+ * `dgen_fill_f32_at(seed, v * dim, low, high, out, n * dim)` gives vectors
+ * `v .. v + n`. Every value is a pure function of `seed`, the element index,
+ * `low` and `high`: with `mix64` SplitMix64's output function and
+ * `k = mix64(seed ^ 0x766563746f727331)`, elements `2p` and `2p + 1` take
+ * bits 40 to 63 and 8 to 31 of `mix64(k + p * 0x9E3779B97F4A7C15)` as a
+ * fraction `u` in `[0, 1)`, and the value is `low + (high - low) * u`
+ * rounded to float (the largest float below `high` where that rounds up to
+ * `high`). So any range can be filled on its own, and the same arguments
+ * give the same values in every face. Nothing is allocated and no thread is
+ * started; the call is safe from many threads.
+ *
+ * Fails, leaving `out` unchanged, with `DGEN_STATUS_INVALID_CONFIG` when
+ * `low` or `high` is not finite or `high` is not greater than `low`;
+ * `DGEN_STATUS_OUT_OF_RANGE` when `index + count` passes 2^64, `count`
+ * floats are more than any buffer can hold, or `out` is not aligned for
+ * `float`; `DGEN_STATUS_NULL_POINTER` when `out` is NULL and `count` is not
+ * 0.
+ *
+ * # Safety
+ * `out` is NULL or valid for writes of `count` floats.
+ */
+enum dgen_status dgen_fill_f32_at(uint64_t seed,
+                                  uint64_t index,
+                                  float low,
+                                  float high,
+                                  float *out,
+                                  size_t count);
 
 /**
  * Reads `text` as `I/N`, part I of N counted from 0 as MPI ranks are
@@ -1197,39 +1349,6 @@ enum dgen_status dgen_verify_file(const struct dgen_generator *gen,
                                   const char *path,
                                   const struct dgen_io_options *opts,
                                   struct dgen_io_report *report);
-
-/**
- * Fills `out[0 .. count)` with elements `index .. index + count` of the
- * float32 sequence of `seed`, uniform over `[low, high)`.
- *
- * For vectors of dimension `dim`, vector `v` starts at element `v * dim`, so
- * `dgen_fill_f32_at(seed, v * dim, low, high, out, n * dim)` gives vectors
- * `v .. v + n`. Every value is a pure function of `seed`, the element index,
- * `low` and `high`: with `mix64` SplitMix64's output function and
- * `k = mix64(seed ^ 0x766563746f727331)`, elements `2p` and `2p + 1` take
- * bits 40 to 63 and 8 to 31 of `mix64(k + p * 0x9E3779B97F4A7C15)` as a
- * fraction `u` in `[0, 1)`, and the value is `low + (high - low) * u`
- * rounded to float (the largest float below `high` where that rounds up to
- * `high`). So any range can be filled on its own, and the same arguments
- * give the same values in every face. Nothing is allocated and no thread is
- * started; the call is safe from many threads.
- *
- * Fails, leaving `out` unchanged, with `DGEN_STATUS_INVALID_CONFIG` when
- * `low` or `high` is not finite or `high` is not greater than `low`;
- * `DGEN_STATUS_OUT_OF_RANGE` when `index + count` passes 2^64, `count`
- * floats are more than any buffer can hold, or `out` is not aligned for
- * `float`; `DGEN_STATUS_NULL_POINTER` when `out` is NULL and `count` is not
- * 0.
- *
- * # Safety
- * `out` is NULL or valid for writes of `count` floats.
- */
-enum dgen_status dgen_fill_f32_at(uint64_t seed,
-                                  uint64_t index,
-                                  float low,
-                                  float high,
-                                  float *out,
-                                  size_t count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,7 +1,7 @@
 //! What a caller asks for, and the checks that turn a bad request into an
 //! error naming the field and the value.
 
-use crate::error::Error;
+use crate::error::{Bounds, Error, Field};
 use crate::model::GRANULE;
 pub use crate::topology::NumaMode;
 
@@ -83,7 +83,7 @@ impl std::fmt::Display for Compressor {
 impl std::str::FromStr for Compressor {
     type Err = Error;
     fn from_str(s: &str) -> Result<Compressor, Error> {
-        Compressor::from_name(s).ok_or_else(|| invalid("compressor", s, COMPRESSOR_EXPECTED))
+        Compressor::from_name(s).ok_or_else(|| Error::invalid(Field::Compressor, s))
     }
 }
 
@@ -150,22 +150,19 @@ impl Default for Config {
     }
 }
 
-fn invalid(field: &'static str, value: impl ToString, expected: &'static str) -> Error {
-    Error::InvalidConfig { field, value: value.to_string(), expected }
-}
-
-fn check_ratio(field: &'static str, v: f64, max: f64, expected: &'static str) -> Result<(), Error> {
+fn check_ratio(field: Field, v: f64) -> Result<(), Error> {
+    let Some(Bounds { min, max, .. }) = field.bounds() else { return Ok(()) };
     if v.is_nan() {
-        return Err(invalid(field, "NaN", expected));
+        return Err(Error::invalid(field, "NaN"));
     }
-    if !(1.0..=max).contains(&v) {
+    if !(min..=max).contains(&v) {
         // Plain digits for ordinary values, exponent form for huge or tiny ones.
         let shown = if v.is_finite() && v != 0.0 && !(1e-4..1e16).contains(&v.abs()) {
             format!("{v:e}")
         } else {
             v.to_string()
         };
-        return Err(invalid(field, shown, expected));
+        return Err(Error::invalid(field, shown));
     }
     Ok(())
 }
@@ -194,18 +191,37 @@ impl Config {
 
     /// Checks every field; the error names the first bad field and its value.
     pub fn validate(&self) -> Result<(), Error> {
-        check_ratio("dedup_ratio", self.dedup_ratio, MAX_DEDUP_RATIO, "must be a number from 1.0 to 1024.0")?;
-        check_ratio("compress_ratio", self.compress_ratio, MAX_COMPRESS_RATIO, "must be a number from 1.0 to 32.0")?;
+        check_ratio(Field::DedupRatio, self.dedup_ratio)?;
+        check_ratio(Field::CompressRatio, self.compress_ratio)?;
         let unit = self.dedup_unit;
         if unit == 0 || !unit.is_multiple_of(DEFAULT_DEDUP_UNIT) || unit > MAX_DEDUP_UNIT {
-            return Err(invalid("dedup_unit", unit, "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)"));
+            return Err(Error::invalid(Field::DedupUnit, unit));
         }
         if self.threads > MAX_THREADS {
-            return Err(invalid("threads", self.threads, "must be from 0 (all CPUs) to 4096"));
+            return Err(Error::invalid(Field::Threads, self.threads));
         }
         if crate::model::compress::Layout::for_ratio(self.compress_ratio, self.compressor).is_err() {
-            return Err(invalid("compress_ratio", self.compress_ratio, ceiling_text(self.compressor)));
+            let expected = ceiling_text(self.compressor);
+            return Err(Error::InvalidConfig {
+                field: Field::CompressRatio,
+                value: self.compress_ratio.to_string(),
+                expected,
+            });
         }
         Ok(())
+    }
+
+    /// The values `field` accepts in this config: [`Field::bounds`], with
+    /// `compress_ratio` capped at the highest ratio calibrated for
+    /// `compressor`.
+    pub fn bounds(&self, field: Field) -> Option<Bounds> {
+        let b = field.bounds()?;
+        match field {
+            Field::CompressRatio => {
+                let ceiling = crate::model::compress::Costs::of(self.compressor).ceiling();
+                Some(Bounds { max: b.max.min(ceiling), ..b })
+            }
+            _ => Some(b),
+        }
     }
 }

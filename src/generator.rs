@@ -127,7 +127,7 @@ pub fn default_threads() -> usize {
 /// ```
 pub fn generate(config: Config) -> Result<Vec<u8>, Error> {
     let size = config.size;
-    let bad = |expected| Error::InvalidConfig { field: "size", value: size.to_string(), expected };
+    let bad = |expected| Error::InvalidConfig { field: crate::Field::Size, value: size.to_string(), expected };
     if size == 0 || size > isize::MAX as u64 {
         return Err(bad(
             "must be from 1 to 9223372036854775807 bytes for a one-shot generate (0 is an endless stream)",

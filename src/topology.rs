@@ -235,7 +235,7 @@ impl Topology {
                 let nodes = self.nodes();
                 if !nodes.contains(&n) {
                     return Err(Error::InvalidConfig {
-                        field: "numa_node",
+                        field: crate::Field::NumaNode,
                         value: n.to_string(),
                         expected: "must be a NUMA node of this machine (see `dgen topology`)",
                     });
@@ -243,7 +243,7 @@ impl Topology {
                 let cpus = self.node_cpus(n);
                 if cpus.is_empty() {
                     return Err(Error::InvalidConfig {
-                        field: "numa_node",
+                        field: crate::Field::NumaNode,
                         value: n.to_string(),
                         expected: "must name a NUMA node with a CPU this process may run on",
                     });

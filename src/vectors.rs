@@ -60,28 +60,28 @@ const STEP: f64 = 1.0 / (1u64 << 24) as f64;
 pub fn check_f32_args(index: u64, count: usize, low: f32, high: f32) -> Result<(), Error> {
     if !low.is_finite() {
         return Err(Error::InvalidConfig {
-            field: "low",
+            field: crate::Field::Low,
             value: format!("{low}"),
             expected: "must be a finite number below high",
         });
     }
     if !high.is_finite() {
         return Err(Error::InvalidConfig {
-            field: "high",
+            field: crate::Field::High,
             value: format!("{high}"),
             expected: "must be a finite number above low",
         });
     }
     if low >= high {
         return Err(Error::InvalidConfig {
-            field: "high",
+            field: crate::Field::High,
             value: format!("{high} (low is {low})"),
             expected: "must be greater than low",
         });
     }
     if count != 0 && (count - 1) as u64 > u64::MAX - index {
         return Err(Error::InvalidConfig {
-            field: "index",
+            field: crate::Field::Index,
             value: format!("{index} + {count}"),
             expected: "+ count must be at most 2^64 (element indexes are 64-bit)",
         });
@@ -154,11 +154,15 @@ pub fn fill_f32_at(seed: u64, index: u64, low: f32, high: f32, out: &mut [f32]) 
 /// keep). Errors: `dim` 0, or `data.len()` not a multiple of `dim`.
 pub fn normalize_rows(data: &mut [f32], dim: usize) -> Result<(), Error> {
     if dim == 0 {
-        return Err(Error::InvalidConfig { field: "dim", value: "0".into(), expected: "must be at least 1" });
+        return Err(Error::InvalidConfig {
+            field: crate::Field::Dim,
+            value: "0".into(),
+            expected: "must be at least 1",
+        });
     }
     if !data.len().is_multiple_of(dim) {
         return Err(Error::InvalidConfig {
-            field: "dim",
+            field: crate::Field::Dim,
             value: format!("{dim} for {} values", data.len()),
             expected: "must divide the number of values",
         });

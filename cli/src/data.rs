@@ -125,23 +125,36 @@ pub struct VerifyArgs {
     pub object: crate::object::ObjectArgs,
 }
 
+/// The command-line option that sets a library field.
+pub fn flag(field: Field) -> &'static str {
+    match field {
+        Field::Size => "--size",
+        Field::DedupRatio => "--dedup",
+        Field::CompressRatio => "--compress",
+        Field::DedupUnit => "--dedup-unit",
+        Field::Seed => "--seed",
+        Field::Threads => "--threads",
+        Field::NumaMode => "--numa",
+        Field::NumaNode => "--numa-node",
+        Field::Compressor => "--compressor",
+        Field::Offset => "--offset",
+        Field::Length => "--length",
+        Field::Jobs => "--jobs",
+        Field::BlockSize => "--block-size",
+        Field::Iodepth => "--iodepth",
+        Field::Engine => "--engine",
+        Field::Direct => "--direct",
+        Field::Part => "--part",
+        _ => "option",
+    }
+}
+
 /// The library's error in the words of the command line: the option that
 /// carries the bad field.
 pub fn option_error(e: &dgen::Error) -> String {
-    match e {
-        dgen::Error::InvalidConfig { field, .. } => {
-            let option = match *field {
-                "dedup_ratio" => "--dedup",
-                "compress_ratio" => "--compress",
-                "dedup_unit" => "--dedup-unit",
-                "threads" => "--threads",
-                "numa_node" => "--numa-node",
-                "compressor" => "--compressor",
-                _ => "option",
-            };
-            format!("{option}: {e}")
-        }
-        other => other.to_string(),
+    match e.field() {
+        Some(field) => format!("{}: {e}", flag(field)),
+        None => e.to_string(),
     }
 }
 
@@ -235,12 +248,8 @@ fn storage_message(e: &StorageError, io: &IoArgs) -> String {
         if e.message.starts_with("jobs x iodepth x block_size") {
             return format!("--jobs x --iodepth x --block-size: {}", e.message);
         }
-        for (field, option) in
-            [("block_size", "--block-size"), ("jobs", "--jobs"), ("iodepth", "--iodepth"), ("length", "--length")]
-        {
-            if e.message.starts_with(field) {
-                return format!("{option}: {}", e.message);
-            }
+        if let Some(field) = e.field {
+            return format!("{}: {}", flag(field), e.message);
         }
     }
     if e.kind == StorageErrorKind::OutOfRange {
@@ -462,7 +471,7 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
                     eprintln!("dgen: the reader of {shown} closed it after {} bytes, seed {seed}", r.bytes);
                     Ok(())
                 }
-                StorageErrorKind::Io | StorageErrorKind::Generator => {
+                StorageErrorKind::Io | StorageErrorKind::Threads => {
                     let mut text = format!("{}; {} bytes were written", e.message, r.bytes);
                     let complete = r.offset + r.prefix;
                     if r.target == TargetKind::File && r.bytes > r.prefix {
@@ -609,7 +618,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
                     }
                     Failure::interrupted(format!("{text}, seed {seed}"))
                 }
-                StorageErrorKind::Io | StorageErrorKind::Generator => {
+                StorageErrorKind::Io | StorageErrorKind::Threads => {
                     Failure::runtime(format!("{}; {} bytes were checked", e.message, r.bytes))
                 }
                 _ => Failure::usage(storage_message(&e, &args.io)),

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{bytes, bytes_mut, check_len, dgen_generator, dgen_status, guard, null, set_error, Message};
-use libdgen::state::{Class, StateCheck, StateError, StateErrorKind, WriteState};
+use libdgen::state::{Class, StateCheck, StateError, WriteState};
 
 /// A write state file, open for one dataset (`dgen_state_open`). Shared by
 /// every thread of the process and every process that has the file open:
@@ -81,10 +81,7 @@ pub struct dgen_state_info {
 
 fn state_fail(func: &str, e: StateError) -> dgen_status {
     set_error(format!("{func}: {}", e.message));
-    match e.kind {
-        StateErrorKind::Io => dgen_status::Io,
-        _ => dgen_status::InvalidState,
-    }
+    dgen_status::of(e.kind.into(), None)
 }
 
 /// Opens the write state at `path` for the dataset of `gen`. With `write`

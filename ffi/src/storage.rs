@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
 use libdgen::storage::{
-    self, Control, IoEngine, Fault, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
+    self, Control, Fault, IoEngine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
 };
 
 /// Values of `dgen_io_options.engine`: how workers submit their I/O.
@@ -283,13 +283,7 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
 }
 
 pub(super) fn status_of(kind: StorageErrorKind) -> dgen_status {
-    match kind {
-        StorageErrorKind::InvalidOption => dgen_status::InvalidConfig,
-        StorageErrorKind::OutOfRange => dgen_status::OutOfRange,
-        StorageErrorKind::Open | StorageErrorKind::Unsupported | StorageErrorKind::Io => dgen_status::Io,
-        StorageErrorKind::Interrupted => dgen_status::Interrupted,
-        StorageErrorKind::Generator => dgen_status::ThreadPool,
-    }
+    dgen_status::of(kind, None)
 }
 
 fn text<const N: usize>(s: &str) -> [c_char; N] {

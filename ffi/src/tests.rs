@@ -947,3 +947,114 @@ fn f32_errors_name_the_argument_and_leave_the_buffer() {
     assert_eq!(fill_f32(1, u64::MAX - 3, 0.0, 1.0, &mut v), dgen_status::Ok);
     assert!(v.iter().all(|x| (0.0..1.0).contains(x)));
 }
+
+/// `*cfg` with `field` set to `v` (a config field with numeric bounds).
+fn with_field(field: dgen_field, v: f64) -> dgen_config {
+    let mut cfg = config();
+    match field {
+        dgen_field::DedupRatio => cfg.dedup_ratio = v,
+        dgen_field::CompressRatio => cfg.compress_ratio = v,
+        dgen_field::DedupUnit => cfg.dedup_unit = v as u32,
+        dgen_field::Threads => cfg.threads = v as u32,
+        dgen_field::NumaMode => cfg.numa_mode = v as u32,
+        dgen_field::Compressor => cfg.compressor = v as u32,
+        other => panic!("{other:?} is not set by with_field"),
+    }
+    cfg
+}
+
+fn bounds(field: dgen_field) -> (dgen_status, f64, f64) {
+    let (mut min, mut max) = (f64::NAN, f64::NAN);
+    // SAFETY: both pointers are to live doubles.
+    let status = unsafe { dgen_param_bounds(field as u32, &mut min, &mut max) };
+    (status, min, max)
+}
+
+#[test]
+fn bounds_and_config_check_agree_for_every_config_field() {
+    // The config fields whose range is a number: the bounds are accepted, one
+    // step past either is refused with the field's own status and a message
+    // naming the field and the bounds the query gave.
+    let fields = [
+        (dgen_field::DedupRatio, dgen_status::InvalidDedupRatio, 0.5),
+        (dgen_field::CompressRatio, dgen_status::InvalidCompressRatio, 0.5),
+        (dgen_field::DedupUnit, dgen_status::InvalidDedupUnit, 4096.0),
+        (dgen_field::Threads, dgen_status::InvalidThreads, 1.0),
+        (dgen_field::NumaMode, dgen_status::InvalidConfig, 1.0),
+        (dgen_field::Compressor, dgen_status::InvalidCompressor, 1.0),
+    ];
+    for (field, refused, step) in fields {
+        let (status, min, max) = bounds(field);
+        assert_eq!(status, dgen_status::Ok, "{field:?}: {}", last_error());
+        let name = libdgen::Field::ALL[field as usize].name();
+        for ok in [min, max] {
+            // SAFETY: the config is a live local.
+            assert_eq!(unsafe { dgen_config_check(&with_field(field, ok)) }, dgen_status::Ok, "{name} = {ok}");
+        }
+        let below = min - step;
+        for bad in [below, max + step] {
+            if bad < 0.0 {
+                continue; // an unsigned field cannot hold it
+            }
+            // SAFETY: the config is a live local.
+            let status = unsafe { dgen_config_check(&with_field(field, bad)) };
+            assert_eq!(status, refused, "{name} = {bad}");
+            let msg = last_error();
+            assert!(msg.starts_with(name), "{name} = {bad}: {msg}");
+            if field != dgen_field::NumaMode && field != dgen_field::Compressor {
+                // The message's words name the same numbers as the query.
+                let shown = |v: f64| {
+                    if v.fract() == 0.0 && field != dgen_field::DedupRatio && field != dgen_field::CompressRatio {
+                        format!("{v}")
+                    } else {
+                        format!("{v:.1}")
+                    }
+                };
+                assert!(msg.contains(&shown(min)) && msg.contains(&shown(max)), "{name}: {msg} vs {min}..{max}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bounds_refuse_what_has_none() {
+    for field in [dgen_field::NumaNode, dgen_field::Direct, dgen_field::Part, dgen_field::Low] {
+        let (status, min, _) = bounds(field);
+        assert_eq!(status, dgen_status::InvalidConfig, "{field:?}");
+        assert!(min.is_nan(), "{field:?} wrote min");
+        assert!(last_error().contains("no numeric bounds"), "{}", last_error());
+    }
+    let (mut min, mut max) = (0.0, 0.0);
+    // SAFETY: live doubles; 99 names no field.
+    assert_eq!(unsafe { dgen_param_bounds(99, &mut min, &mut max) }, dgen_status::InvalidConfig);
+    assert!(last_error().contains("got 99"), "{}", last_error());
+    // SAFETY: NULL is checked before use.
+    assert_eq!(unsafe { dgen_param_bounds(1, null_mut(), &mut max) }, dgen_status::NullPointer);
+    // SAFETY: NULL is checked before use.
+    assert_eq!(unsafe { dgen_config_check(null()) }, dgen_status::NullPointer);
+}
+
+#[test]
+fn storage_option_bounds_match_io_options() {
+    use libdgen::storage::IoOptions;
+    for (field, set) in [
+        (dgen_field::BlockSize, (|o: &mut IoOptions, v: f64| o.block_size = v as usize) as fn(&mut IoOptions, f64)),
+        (dgen_field::Jobs, |o, v| o.jobs = v as usize),
+        (dgen_field::Iodepth, |o, v| o.iodepth = v as usize),
+    ] {
+        let (status, min, max) = bounds(field);
+        assert_eq!(status, dgen_status::Ok);
+        let check = |v: f64| {
+            let mut o = IoOptions::default();
+            set(&mut o, v);
+            o.validate()
+        };
+        assert!(check(min).is_ok() && check(max).is_ok(), "{field:?} {min}..{max}");
+        let e = check(max + 4096.0).unwrap_err();
+        assert_eq!(e.field, libdgen::Field::from_name(libdgen::Field::ALL[field as usize].name()));
+        assert!(e.message.contains(&format!("{max}")), "{}", e.message);
+        if min > 0.0 {
+            assert!(check(min - 1.0).is_err(), "{field:?} below {min}");
+        }
+    }
+}

@@ -2,8 +2,8 @@
 //! benchmarks, a pure function of the seed and the element index.
 
 use super::{dgen_status, fail, guard, null, set_error, Message};
-use libdgen::Error;
 use libdgen::vectors;
+use libdgen::Error;
 
 /// Fills `out[0 .. count)` with elements `index .. index + count` of the
 /// float32 sequence of `seed`, uniform over `[low, high)`.
@@ -52,7 +52,7 @@ pub unsafe extern "C" fn dgen_fill_f32_at(
         }
         if let Err(e) = vectors::check_f32_args(index, count, low, high) {
             return match e {
-                Error::InvalidConfig { field: "index", .. } => {
+                Error::InvalidConfig { field: libdgen::Field::Index, .. } => {
                     set_error(e.to_string());
                     dgen_status::OutOfRange
                 }

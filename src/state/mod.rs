@@ -91,6 +91,17 @@ pub enum StateErrorKind {
     Limit,
 }
 
+/// A write state's failure is an I/O failure of its file, or a state that
+/// cannot be used.
+impl From<StateErrorKind> for crate::ErrorKind {
+    fn from(k: StateErrorKind) -> crate::ErrorKind {
+        match k {
+            StateErrorKind::Io => crate::ErrorKind::Io,
+            _ => crate::ErrorKind::InvalidState,
+        }
+    }
+}
+
 /// A state error: its kind, and a message naming the file, the field and
 /// the values.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,9 +28,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod run;
 mod part;
 mod report;
+mod run;
 mod stream;
 mod target;
 #[cfg(target_os = "linux")]
@@ -40,6 +40,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crate::error::Field;
 use crate::generator::Generator;
 
 pub use part::Part;
@@ -172,21 +173,21 @@ impl Default for IoOptions {
 impl IoOptions {
     /// Checks every field; the error names the first bad field and its value.
     pub fn validate(&self) -> Result<(), StorageError> {
-        let bad = |field: &str, value: String, expected: &str| {
-            Err(Fault {
-                kind: StorageErrorKind::InvalidOption,
-                message: format!("{field} {expected}, got {value}"),
-                os_error: None,
-            })
+        let bad = |field: Field, value: usize| {
+            let report = Report::new(Operation::Write, "", TargetKind::File, 0);
+            let message = format!("{field} {}, got {value}", field.expected());
+            let fault = Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None };
+            Err(StorageError { field: Some(field), ..fault.into_error(report) })
         };
         let b = self.block_size;
-        let r = if b == 0 || !b.is_multiple_of(ALIGN) || b > MAX_BLOCK_SIZE {
-            bad("block_size", b.to_string(), "must be a multiple of 4096 from 4096 to 268435456 (256 MiB)")
+        if b == 0 || !b.is_multiple_of(ALIGN) || b > MAX_BLOCK_SIZE {
+            return bad(Field::BlockSize, b);
         } else if self.jobs > MAX_JOBS {
-            bad("jobs", self.jobs.to_string(), "must be from 0 (one per CPU) to 1024")
+            return bad(Field::Jobs, self.jobs);
         } else if self.iodepth == 0 || self.iodepth > MAX_IODEPTH {
-            bad("iodepth", self.iodepth.to_string(), "must be from 1 to 4096")
-        } else if self.length.is_some_and(|l| self.offset.checked_add(l).is_none()) {
+            return bad(Field::Iodepth, self.iodepth);
+        }
+        let r = if self.length.is_some_and(|l| self.offset.checked_add(l).is_none()) {
             Err(Fault {
                 kind: StorageErrorKind::OutOfRange,
                 message: format!(
@@ -289,51 +290,22 @@ impl Default for Control<'_> {
     }
 }
 
-/// Why a write or verification stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageErrorKind {
-    /// An [`IoOptions`] field holds a value that cannot be used.
-    InvalidOption,
-    /// The range does not fit the dataset or the device.
-    OutOfRange,
-    /// The path cannot be opened or is not something that can be written
-    /// (a directory, a terminal, a device in use).
-    Open,
-    /// What was asked is not possible on this file: `O_DIRECT` on a file
-    /// system or stream without it, io_uring where the kernel refuses it.
-    Unsupported,
-    /// A read, write or sync failed.
-    Io,
-    /// The cancel flag or the progress callback stopped the run.
-    Interrupted,
-    /// The generator failed (its worker threads could not start).
-    Generator,
-}
-
-impl StorageErrorKind {
-    /// A short name for bindings that map kinds to their own errors:
-    /// `invalid_option`, `out_of_range`, `open`, `unsupported`, `io`,
-    /// `interrupted`, `generator`.
-    pub fn name(self) -> &'static str {
-        match self {
-            StorageErrorKind::InvalidOption => "invalid_option",
-            StorageErrorKind::OutOfRange => "out_of_range",
-            StorageErrorKind::Open => "open",
-            StorageErrorKind::Unsupported => "unsupported",
-            StorageErrorKind::Io => "io",
-            StorageErrorKind::Interrupted => "interrupted",
-            StorageErrorKind::Generator => "generator",
-        }
-    }
-}
+/// Why a write or verification stopped: the library's one [`ErrorKind`].
+/// A storage run fails with `InvalidOption`, `OutOfRange`, `Open`,
+/// `Unsupported`, `Io`, `Interrupted` or `Threads` (its I/O workers could not
+/// start).
+pub use crate::error::ErrorKind as StorageErrorKind;
 
 /// A write or verification that stopped before its end: why, in one line
 /// naming the path, the offset and the system's reason, and the report of
 /// what was done until then.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StorageError {
     /// What kind of failure.
     pub kind: StorageErrorKind,
+    /// The option at fault, when one option is (`block_size` for a block
+    /// size that is not a multiple of 4096).
+    pub field: Option<crate::Field>,
     /// The message, e.g. "cannot write /dev/full at offset 0: No space left
     /// on device (os error 28)".
     pub message: String,
@@ -367,7 +339,13 @@ impl Fault {
     }
 
     pub fn into_error(self, report: Report) -> StorageError {
-        StorageError { kind: self.kind, message: self.message, os_error: self.os_error, report: Box::new(report) }
+        StorageError {
+            kind: self.kind,
+            field: None,
+            message: self.message,
+            os_error: self.os_error,
+            report: Box::new(report),
+        }
     }
 }
 

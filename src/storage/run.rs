@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 
 use super::report::{Latency, Mismatch, Operation, Report, TargetKind};
 use super::target::{self, Target};
-use super::{Control, IoEngine, Fault, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
+use super::{Control, Fault, IoEngine, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
 use crate::generator::Generator;
 use crate::model::{Model, GRANULE};
 use crate::state::{Claim, StateCheck, WriteState};
@@ -818,7 +818,7 @@ fn positional(
                 Err(e) => {
                     ctx.active.fetch_sub(1, Ordering::AcqRel);
                     ctx.fail(Fault {
-                        kind: StorageErrorKind::Generator,
+                        kind: StorageErrorKind::Threads,
                         message: format!("cannot start I/O worker threads: {e}"),
                         os_error: e.raw_os_error(),
                     });

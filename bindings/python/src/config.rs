@@ -3,6 +3,7 @@
 //! library's to check (`dgen::Generator::new`), so the messages match every
 //! other face.
 
+use dgen::Field;
 use pyo3::prelude::*;
 
 use crate::args;
@@ -60,17 +61,17 @@ impl Args<'_, '_> {
             c.size = args::uint(v, "size", "must be an integer from 0 (endless) to 2**64-1")?;
         }
         if let Some(v) = given(self.dedup_ratio) {
-            c.dedup_ratio = args::ratio(v, "dedup_ratio", "must be a number from 1.0 to 1024.0")?;
+            c.dedup_ratio = args::ratio(v, "dedup_ratio", Field::DedupRatio.expected())?;
         }
         if let Some(v) = given(self.compress_ratio) {
-            c.compress_ratio = args::ratio(v, "compress_ratio", "must be a number from 1.0 to 32.0")?;
+            c.compress_ratio = args::ratio(v, "compress_ratio", Field::CompressRatio.expected())?;
         }
         if let Some(v) = given(self.dedup_unit) {
-            c.dedup_unit = args::uint(v, "dedup_unit", "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)")?;
+            c.dedup_unit = args::uint(v, "dedup_unit", Field::DedupUnit.expected())?;
         }
         c.seed = args::opt_uint(self.seed, "seed", "must be None or an integer from 0 to 2**64-1")?;
         if let Some(v) = given(self.threads) {
-            c.threads = args::uint(v, "threads", "must be from 0 (all CPUs) to 4096")?;
+            c.threads = args::uint(v, "threads", Field::Threads.expected())?;
         }
         if let Some(v) = given(self.numa_mode) {
             c.numa_mode = numa_mode(v)?;

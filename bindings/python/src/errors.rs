@@ -71,6 +71,37 @@ impl Failure {
     }
 }
 
+/// The Python exception class for each kind of library failure: the Python
+/// column of the error table in ARCHITECTURE.md, used by every function that
+/// turns a library error into an exception.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// `ValueError`: a bad value, option, range or write state.
+    Value,
+    /// `dgen.MismatchError`: data that differs from the stream.
+    Mismatch,
+    /// `OSError` (the subclass its errno picks): a target that cannot be
+    /// opened, read, written or synced, or an I/O failure.
+    Os,
+    /// `KeyboardInterrupt`: a run stopped by its caller.
+    Interrupt,
+    /// `RuntimeError`: worker threads that cannot start, or a kind newer
+    /// than this binding.
+    Runtime,
+}
+
+/// The class of `kind`.
+pub fn class(kind: dgen::ErrorKind) -> Class {
+    use dgen::ErrorKind as K;
+    match kind {
+        K::InvalidConfig | K::InvalidOption | K::OutOfRange | K::InvalidState => Class::Value,
+        K::Mismatch => Class::Mismatch,
+        K::Open | K::Unsupported | K::Io => Class::Os,
+        K::Interrupted => Class::Interrupt,
+        _ => Class::Runtime,
+    }
+}
+
 /// What a call on a closed generator raises.
 pub fn closed_error() -> PyErr {
     PyValueError::new_err("the generator is closed")
@@ -88,8 +119,7 @@ pub fn state_closed_error() -> PyErr {
 /// whole dedup units, a state opened for verifying asked to record a write.
 /// The message is the library's, naming the file, the field and the values.
 pub fn state_error(e: dgen::state::StateError) -> PyErr {
-    use dgen::state::StateErrorKind;
-    if e.kind != StateErrorKind::Io {
+    if class(e.kind.into()) != Class::Os {
         return PyValueError::new_err(e.message);
     }
     // The library's message ends with the system's reason, which Rust
@@ -110,7 +140,6 @@ pub fn state_error(e: dgen::state::StateError) -> PyErr {
 pub fn lib_error(py: Python<'_>, e: dgen::Error) -> PyErr {
     let msg = e.to_string();
     match e {
-        dgen::Error::InvalidConfig { .. } | dgen::Error::OutOfRange { .. } => PyValueError::new_err(msg),
         dgen::Error::Mismatch { offset, expected, actual } => {
             let err = MismatchError::new_err(msg);
             let value = err.value(py);
@@ -123,6 +152,11 @@ pub fn lib_error(py: Python<'_>, e: dgen::Error) -> PyErr {
                 Err(other) => other,
             }
         }
-        _ => PyRuntimeError::new_err(msg),
+        e => match class(e.kind()) {
+            Class::Value => PyValueError::new_err(msg),
+            Class::Os => PyOSError::new_err(msg),
+            Class::Interrupt => pyo3::exceptions::PyKeyboardInterrupt::new_err(msg),
+            Class::Mismatch | Class::Runtime => PyRuntimeError::new_err(msg),
+        },
     }
 }

@@ -101,6 +101,30 @@ fn topology<'py>(
     py.import("json")?.call_method1("loads", (json,))
 }
 
+/// `(min, max)`: the smallest and largest values the numeric setting
+/// `field` accepts, the numbers the library's own checks and messages use
+/// (ints for integer settings, floats for the ratios). `dedup_unit` and
+/// `block_size` are also multiples of 4096; `compress_ratio` may be capped
+/// lower by a named compressor. ValueError for a name that is no setting or
+/// a setting that is not a number (`numa_node`, `direct`, `engine` names).
+#[pyfunction]
+fn param_bounds<'py>(py: Python<'py>, field: &str) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    use dgen::Field;
+    let f = Field::from_name(field).ok_or_else(|| {
+        let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+        pyo3::exceptions::PyValueError::new_err(format!("field must be one of {}, got {field:?}", names.join(", ")))
+    })?;
+    let b = f.bounds().ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("{f} has no numeric bounds ({})", f.expected()))
+    })?;
+    match f {
+        Field::DedupRatio | Field::CompressRatio => (b.min, b.max).into_pyobject(py),
+        // 64-bit settings: the exact 2**64-1, which the f64 bound rounds up.
+        _ if b.max >= u64::MAX as f64 => (b.min as u64, u64::MAX).into_pyobject(py),
+        _ => (b.min as u64, b.max as u64).into_pyobject(py),
+    }
+}
+
 /// `count` new bytearrays of `size` bytes each, their contents left as the
 /// allocator gives them (not zeroed, so large ones cost no page until they
 /// are filled): what `dgen.compat.create_bytearrays` returns.
@@ -142,6 +166,7 @@ fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MismatchError", mismatch)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(topology, m)?)?;
+    m.add_function(wrap_pyfunction!(param_bounds, m)?)?;
     m.add_function(wrap_pyfunction!(storage::write_file, m)?)?;
     m.add_function(wrap_pyfunction!(storage::verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(object::put_objects, m)?)?;

@@ -19,6 +19,7 @@ use dgen::storage::{
     self, Control, IoEngine, IoOptions, Operation, Part, Progress, Report, StorageError, StorageErrorKind, Value,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use dgen::Field;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyString};
 
@@ -95,13 +96,13 @@ impl<'a> IoArgs<'a, '_> {
         }
         o.length = args::opt_uint(self.length, "length", "must be None or an integer from 0 to 2**64-1")?;
         if let Some(v) = given(self.jobs) {
-            o.jobs = args::uint(v, "jobs", "must be from 0 (one per CPU) to 1024")?;
+            o.jobs = args::uint(v, "jobs", Field::Jobs.expected())?;
         }
         if let Some(v) = given(self.block_size) {
-            o.block_size = args::uint(v, "block_size", "must be a multiple of 4096 from 4096 to 268435456 (256 MiB)")?;
+            o.block_size = args::uint(v, "block_size", Field::BlockSize.expected())?;
         }
         if let Some(v) = given(self.iodepth) {
-            o.iodepth = args::uint(v, "iodepth", "must be from 1 to 4096")?;
+            o.iodepth = args::uint(v, "iodepth", Field::Iodepth.expected())?;
         }
         if let Some(v) = given(self.direct) {
             o.direct = flag(v, "direct")?;
@@ -109,7 +110,7 @@ impl<'a> IoArgs<'a, '_> {
         if let Some(v) = given(self.engine) {
             let name = args::string(v, "engine")?;
             o.engine = IoEngine::from_name(&name)
-                .ok_or_else(|| args::invalid("engine", "must be one of auto, sync, io_uring", v))?;
+                .ok_or_else(|| args::invalid("engine", Field::Engine.expected(), v))?;
         }
         if let Some(v) = given(self.sync) {
             o.sync = flag(v, "sync")?;
@@ -339,23 +340,22 @@ fn with_report(py: Python<'_>, err: PyErr, report: &Report) -> PyErr {
 /// KeyboardInterrupt for a run stopped without a Python exception. Each
 /// carries the report of what was done.
 fn storage_error(py: Python<'_>, e: StorageError, path_obj: &Bound<'_, PyAny>) -> PyErr {
-    let err = match e.kind {
-        StorageErrorKind::InvalidOption | StorageErrorKind::OutOfRange => PyValueError::new_err(e.message),
-        StorageErrorKind::Interrupted => PyKeyboardInterrupt::new_err(e.message),
-        StorageErrorKind::Open | StorageErrorKind::Unsupported | StorageErrorKind::Io | StorageErrorKind::Generator => {
-            match e.os_error {
-                // The library's message says what was done where ("cannot
-                // write x at offset 4096: ..."); OSError adds "[Errno n]" and
-                // the file name itself, so the "(os error n)" that Rust's
-                // text ends with goes.
-                Some(n) => {
-                    let text = e.message.replace(&format!(" (os error {n})"), "");
-                    PyOSError::new_err((n, text, path_obj.clone().unbind()))
-                }
-                None if e.kind == StorageErrorKind::Generator => PyRuntimeError::new_err(e.message),
-                None => PyOSError::new_err(e.message),
+    use crate::errors::{class, Class};
+    let err = match class(e.kind) {
+        Class::Value | Class::Mismatch => PyValueError::new_err(e.message),
+        Class::Interrupt => PyKeyboardInterrupt::new_err(e.message),
+        Class::Runtime => PyRuntimeError::new_err(e.message),
+        Class::Os => match e.os_error {
+            // The library's message says what was done where ("cannot
+            // write x at offset 4096: ..."); OSError adds "[Errno n]" and
+            // the file name itself, so the "(os error n)" that Rust's
+            // text ends with goes.
+            Some(n) => {
+                let text = e.message.replace(&format!(" (os error {n})"), "");
+                PyOSError::new_err((n, text, path_obj.clone().unbind()))
             }
-        }
+            None => PyOSError::new_err(e.message),
+        },
     };
     with_report(py, err, &e.report)
 }

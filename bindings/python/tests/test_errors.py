@@ -192,3 +192,40 @@ def test_topology_arguments_are_checked():
         dgen.topology(numa_node=999)
     with pytest.raises(ValueError, match="threads must be from 0"):
         dgen.topology(threads=-2)
+
+
+@pytest.mark.parametrize(
+    "field, step",
+    [("dedup_ratio", 0.5), ("compress_ratio", 0.5), ("dedup_unit", 4096), ("threads", 1)],
+)
+def test_param_bounds_and_the_config_check_agree(field, step):
+    """The bounds the library reports are accepted, one step past them is
+    refused with a message that names the field and the same bounds."""
+    low, high = dgen.param_bounds(field)
+    for ok in (low, high):
+        dgen.Generator(size=4096, **{field: ok})
+    for bad in (low - step, high + step):
+        if bad < 0:
+            continue
+        with pytest.raises(ValueError) as info:
+            dgen.Generator(size=4096, **{field: bad})
+        text = str(info.value)
+        assert text.startswith(field), text
+        assert str(high) in text, (text, high)
+
+
+@pytest.mark.parametrize("field, step", [("jobs", 1), ("iodepth", 1), ("block_size", 4096)])
+def test_param_bounds_and_the_storage_check_agree(tmp_path, field, step):
+    low, high = dgen.param_bounds(field)
+    with pytest.raises(ValueError) as info:
+        dgen.write_file(tmp_path / "x", 4096, seed=1, **{field: high + step})
+    assert str(info.value).startswith(field) and str(high) in str(info.value), str(info.value)
+    dgen.write_file(tmp_path / "y", 4096, seed=1, **{field: low})
+
+
+def test_param_bounds_refuses_unknown_and_non_numeric_fields():
+    assert dgen.param_bounds("size") == (0, 2**64 - 1)
+    with pytest.raises(ValueError, match="field must be one of size, dedup_ratio"):
+        dgen.param_bounds("dedup")
+    with pytest.raises(ValueError, match="numa_node has no numeric bounds"):
+        dgen.param_bounds("numa_node")

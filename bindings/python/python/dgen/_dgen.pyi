@@ -187,7 +187,10 @@ class Generator:
         """Fills ``buf`` with the stream's bytes at ``offset``; thread-safe."""
     def verify_at(self, offset: _Int, buf: _ReadableBuffer) -> None:
         """Raises ``MismatchError`` unless ``buf`` holds the stream's bytes at ``offset``."""
-    def write_file(
+    def param_bounds(field: str) -> Tuple[Union[int, float], Union[int, float]]:
+    """(min, max) of a numeric setting, e.g. param_bounds("dedup_ratio") == (1.0, 1024.0)."""
+
+def write_file(
         self,
         path: _Path,
         *,

@@ -1,0 +1,436 @@
+//! The generator handle: create, fill, verify, seek and free.
+
+use std::ffi::c_void;
+
+use crate::*;
+use libdgen::{Error, Generator};
+
+// The header promises that dgen_fill_at and dgen_verify_at may run from many
+// threads on one handle; this stops compiling if Generator ever loses Sync.
+const _: fn() = || {
+    fn shared_across_threads<T: Sync>() {}
+    shared_across_threads::<Generator>();
+};
+
+/// A generator: a seekable, reproducible stream of synthetic bytes.
+///
+/// Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
+/// `dgen_verify_at`, `dgen_is_complete`, `dgen_seed`, `dgen_size`,
+/// `dgen_threads` and `dgen_position` may be called from many threads at once
+/// on one generator. `dgen_fill`, `dgen_seek`, `dgen_rewind` and `dgen_free`
+/// need it to themselves: no other call on the same generator may run while
+/// they do.
+pub struct dgen_generator {
+    pub(crate) inner: Generator,
+}
+
+/// Validates `*cfg` and creates a generator, stored in `*out`.
+///
+/// Cost and memory do not depend on `cfg->size`: a generator for 2^63 bytes is
+/// as cheap as one for 4 KiB, and no thread starts before the first large
+/// fill. On failure `*out` is set to NULL (when `out` is not NULL) and the
+/// status names the first bad field in declaration order:
+/// `DGEN_STATUS_INVALID_DEDUP_RATIO`, `DGEN_STATUS_INVALID_COMPRESS_RATIO`,
+/// `DGEN_STATUS_INVALID_DEDUP_UNIT`, `DGEN_STATUS_INVALID_CONFIG` (a non-zero
+/// `seed` with `has_seed` false), `DGEN_STATUS_INVALID_THREADS`,
+/// `DGEN_STATUS_INVALID_CONFIG` (`numa_mode`, `numa_node`),
+/// `DGEN_STATUS_INVALID_COMPRESSOR`; or `DGEN_STATUS_NULL_POINTER`.
+///
+/// # Safety
+/// `cfg` is NULL or points to a readable `dgen_config`; `out` is NULL or
+/// points to writable memory for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dgen_generator) -> dgen_status {
+    guard("dgen_create", Message::Reset, dgen_status::Panic, || {
+        if out.is_null() {
+            return null("dgen_create", "out");
+        }
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(std::ptr::null_mut()) };
+        if cfg.is_null() {
+            return null("dgen_create", "cfg");
+        }
+        // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
+        let config = match unsafe { read_config(cfg) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        match Generator::new(config) {
+            Ok(inner) => {
+                let raw = Box::into_raw(Box::new(dgen_generator { inner }));
+                // SAFETY: as above; ownership of the box passes to the caller,
+                // who gives it back through `dgen_free`.
+                unsafe { out.write(raw) };
+                dgen_status::Ok
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Continues the stream: writes the next bytes into `buf` and their count into
+/// `*written`.
+///
+/// `*written` is `len`, except for the short last fill of a sized stream, and 0
+/// once the stream is complete (`dgen_is_complete` is then true). Filling a
+/// stream with any mix of lengths gives the same bytes as `dgen_fill_at` at the
+/// same offsets. `buf` may be NULL only when `len` is 0. On failure `*written`
+/// is 0 and the position does not move.
+///
+/// Not thread-safe on one generator: while `dgen_fill` runs, no other call may
+/// use the same `gen`. Threads that share a generator use `dgen_fill_at`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for writes of `len` bytes; `written` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_fill(
+    gen: *mut dgen_generator,
+    buf: *mut c_void,
+    len: usize,
+    written: *mut usize,
+) -> dgen_status {
+    guard("dgen_fill", Message::Reset, dgen_status::Panic, || {
+        if written.is_null() {
+            return null("dgen_fill", "written");
+        }
+        // SAFETY: `written` is not NULL and the caller guarantees it is writable.
+        unsafe { written.write(0) };
+        if gen.is_null() {
+            return null("dgen_fill", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_fill", "buf");
+        }
+        if let Err(s) = check_len("dgen_fill", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator and the caller promises no other
+        // call uses it meanwhile, so this is the only reference.
+        let gen = unsafe { &mut (*gen).inner };
+        // SAFETY: `buf` is valid for `len` writable bytes (or `len` is 0 and a
+        // dangling pointer is used), `len` fits in isize, and nothing else
+        // accesses the buffer during the call.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill(buf) {
+            Ok(n) => {
+                // SAFETY: as above.
+                unsafe { written.write(n) };
+                dgen_status::Ok
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// A mutable byte slice from C's pointer and length; a dangling pointer stands
+/// in for NULL when `len` is 0.
+///
+/// # Safety
+/// `buf` is valid for writes of `len` bytes (any value when `len` is 0),
+/// `len <= isize::MAX`, and nothing else accesses the bytes during `'a`.
+pub(crate) unsafe fn bytes_mut<'a>(buf: *mut c_void, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }
+}
+
+/// As [`bytes_mut`], for reading.
+///
+/// # Safety
+/// `buf` is valid for reads of `len` bytes (any value when `len` is 0),
+/// `len <= isize::MAX`, and nothing writes the bytes during `'a`.
+pub(crate) unsafe fn bytes<'a>(buf: *const c_void, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
+}
+
+/// Writes the stream's bytes `[offset, offset + len)` into `buf`; the stream
+/// position does not move.
+///
+/// Safe to call from many threads at once on one generator. Fails with
+/// `DGEN_STATUS_OUT_OF_RANGE` when the range passes the end of a sized stream
+/// or `offset + len` passes 2^64 - 1; an empty range counts too, so `offset`
+/// past the size is refused even when `len` is 0 (`offset` equal to the size
+/// is the empty range at the end, which is fine). `buf` may be NULL only when
+/// `len` is 0.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for writes of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_fill_at(
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *mut c_void,
+    len: usize,
+) -> dgen_status {
+    guard("dgen_fill_at", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_fill_at", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_fill_at", "buf");
+        }
+        if let Err(s) = check_len("dgen_fill_at", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made, which
+        // the generator allows from many threads (it is Sync).
+        let gen = unsafe { &(*gen).inner };
+        // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill_at(offset, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Checks that `buf` holds the stream's bytes `[offset, offset + len)`.
+///
+/// Returns `DGEN_STATUS_OK` when every byte matches, and
+/// `DGEN_STATUS_MISMATCH` when one differs: then `*mismatch_offset` (when not
+/// NULL) is the stream offset of the first wrong byte, and the message gives
+/// it with the expected and found values. `mismatch_offset` is written only on
+/// `DGEN_STATUS_MISMATCH` and may be NULL. Safe to call from many threads at
+/// once on one generator. Range errors are as for `dgen_fill_at`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
+/// valid for reads of `len` bytes; `mismatch_offset` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_verify_at(
+    gen: *const dgen_generator,
+    offset: u64,
+    buf: *const c_void,
+    len: usize,
+    mismatch_offset: *mut u64,
+) -> dgen_status {
+    guard("dgen_verify_at", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_verify_at", "gen");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_verify_at", "buf");
+        }
+        if let Err(s) = check_len("dgen_verify_at", len) {
+            return s;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        let gen = unsafe { &(*gen).inner };
+        // SAFETY: see `bytes`; the caller guarantees `buf`.
+        let buf = unsafe { bytes(buf, len) };
+        match gen.verify_at(offset, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => {
+                if let (Error::Mismatch { offset, .. }, false) = (&e, mismatch_offset.is_null()) {
+                    // SAFETY: not NULL, and the caller guarantees it is writable.
+                    unsafe { mismatch_offset.write(*offset) };
+                }
+                fail(e)
+            }
+        }
+    })
+}
+
+/// True when the position of a sized stream is at its end (all its bytes were
+/// produced by `dgen_fill`, or `dgen_seek` went to the end); never for an
+/// endless stream. False (and a message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
+    guard("dgen_is_complete", Message::Reset, false, || {
+        if gen.is_null() {
+            null("dgen_is_complete", "gen");
+            return false;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.is_complete() }
+    })
+}
+
+/// The seed in use: the config's, or the one drawn when `has_seed` was false.
+/// A config with this seed and `has_seed` true repeats the stream. 0 (and a
+/// message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
+    guard("dgen_seed", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_seed", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.seed() }
+    })
+}
+
+/// The stream offset the next `dgen_fill` starts at. 0 (and a message) when
+/// `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
+    guard("dgen_position", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_position", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.position() }
+    })
+}
+
+/// The stream's size in bytes as configured; 0 for an endless stream (and,
+/// with a message, when `gen` is NULL).
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_size(gen: *const dgen_generator) -> u64 {
+    guard("dgen_size", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_size", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        unsafe { (*gen).inner.size() }
+    })
+}
+
+/// The worker threads the generator uses for large fills: `threads`, or every
+/// CPU the process may use when it was 0, capped at those CPUs. 0 (and a
+/// message) when `gen` is NULL.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_threads(gen: *const dgen_generator) -> u32 {
+    guard("dgen_threads", Message::Reset, 0, || {
+        if gen.is_null() {
+            null("dgen_threads", "gen");
+            return 0;
+        }
+        // SAFETY: `gen` is a live generator; only shared access is made.
+        let threads = unsafe { (*gen).inner.threads() };
+        // At most the CPUs of the machine, and at most 4096 by the config.
+        u32::try_from(threads).unwrap_or(u32::MAX)
+    })
+}
+
+/// Moves the stream position: the next `dgen_fill` starts at `position`.
+///
+/// `position` may be anything up to the size of a sized stream (the size
+/// itself is its end: the stream is then complete) and anything on an endless
+/// one. Past the end it fails with `DGEN_STATUS_OUT_OF_RANGE` and the position
+/// does not move. Not thread-safe on one generator, like `dgen_fill`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`, used by no other
+/// call during this one.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_seek(gen: *mut dgen_generator, position: u64) -> dgen_status {
+    guard("dgen_seek", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_seek", "gen");
+        }
+        // SAFETY: `gen` is a live generator and the caller promises no other
+        // call uses it meanwhile, so this is the only reference.
+        let gen = unsafe { &mut (*gen).inner };
+        match gen.set_position(position) {
+            Ok(()) => dgen_status::Ok,
+            Err(_) => {
+                set_error(format!("dgen_seek: position {position} passes the end of the stream (size {})", gen.size()));
+                dgen_status::OutOfRange
+            }
+        }
+    })
+}
+
+/// Moves the stream position back to 0, so the stream starts over. Not
+/// thread-safe on one generator, like `dgen_fill`.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`, used by no other
+/// call during this one.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_rewind(gen: *mut dgen_generator) -> dgen_status {
+    guard("dgen_rewind", Message::Reset, dgen_status::Panic, || {
+        if gen.is_null() {
+            return null("dgen_rewind", "gen");
+        }
+        // SAFETY: as in `dgen_seek`.
+        unsafe { (*gen).inner.rewind() };
+        dgen_status::Ok
+    })
+}
+
+/// One-shot generation: fills `buf` with the bytes `[0, len)` of the stream
+/// `*cfg` describes, as `dgen_create`, `dgen_fill_at(gen, 0, buf, len)` and
+/// `dgen_free` would.
+///
+/// A bad `cfg` gives the same status and message as `dgen_create`; `len`
+/// past the `size` of a sized stream is `DGEN_STATUS_OUT_OF_RANGE` (with
+/// `size` 0, any `len`). With `has_seed` false each call draws a fresh seed
+/// that is not reported: create a generator to read it back. `buf` may be
+/// NULL only when `len` is 0.
+///
+/// # Safety
+/// `cfg` is NULL or a readable `dgen_config`; `buf` is NULL or valid for
+/// writes of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_generate(cfg: *const dgen_config, buf: *mut c_void, len: usize) -> dgen_status {
+    guard("dgen_generate", Message::Reset, dgen_status::Panic, || {
+        if cfg.is_null() {
+            return null("dgen_generate", "cfg");
+        }
+        if buf.is_null() && len != 0 {
+            return null("dgen_generate", "buf");
+        }
+        if let Err(s) = check_len("dgen_generate", len) {
+            return s;
+        }
+        // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
+        let config = match unsafe { read_config(cfg) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        let gen = match Generator::new(config) {
+            Ok(g) => g,
+            Err(e) => return fail(e),
+        };
+        // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
+        let buf = unsafe { bytes_mut(buf, len) };
+        match gen.fill_at(0, buf) {
+            Ok(()) => dgen_status::Ok,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+/// Releases a generator and its worker threads. NULL is accepted and ignored.
+/// No other call may use `gen` during or after this one.
+///
+/// # Safety
+/// `gen` is NULL or a generator from `dgen_create` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
+    guard("dgen_free", Message::Reset, (), || {
+        if !gen.is_null() {
+            // SAFETY: `gen` came from `Box::into_raw` in `dgen_create` and the
+            // caller hands it back exactly once.
+            drop(unsafe { Box::from_raw(gen) });
+        }
+    })
+}
