@@ -43,8 +43,23 @@
 /* Stands in for "whole device" in null mode, where no file is looked at. */
 #define NULL_MODE_FILE_SIZE (1ULL << 62)
 
-/* What a wrong dgen_dedup_unit is told (the library's bounds). */
-#define DEDUP_UNIT_RANGE "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)"
+/*
+ * "must be a number from 1.0 to 1024.0": the bounds the library gives for
+ * field, in its words, so no limit is copied here. Returns buf.
+ */
+static const char *bounds_text(uint32_t field, char *buf, size_t len)
+{
+	double min = 0, max = 0;
+
+	if (dgen_param_bounds(field, &min, &max) != DGEN_STATUS_OK)
+		snprintf(buf, len, "is out of range");
+	else if (field == DGEN_FIELD_DEDUP_UNIT)
+		snprintf(buf, len, "must be a multiple of 4096 from %.0f to %.0f",
+			 min, max);
+	else
+		snprintf(buf, len, "must be a number from %.1f to %.1f", min, max);
+	return buf;
+}
 
 /*
  * One random seed per fio run. It is drawn when fio loads the engine, in the
@@ -86,13 +101,10 @@ static const char *skip_blanks(const char *s)
  * number: it is reported as out of range, with the bounds the library
  * gives for a value on that side.
  */
-static int parse_ratio(const char *opt, const char *field, const char *text,
+static int parse_ratio(const char *opt, dgen_field field, const char *text,
 		       double *out)
 {
-	dgen_generator *gen = NULL;
-	dgen_config cfg;
-	const char *msg, *got;
-	char bounds[256];
+	char bounds[128];
 	char *end;
 	double v;
 
@@ -103,21 +115,10 @@ static int parse_ratio(const char *opt, const char *field, const char *text,
 		return 1;
 	}
 	if (errno == ERANGE && (fabs(v) == HUGE_VAL || v == 0.0)) {
-		dgen_config_init(&cfg);
-		if (strcmp(field, "dedup_ratio") == 0)
-			cfg.dedup_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
-		else
-			cfg.compress_ratio = fabs(v) == HUGE_VAL ? HUGE_VAL : 0.0;
-		/* The library's words for the bounds, without its ", got inf";
-		 * copied, since the next library call may reuse its text. */
-		bounds[0] = '\0';
-		if (dgen_create(&cfg, &gen) != DGEN_STATUS_OK)
-			snprintf(bounds, sizeof(bounds), "%s", dgen_last_error());
-		dgen_free(gen);
-		msg = bounds;
-		got = strstr(msg, ", got ");
-		log_err("fio: dgen: %s=%s is out of range: %.*s\n", opt, text,
-			got ? (int)(got - msg) : (int)strlen(msg), msg);
+		log_err("fio: dgen: %s=%s is out of range: %s %s\n", opt, text,
+			field == DGEN_FIELD_DEDUP_RATIO ? "dedup_ratio" :
+							  "compress_ratio",
+			bounds_text(field, bounds, sizeof(bounds)));
 		return 1;
 	}
 	*out = v;
@@ -155,10 +156,12 @@ static int parse_dedup_unit(const char *text, uint32_t *out)
 	 * does for every engine option. */
 	uint32_t no_options[4] = { 0 };
 	const char *p = skip_blanks(text);
+	char bounds[128];
 	long long v;
 
 	if (*p == '-') {
-		log_err("fio: dgen: dgen_dedup_unit=%s: " DEDUP_UNIT_RANGE "\n", text);
+		log_err("fio: dgen: dgen_dedup_unit=%s: %s\n", text,
+			bounds_text(DGEN_FIELD_DEDUP_UNIT, bounds, sizeof(bounds)));
 		return 1;
 	}
 	if (check_str_bytes(p, &v, no_options)) {
@@ -167,7 +170,8 @@ static int parse_dedup_unit(const char *text, uint32_t *out)
 		return 1;
 	}
 	if (v < 0 || (unsigned long long)v > UINT32_MAX) {
-		log_err("fio: dgen: dgen_dedup_unit=%s: " DEDUP_UNIT_RANGE "\n", text);
+		log_err("fio: dgen: dgen_dedup_unit=%s: %s\n", text,
+			bounds_text(DGEN_FIELD_DEDUP_UNIT, bounds, sizeof(bounds)));
 		return 1;
 	}
 	*out = (uint32_t)v;
@@ -233,9 +237,9 @@ int dgen_options_to_config(const struct dgen_fio_options *o, dgen_config *cfg,
 	cfg->size = 0;
 	cfg->threads = 1;
 	if (o->dedup &&
-	    parse_ratio("dgen_dedup", "dedup_ratio", o->dedup, &cfg->dedup_ratio))
+	    parse_ratio("dgen_dedup", DGEN_FIELD_DEDUP_RATIO, o->dedup, &cfg->dedup_ratio))
 		return 1;
-	if (o->compress && parse_ratio("dgen_compress", "compress_ratio",
+	if (o->compress && parse_ratio("dgen_compress", DGEN_FIELD_COMPRESS_RATIO,
 				       o->compress, &cfg->compress_ratio))
 		return 1;
 	if (o->dedup_unit && parse_dedup_unit(o->dedup_unit, &cfg->dedup_unit))

@@ -230,8 +230,9 @@ func (cfg Config) toC() (C.dgen_config, *Error) {
 		c.has_seed = true
 	}
 	if cfg.Threads < 0 || uint64(cfg.Threads) > math.MaxUint32 {
+		lo, hi, _ := ParamBounds(FieldThreads)
 		return c, &Error{Status: StatusInvalidThreads,
-			Message: fmt.Sprintf("threads must be from 0 (all CPUs) to 4096, got %d", cfg.Threads)}
+			Message: fmt.Sprintf("threads must be from %.0f (all CPUs) to %.0f, got %d", lo, hi, cfg.Threads)}
 	}
 	c.threads = C.uint32_t(cfg.Threads)
 	c.numa_mode = C.uint32_t(cfg.NumaMode)
@@ -255,8 +256,7 @@ func (cfg Config) cConfig() (C.dgen_config, error) {
 	if bad == nil {
 		return c, nil
 	}
-	// Generating 0 bytes checks a config exactly as creating a generator does.
-	if err := check(C.dgen_go_generate(&c, nil, 0)); err != nil {
+	if err := configCheck(&c); err != nil {
 		return c, err
 	}
 	return c, bad

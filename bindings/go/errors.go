@@ -22,9 +22,10 @@ const (
 	StatusInvalidConfig        Status = C.DGEN_STATUS_INVALID_CONFIG
 	StatusOutOfRange           Status = C.DGEN_STATUS_OUT_OF_RANGE
 	StatusMismatch             Status = C.DGEN_STATUS_MISMATCH
-	// StatusThreadPool is no longer returned: when worker threads cannot
-	// start, reads run on the calling thread (with the same bytes) and the
-	// threads are tried again a second later.
+	// StatusThreadPool: a file or device writer could not start its I/O
+	// worker threads. Reads never return it: when their worker threads
+	// cannot start, they run on the calling thread (with the same bytes) and
+	// the threads are tried again a second later.
 	StatusThreadPool        Status = C.DGEN_STATUS_THREAD_POOL
 	StatusPanic             Status = C.DGEN_STATUS_PANIC
 	StatusInvalidCompressor Status = C.DGEN_STATUS_INVALID_COMPRESSOR
