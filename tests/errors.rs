@@ -169,11 +169,66 @@ fn seeking_past_the_end_is_refused_and_keeps_the_position() {
 fn generate_refuses_sizes_no_vector_holds() {
     for (size, shown) in [(0u64, "0"), (u64::MAX, "18446744073709551615"), (1 << 63, "9223372036854775808")] {
         match dgen::generate(Config { size, ..Config::default() }) {
-            Err(Error::InvalidConfig { field: "size", value, .. }) => assert_eq!(value, shown),
+            Err(Error::InvalidConfig { field: dgen::Field::Size, value, .. }) => assert_eq!(value, shown),
             other => panic!("generate(size {size}) = {:?}", other.map(|v| v.len())),
         }
     }
     // A bad field is named as by Generator::new.
     let e = dgen::generate(Config { size: 10, dedup_ratio: 0.5, ..Config::default() }).unwrap_err();
     assert!(e.to_string().starts_with("dedup_ratio"), "{e}");
+}
+
+/// For every config field with numeric bounds: the bounds are accepted, a
+/// step past either is refused naming the field, and the message gives the
+/// same bounds as `Field::bounds` (so no face has to copy them).
+#[test]
+fn bounds_and_validation_agree_for_every_config_field() {
+    use dgen::{ErrorKind, Field};
+    type Set = fn(&mut Config, f64);
+    let fields: [(Field, Set, f64); 4] = [
+        (Field::DedupRatio, |c, v| c.dedup_ratio = v, 0.5),
+        (Field::CompressRatio, |c, v| c.compress_ratio = v, 0.5),
+        (Field::DedupUnit, |c, v| c.dedup_unit = v as u32, 4096.0),
+        (Field::Threads, |c, v| c.threads = v as usize, 1.0),
+    ];
+    for (field, set, step) in fields {
+        let b = field.bounds().expect("numeric");
+        for ok in [b.min, b.max] {
+            let mut cfg = Config::default();
+            set(&mut cfg, ok);
+            assert_eq!(cfg.validate(), Ok(()), "{field} = {ok}");
+        }
+        for bad in [b.min - step, b.max + step] {
+            if bad < 0.0 {
+                continue;
+            }
+            let mut cfg = Config::default();
+            set(&mut cfg, bad);
+            let e = cfg.validate().unwrap_err();
+            assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidConfig, Some(field)), "{field} = {bad}");
+            let text = e.to_string();
+            let shown = |v: f64| if step < 1.0 { format!("{v:.1}") } else { format!("{v}") };
+            assert!(text.contains(&shown(b.min)) && text.contains(&shown(b.max)), "{text}");
+        }
+    }
+    // A named compressor caps compress_ratio; Config::bounds says where.
+    let cfg = Config { compressor: dgen::Compressor::Lz4, ..Config::default() };
+    let cap = cfg.bounds(Field::CompressRatio).unwrap().max;
+    assert!(cap <= dgen::MAX_COMPRESS_RATIO);
+    assert!(Config { compress_ratio: cap, ..cfg.clone() }.validate().is_ok());
+    if cap < dgen::MAX_COMPRESS_RATIO {
+        assert!(Config { compress_ratio: cap + 0.05, ..cfg }.validate().is_err());
+    }
+}
+
+/// Storage and state errors convert into the one `Error`, keeping their
+/// kind, field and report.
+#[test]
+fn storage_errors_convert_with_kind_field_and_report() {
+    use dgen::{ErrorKind, Field};
+    let opts = dgen::storage::IoOptions { block_size: 1000, ..Default::default() };
+    let e: Error = opts.validate().unwrap_err().into();
+    assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidOption, Some(Field::BlockSize)));
+    assert!(e.report().is_some());
+    assert!(e.to_string().starts_with("block_size must be a multiple of 4096"), "{e}");
 }

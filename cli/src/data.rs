@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dgen::storage::{self, Control, IoOptions, Progress, Report, StorageError, StorageErrorKind, TargetKind};
+use dgen::Field;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::size::parse_size;
