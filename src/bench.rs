@@ -65,7 +65,7 @@ pub fn measure(threads: usize, buffer: usize, compress: f64, compressor: Compres
 
 /// Measures `threads` workers on `buffer` bytes per call at each of
 /// `compresses` (with the layout for `compressor`) and memset on the same
-/// buffer, their rounds taken in turn (see [`best_rates`]).
+/// buffer, their rounds taken in turn (see `best_rates`).
 pub fn measure_all(
     threads: usize,
     buffer: usize,

@@ -59,10 +59,17 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+// Throughput tables of `dgen bench` and `cargo bench --bench throughput`:
+// tooling of this repository, not part of the library's API.
+#[doc(hidden)]
 pub mod bench;
 mod config;
 mod error;
 mod generator;
+// The content model: public for the crate's own tests and benches (kernel
+// parity, per-granule cost); not part of the library's API, and it changes
+// without notice.
+#[doc(hidden)]
 pub mod model;
 #[cfg(unix)]
 pub mod object;

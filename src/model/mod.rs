@@ -9,9 +9,12 @@
 pub mod compress;
 pub mod dedup;
 pub mod hash;
+pub mod kernel;
 pub mod lanes;
 pub mod skew;
 pub mod versions;
+
+pub use kernel::Kernel;
 
 use compress::{Layout, Plan};
 use dedup::DedupMap;
@@ -43,58 +46,6 @@ impl Keys {
             }
         }
         Keys { lane, layout: sm.next_u64() }
-    }
-}
-
-/// Which build of the granule writer runs; chosen once from the CPU's features.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    /// Plain code; the compiler's baseline vector width.
-    Portable,
-    /// x86-64 with AVX2.
-    Avx2,
-    /// x86-64 with AVX-512 F/VL/DQ/BW (native 64-bit rotates and
-    /// multiplies, byte shuffles of whole registers).
-    Avx512,
-}
-
-impl Kernel {
-    /// Whether this CPU has every feature the kernel's code is compiled for.
-    pub fn runs_here(self) -> bool {
-        match self {
-            Kernel::Portable => true,
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => {
-                std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                    && std::arch::is_x86_feature_detected!("avx512dq")
-                    && std::arch::is_x86_feature_detected!("avx512bw")
-                    && std::arch::is_x86_feature_detected!("avx2")
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-
-    /// Every kernel this CPU runs, slowest (portable) first.
-    pub fn available() -> Vec<Kernel> {
-        [Kernel::Portable, Kernel::Avx2, Kernel::Avx512].into_iter().filter(|k| k.runs_here()).collect()
-    }
-
-    /// The kernel's name as reports print it: `portable`, `avx2` or `avx512`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kernel::Portable => "portable",
-            Kernel::Avx2 => "avx2",
-            Kernel::Avx512 => "avx512",
-        }
-    }
-
-    /// The fastest kernel this CPU runs.
-    pub fn detect() -> Kernel {
-        [Kernel::Avx512, Kernel::Avx2].into_iter().find(|k| k.runs_here()).unwrap_or(Kernel::Portable)
     }
 }
 
@@ -328,10 +279,10 @@ impl Model {
             // or `Model::with_kernel`, and both first check `runs_here`: the CPU
             // reported avx512f, avx512vl, avx512dq, avx512bw and avx2, the features
             // `granule_avx512` is compiled for.
-            Kernel::Avx512 => unsafe { granule_avx512(self, cid, g, out) },
+            Kernel::Avx512 => unsafe { kernel::avx512::granule_avx512(self, cid, g, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above; for `Kernel::Avx2`, `runs_here` checked avx2.
-            Kernel::Avx2 => unsafe { granule_avx2(self, cid, g, out) },
+            Kernel::Avx2 => unsafe { kernel::avx2::granule_avx2(self, cid, g, out) },
             _ => self.granule_body(
                 cid,
                 g,
@@ -840,174 +791,6 @@ fn gaps_from_steps(
             }
         }
     }
-}
-
-/// [`gaps_from_steps`] with AVX-512: the lane steps stay in a register and a
-/// slot's bytes are brought to its bottom with a 64-bit permute and stored
-/// from there, so no random byte passes through memory twice.
-///
-/// # Safety
-/// The CPU must support AVX-512F, AVX-512BW and AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx2")]
-unsafe fn gaps_avx512(state: &mut LaneState, out: &mut Granule, plan: &Plan, skew: &Skew) {
-    use std::arch::x86_64::*;
-    // SAFETY (every intrinsic call in this function): its features are this
-    // function's contract; each store is argued where it is made.
-    unsafe {
-        let mut lanes = lanes::Lanes512::load(state);
-        let skew = skew::Skew512::load(skew);
-        let mut cur = _mm512_setzero_si512();
-        let mut next = 0usize;
-        let p = out.as_mut_ptr();
-        for b in &plan.blocks {
-            let (slot, width, start, gap) =
-                (usize::from(b.slot), usize::from(b.width), usize::from(b.start), usize::from(b.gap));
-            if width <= 32 && b.whole {
-                if slot >= next {
-                    cur = skew.apply(lanes.step());
-                    next += STEP_BYTES;
-                }
-                // The slot's 64-bit words first: words q.. of the step.
-                let q = ((slot % STEP_BYTES) / 8) as i64;
-                let idx = _mm512_add_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(q));
-                let v = _mm512_permutexvar_epi64(idx, cur);
-                // `start + width <= GRANULE` (`whole`, checked by `Plan::new`).
-                if width == 16 {
-                    _mm_storeu_si128(p.add(start).cast(), _mm512_castsi512_si128(v));
-                } else {
-                    _mm256_storeu_si256(p.add(start).cast(), _mm512_castsi512_si256(v));
-                }
-            } else {
-                let mut done = 0;
-                while done < gap {
-                    while slot + done >= next {
-                        cur = skew.apply(lanes.step());
-                        next += STEP_BYTES;
-                    }
-                    let at = (slot + done) % STEP_BYTES;
-                    let dst = start + done;
-                    if at == 0 && dst + STEP_BYTES <= GRANULE {
-                        // `dst..dst + 64` lies inside the granule.
-                        _mm512_storeu_si512(p.add(dst).cast(), cur);
-                        done += STEP_BYTES;
-                    } else {
-                        let mut tmp = StepBytes([0u8; STEP_BYTES]);
-                        // `tmp` holds 64 bytes.
-                        _mm512_storeu_si512(tmp.0.as_mut_ptr().cast(), cur);
-                        let n = (STEP_BYTES - at).min(gap - done);
-                        out[dst..dst + n].copy_from_slice(&tmp.0[at..at + n]);
-                        done += n;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Lane steps into `out` with AVX2, skewed by `skew` where given.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn draw_avx2(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) {
-    // SAFETY (whole block): AVX2 is this function's contract; each step is
-    // stored into one whole 64-byte chunk of `out`.
-    unsafe {
-        let Some(skew) = skew else {
-            return lanes::generate_avx2(state, out);
-        };
-        let skew = skew::Skew256::load(skew);
-        let mut lanes = lanes::Lanes256::load(state);
-        for chunk in out.chunks_exact_mut(STEP_BYTES) {
-            skew.store_step(chunk.as_mut_ptr(), lanes.step());
-        }
-        lanes.store(state);
-    }
-}
-
-/// Lane steps into `out` with AVX-512, skewed by `skew` where given.
-///
-/// # Safety
-/// The CPU must support AVX-512F and AVX-512BW.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn draw_avx512(state: &mut LaneState, out: &mut [u8], skew: Option<&Skew>) {
-    // SAFETY (whole block): AVX-512F and BW are this function's contract;
-    // each store is unaligned and covers one 64-byte chunk of `out`.
-    unsafe {
-        let Some(skew) = skew else {
-            return lanes::generate_avx512(state, out);
-        };
-        let skew = skew::Skew512::load(skew);
-        let mut lanes = lanes::Lanes512::load(state);
-        for chunk in out.chunks_exact_mut(STEP_BYTES) {
-            std::arch::x86_64::_mm512_storeu_si512(chunk.as_mut_ptr().cast(), skew.apply(lanes.step()));
-        }
-        lanes.store(state);
-    }
-}
-
-/// The granule writer compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn granule_avx2(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if let Some((state, plan, uniform, skew)) = m.uniform_plan(cid, g) {
-        // SAFETY: this function's contract covers the lanes' and the skew's
-        // AVX2; each step writes the 64 bytes at the pointer given, as two
-        // unaligned 32-byte halves, and `plan` is `uniform`.
-        unsafe {
-            let mut lanes = lanes::Lanes256::load(&state);
-            let skew = skew::Skew256::load(skew);
-            let step_to = |dst: *mut u8| skew.store_step(dst, lanes.step());
-            return uniform_stepped(out, plan, uniform, step_to);
-        }
-    }
-    let skew = m.skew.as_ref();
-    // SAFETY (both closures): this function's contract, AVX2, is the
-    // drawing's.
-    m.granule_body(
-        cid,
-        g,
-        out,
-        |s, o| unsafe { draw_avx2(s, o, skew) },
-        |s, o, plan| gaps_from_steps(s, o, plan, |s, o| unsafe { draw_avx2(s, o, skew) }),
-    )
-}
-
-/// The granule writer compiled for AVX-512.
-///
-/// # Safety
-/// The CPU must support AVX-512F, VL, DQ and BW, and AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2")]
-unsafe fn granule_avx512(m: &Model, cid: u64, g: u64, out: &mut Granule) {
-    if let Some((state, plan, uniform, skew)) = m.uniform_plan(cid, g) {
-        // SAFETY: this function's contract covers the lanes' AVX-512F and
-        // the skew's AVX-512BW; each step is one 64-byte store at the
-        // pointer given, and `plan` is `uniform`.
-        unsafe {
-            let mut lanes = lanes::Lanes512::load(&state);
-            let skew = skew::Skew512::load(skew);
-            let step_to = |dst: *mut u8| std::arch::x86_64::_mm512_storeu_si512(dst.cast(), skew.apply(lanes.step()));
-            return uniform_stepped(out, plan, uniform, step_to);
-        }
-    }
-    let skew = m.skew.as_ref();
-    // SAFETY (both closures): this function's contract covers the drawing
-    // (AVX-512F and BW) and the gap writer (AVX-512F, BW and AVX2). Gaps
-    // are placed only in granules with copies, which have a skew.
-    m.granule_body(
-        cid,
-        g,
-        out,
-        |s, o| unsafe { draw_avx512(s, o, skew) },
-        |s, o, plan| unsafe { gaps_avx512(s, o, plan, skew.expect("granules with copies are skewed")) },
-    )
 }
 
 #[cfg(test)]

@@ -136,97 +136,6 @@ fn table(parts: &[u8], order: &[u8; 16]) -> [u8; 16] {
     t
 }
 
-/// `a | (b & c)` as `vpternlog`'s truth table (a: 0xF0, b: 0xCC, c: 0xAA).
-#[cfg(target_arch = "x86_64")]
-const A_OR_B_AND_C: i32 = 0xF8;
-
-/// [`Skew`] held in AVX-512 registers.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-pub(crate) struct Skew512 {
-    /// The low nibble's table in every 128-bit lane: entry `i` of 64 is
-    /// entry `i % 16` of 16.
-    low: std::arch::x86_64::__m512i,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Skew512 {
-    /// The table of `skew` in every 128-bit lane.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    pub unsafe fn load(skew: &Skew) -> Skew512 {
-        use std::arch::x86_64::*;
-        // SAFETY: the table is 16 readable bytes; AVX-512F is the caller's
-        // contract.
-        unsafe { Skew512 { low: _mm512_broadcast_i32x4(_mm_loadu_si128(skew.low.as_ptr().cast())) } }
-    }
-
-    /// Skews the 64 bytes of `v`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F and AVX-512BW.
-    #[target_feature(enable = "avx512f,avx512bw")]
-    #[inline]
-    pub unsafe fn apply(&self, v: std::arch::x86_64::__m512i) -> std::arch::x86_64::__m512i {
-        use std::arch::x86_64::*;
-        let lo = _mm512_shuffle_epi8(self.low, _mm512_and_si512(v, _mm512_set1_epi8(0x0F)));
-        _mm512_ternarylogic_epi32::<A_OR_B_AND_C>(lo, v, _mm512_set1_epi8(0xF0u8 as i8))
-    }
-}
-
-/// [`Skew`] held in AVX2 registers.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-pub(crate) struct Skew256 {
-    low: std::arch::x86_64::__m256i,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Skew256 {
-    /// The table of `skew` in both 128-bit lanes.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn load(skew: &Skew) -> Skew256 {
-        use std::arch::x86_64::*;
-        // SAFETY: the table is 16 readable bytes; AVX2 is the caller's
-        // contract.
-        unsafe { Skew256 { low: _mm256_broadcastsi128_si256(_mm_loadu_si128(skew.low.as_ptr().cast())) } }
-    }
-
-    /// Skews the 32 bytes of `v`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn apply(&self, v: std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i {
-        use std::arch::x86_64::*;
-        let lo = _mm256_shuffle_epi8(self.low, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
-        _mm256_or_si256(lo, _mm256_and_si256(v, _mm256_set1_epi8(0xF0u8 as i8)))
-    }
-
-    /// Skews one lane step (two 32-byte halves) and stores it at `dst`.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2, and `dst` must be valid for 64 bytes of
-    /// writes (no alignment needed).
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub unsafe fn store_step(&self, dst: *mut u8, step: [std::arch::x86_64::__m256i; 2]) {
-        for (h, v) in step.into_iter().enumerate() {
-            // SAFETY: the two unaligned stores cover dst..dst + 64, which the
-            // caller guarantees writable; AVX2 is the caller's contract.
-            unsafe { std::arch::x86_64::_mm256_storeu_si256(dst.add(32 * h).cast(), self.apply(v)) }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,7 +192,7 @@ mod tests {
             // within each 64-byte array.
             unsafe {
                 use std::arch::x86_64::*;
-                let k = Skew256::load(&s);
+                let k = crate::model::kernel::avx2::Skew256::load(&s);
                 for h in 0..2 {
                     let v = _mm256_loadu_si256(input.as_ptr().add(32 * h).cast());
                     _mm256_storeu_si256(got.as_mut_ptr().add(32 * h).cast(), k.apply(v));
@@ -297,7 +206,7 @@ mod tests {
             // the 64-byte arrays.
             unsafe {
                 use std::arch::x86_64::*;
-                let k = Skew512::load(&s);
+                let k = crate::model::kernel::avx512::Skew512::load(&s);
                 let v = _mm512_loadu_si512(input.as_ptr().cast());
                 _mm512_storeu_si512(got.as_mut_ptr().cast(), k.apply(v));
             }

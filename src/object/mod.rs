@@ -10,7 +10,7 @@
 //! large. Memory stays at about `jobs` part buffers.
 //!
 //! The layout, the URL and the report are plain data and always built; the
-//! runner ([`put_objects`], [`get_objects`], [`verify_objects`]) needs the
+//! runner (`put_objects`, `get_objects`, `verify_objects`) needs the
 //! cargo feature `s3`, which brings the S3 client (`rust-s3`, blocking, over
 //! rustls).
 //!

@@ -50,10 +50,13 @@ pub(crate) use report::new_histogram;
 pub use report::{
     histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
 };
+#[doc(hidden)]
 pub use target::data_size;
 
 /// Reads `buf.len()` bytes of `file` at `offset`, fewer only where the data
-/// ends; an interrupted read is retried. The bytes read.
+/// ends; an interrupted read is retried. The bytes read. (For the `dgen`
+/// command; not part of the library's API.)
+#[doc(hidden)]
 pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     // Never stopped, so always a count.
     Ok(run::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
@@ -61,6 +64,8 @@ pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::i
 
 /// Reads `file` in order (a pipe, a FIFO or standard input too) until `buf`
 /// is full or the data ends; an interrupted read is retried. The bytes read.
+/// (For the `dgen` command; not part of the library's API.)
+#[doc(hidden)]
 pub fn read_full(file: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     stream::read_full(file, buf, &|| false).map(|step| match step {
         stream::Step::Done(n) | stream::Step::Stopped(n) => n,
@@ -290,7 +295,7 @@ impl Default for Control<'_> {
     }
 }
 
-/// Why a write or verification stopped: the library's one [`ErrorKind`].
+/// Why a write or verification stopped: the library's one [`ErrorKind`](crate::ErrorKind).
 /// A storage run fails with `InvalidOption`, `OutOfRange`, `Open`,
 /// `Unsupported`, `Io`, `Interrupted` or `Threads` (its I/O workers could not
 /// start).
