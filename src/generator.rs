@@ -20,19 +20,17 @@ use crate::topology::{Placement, Topology};
 
 /// Fills at least this large are split across the worker threads. Waking
 /// pool threads costs microseconds (tens on a virtual machine), as much as
-/// generating a few hundred KiB; one thread fills 1 MiB in about 40 us, and
-/// measured on a 2-CPU VM two threads were no faster at 1 MiB, 10-15% faster
-/// at 2 MiB and about 35% faster at 8 MiB.
+/// generating a few hundred KiB, so smaller fills gain nothing from a second
+/// thread (`cargo bench --bench throughput` has the rows by size).
 pub const PARALLEL_MIN: usize = 2 << 20;
 /// Fills at least this large are written with non-temporal stores (see
 /// `Model::fill_streaming`), on one thread or split over the pool: ordinary
 /// stores read each destination line first, and a granule with copies writes
-/// its lines in many pieces, so that memory serves every line twice. On a
-/// 2-CPU AMD EPYC VM (32 MiB L3), two threads on 64 MiB went from 33.6 /
-/// 13.3 / 10.9 GB/s (compress 1 / 2 / 4) with ordinary stores to 35.6 / 32.0
-/// / 30.5 with streaming ones (`cargo bench --bench throughput`). A host
-/// whose L3 holds the whole buffer takes ordinary stores faster (an Intel VM
-/// with a 480 MiB L3: 36-44 against 29-32 GB/s at compress 1).
+/// its lines in many pieces, so that memory serves every line twice; on
+/// hosts whose L3 is smaller than the buffer, streaming stores win at every
+/// compress ratio, while a host whose L3 holds the whole buffer takes
+/// ordinary stores faster (the README's speed tables, from `cargo bench
+/// --bench throughput`, say where each was measured).
 pub const STREAM_MIN: usize = 16 << 20;
 /// Smallest piece a worker takes.
 const PIECE_MIN: usize = 256 << 10;

@@ -40,9 +40,8 @@ pub const NEAR: u32 = 1023;
 /// bytes (its own gap's first byte), with room for the copy's own length.
 pub const MAX_GAP: u32 = 960;
 /// Bytes back from which a copy's source is taken as written to the cache
-/// (see [`Plan::new`]): measured on a 4 KiB granule of 59 copies, 59 moves
-/// from sources 128 to 528 bytes back took 150 ns, from 600 to 1000 back
-/// 80 ns.
+/// (see [`Plan::new`]): copies from nearer sources wait on the stores that
+/// wrote them and cost about twice as much (`cargo bench --bench granule`).
 pub const SETTLED: u32 = 512;
 /// Gaps this long or longer cost lz4 a byte more (its token holds up to 14).
 pub const LONG_RUN: u32 = 15;

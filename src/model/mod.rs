@@ -107,9 +107,8 @@ impl Model {
         Model::with_layout(cfg, seed, layout)
     }
 
-    /// The model for `cfg` and `seed` with an explicit granule layout instead
-    /// of the one its compress ratio gets (the calibration measures layouts).
-    pub fn with_layout(cfg: &crate::Config, seed: u64, layout: Layout) -> Model {
+    /// The model for `cfg` and `seed` with the granule layout `layout`.
+    fn with_layout(cfg: &crate::Config, seed: u64, layout: Layout) -> Model {
         let unit = u64::from(cfg.dedup_unit);
         let total_units = cfg.size.div_ceil(unit);
         let keys = Keys::new(seed);
@@ -371,8 +370,8 @@ impl Model {
         // scratch granule that stays in L1 and then copied whole: its many
         // small stores and the loads of its copies then touch only lines
         // already in L1, wherever `buf` is. Uniform plans write few enough
-        // moves that the copy out costs more than it saves (1 MiB fills at
-        // compress 2: 25.7 GB/s through the scratch, 28-31 GB/s in place).
+        // moves that the copy out costs more than it saves (`cargo bench
+        // --bench throughput` at compress 2 shows the difference).
         // Part of a granule is laid out there too. The scratch is zeroed
         // only when first used: a fill of one whole granule (fio's 4 KiB
         // writes) never needs it, and zeroing it cost a 4 KiB memset a call.
@@ -395,9 +394,8 @@ impl Model {
     /// Like [`Model::fill`], for buffers larger than the caches: each whole
     /// granule is generated in a scratch granule that stays in L1 and then
     /// written out with non-temporal stores, which do not read the
-    /// destination's cache lines first. One thread then writes at about
-    /// memset's rate instead of about two thirds of it (measured with SSE2
-    /// stores on 64 MiB: 16 GB/s normal, 23 GB/s non-temporal). The bytes are
+    /// destination's cache lines first, so one thread writes nearer memset's
+    /// rate (the README's speed tables have the figures). The bytes are
     /// the same as `fill`'s; only where they sit afterwards (in memory, not
     /// in cache) differs.
     pub fn fill_streaming(&self, offset: u64, buf: &mut [u8]) {
@@ -590,8 +588,7 @@ unsafe fn uniform_pass<const GAP: usize>(
 
 /// Moves 64 bytes as two 32-byte halves: a 64-byte move almost always
 /// spans two cache lines, which costs more than two halves of which one
-/// does (measured with `cargo bench --bench granule`: 160 ns against 130 ns
-/// for 51 blocks on an AMD EPYC).
+/// does (`cargo bench --bench granule` shows it).
 ///
 /// # Safety
 /// `src..src + 64` must be readable and `dst..dst + 64` writable, and the
@@ -696,10 +693,8 @@ unsafe fn uniform_rest(
 /// time by `step_to` (which writes one step to the 64 bytes it is given):
 /// the stream after the head is drawn a step before each block instead of
 /// all before the first, so that the vector units draw it while the blocks'
-/// moves wait on the load and store ports. `cargo bench --bench granule`
-/// on an AMD EPYC, best of three runs, compress 2 / 4: 115 / 120 ns a
-/// granule before, 98 / 107 after with AVX-512 (a random granule: 99); 159 /
-/// 144 before, 138 / 139 after with AVX2 (a random granule: 173).
+/// moves wait on the load and store ports (`cargo bench --bench granule`
+/// gives each kernel's cost per granule).
 ///
 /// # Safety
 /// `step_to` writes exactly the 64 bytes it is given; `plan` is `uniform`.
