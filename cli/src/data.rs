@@ -558,10 +558,7 @@ fn open_state(path: &std::path::Path, gen: &dgen::Generator, write: bool) -> Res
     } else {
         dgen::state::WriteState::open(path, gen)
     };
-    opened.map_err(|e| match e.kind {
-        dgen::state::StateErrorKind::Io => Failure::runtime(format!("--state: {}", e.message)),
-        _ => Failure::usage(format!("--state: {}", e.message)),
-    })
+    opened.map_err(|e| Failure::of_kind(e.kind.into(), format!("--state: {}", e.message)))
 }
 
 pub fn verify(args: &VerifyArgs) -> Outcome {

@@ -46,6 +46,19 @@ impl Failure {
     pub fn interrupted(message: impl Into<String>) -> Failure {
         Failure { code: 130, message: message.into() }
     }
+    /// The failure for a library error of `kind`: the CLI column of the
+    /// error table in ARCHITECTURE.md. Bad input (a field, an option, a range,
+    /// a path that cannot be opened, a target that cannot do what was asked,
+    /// an unusable write state) exits 2; a mismatch, an I/O failure or
+    /// threads that cannot start exit 1; an interruption 130.
+    pub fn of_kind(kind: dgen::ErrorKind, message: impl Into<String>) -> Failure {
+        use dgen::ErrorKind as K;
+        match kind {
+            K::Mismatch | K::Io | K::Threads => Failure::runtime(message),
+            K::Interrupted => Failure::interrupted(message),
+            _ => Failure::usage(message),
+        }
+    }
 }
 
 /// Set by SIGINT and SIGTERM; generate and verify stop soon after, say how

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use dgen::state::{StateErrorKind, WriteState};
+use dgen::state::WriteState;
 
 use crate::out::outln;
 use crate::{Failure, Outcome};
@@ -29,10 +29,7 @@ enum StateCommand {
 
 pub fn state(args: &StateArgs) -> Outcome {
     let StateCommand::Show { file, json } = &args.command;
-    let (h, s) = WriteState::inspect(file).map_err(|e| match e.kind {
-        StateErrorKind::Io => Failure::runtime(e.message),
-        _ => Failure::usage(e.message),
-    })?;
+    let (h, s) = WriteState::inspect(file).map_err(|e| Failure::of_kind(e.kind.into(), e.message))?;
     let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
     if *json {
         let v = serde_json::json!({
