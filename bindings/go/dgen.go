@@ -19,28 +19,7 @@
 package dgen
 
 /*
-#include <stdlib.h>
-#include <string.h>
-#include "dgen.h"
-
-// Each call below returns the status together with a private copy of the
-// thread-local error message, taken in the same C call: a goroutine may move
-// to another OS thread as soon as a cgo call returns, so dgen_last_error
-// cannot be read by a separate call. The copy is made only on failure and
-// freed by the Go side.
-typedef struct {
-	dgen_status status;
-	char *message;
-} dgen_go_result;
-
-static dgen_go_result dgen_go_result_of(dgen_status status) {
-	dgen_go_result r = { status, NULL };
-	if (status != DGEN_STATUS_OK) {
-		const char *m = dgen_last_error();
-		r.message = strdup(m != NULL ? m : "");
-	}
-	return r;
-}
+#include "result.h"
 
 static dgen_go_result dgen_go_create(const dgen_config *cfg, dgen_generator **out) {
 	return dgen_go_result_of(dgen_create(cfg, out));
@@ -146,7 +125,7 @@ func ParseCompressor(name string) (Compressor, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var v C.uint32_t
-	if err := check(C.dgen_go_compressor_from_name(cname, &v)); err != nil {
+	if err := callError(C.dgen_go_compressor_from_name(cname, &v)); err != nil {
 		return CompressorAuto, err
 	}
 	return Compressor(v), nil
@@ -290,7 +269,7 @@ func New(cfg Config) (*Generator, error) {
 		return nil, err
 	}
 	var h *C.dgen_generator
-	if err := check(C.dgen_go_create(&c, &h)); err != nil {
+	if err := callError(C.dgen_go_create(&c, &h)); err != nil {
 		return nil, err
 	}
 	g := &Generator{gen: h, size: cfg.Size, seed: uint64(C.dgen_seed(h)), threads: int(C.dgen_threads(h))}
@@ -313,7 +292,7 @@ func Generate(cfg Config) ([]byte, error) {
 		return nil, err
 	}
 	out := make([]byte, int(cfg.Size))
-	err = check(C.dgen_go_generate(&c, unsafe.Pointer(&out[0]), C.size_t(len(out))))
+	err = callError(C.dgen_go_generate(&c, unsafe.Pointer(&out[0]), C.size_t(len(out))))
 	runtime.KeepAlive(out)
 	if err != nil {
 		return nil, err
@@ -380,7 +359,7 @@ func (g *Generator) Seek(offset int64, whence int) (int64, error) {
 		return 0, &Error{Status: StatusOutOfRange,
 			Message: fmt.Sprintf("seek to %d%+d is outside 0 to 2^63 - 1", base, offset)}
 	}
-	if err := check(C.dgen_go_seek(g.gen, C.uint64_t(target))); err != nil {
+	if err := callError(C.dgen_go_seek(g.gen, C.uint64_t(target))); err != nil {
 		return 0, err
 	}
 	g.pos = target
@@ -404,7 +383,7 @@ func (g *Generator) readLocked(p []byte) (int, error) {
 		return 0, nil
 	}
 	var written C.size_t
-	err := check(C.dgen_go_fill(g.gen, unsafe.Pointer(&p[0]), C.size_t(len(p)), &written))
+	err := callError(C.dgen_go_fill(g.gen, unsafe.Pointer(&p[0]), C.size_t(len(p)), &written))
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(g)
 	if err != nil {
@@ -434,7 +413,7 @@ func (g *Generator) ReadAt(p []byte, off int64) (int, error) {
 		return 0, ErrClosed
 	}
 	if n > 0 {
-		err := check(C.dgen_go_fill_at(g.gen, C.uint64_t(off), unsafe.Pointer(&p[0]), C.size_t(n)))
+		err := callError(C.dgen_go_fill_at(g.gen, C.uint64_t(off), unsafe.Pointer(&p[0]), C.size_t(n)))
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(g)
 		if err != nil {
@@ -520,7 +499,7 @@ func (g *Generator) Verify(p []byte, off int64) error {
 	if r.status == C.DGEN_STATUS_MISMATCH {
 		i := uint64(at) - uint64(off)
 		var want [1]byte
-		if err := check(C.dgen_go_fill_at(g.gen, at, unsafe.Pointer(&want[0]), 1)); err != nil {
+		if err := callError(C.dgen_go_fill_at(g.gen, at, unsafe.Pointer(&want[0]), 1)); err != nil {
 			return err
 		}
 		err := &MismatchError{Offset: int64(at), Expected: want[0], Found: p[i]}
@@ -530,7 +509,7 @@ func (g *Generator) Verify(p []byte, off int64) error {
 	}
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(g)
-	return check(r)
+	return callError(r)
 }
 
 // Close releases the generator, waiting for reads in progress on other
@@ -581,14 +560,14 @@ func Topology(cfg Config) (string, error) {
 			return string(buf[:needed-1]), nil
 		}
 		if r.status != C.DGEN_STATUS_OUT_OF_RANGE || int(needed) <= len(buf) || attempt == 3 {
-			return "", check(r)
+			return "", callError(r)
 		}
 		C.free(unsafe.Pointer(r.message))
 	}
 }
 
-// check turns a call's result into nil or an *Error, freeing the message.
-func check(r C.dgen_go_result) error {
+// callError turns a call's result into nil or an *Error, freeing the message.
+func callError(r C.dgen_go_result) error {
 	if r.status == C.DGEN_STATUS_OK {
 		return nil
 	}

@@ -1,35 +1,17 @@
 package dgen
 
 /*
-#include <stdlib.h>
-#include <string.h>
-#include "dgen.h"
+#include "result.h"
 
-typedef struct {
-	dgen_status status;
-	char *message;
-} dgen_go_field_result;
-
-// As dgen_go_result_of in dgen.go: the message is copied in the same C call.
-static dgen_go_field_result dgen_go_field_result_of(dgen_status status) {
-	dgen_go_field_result r = { status, NULL };
-	if (status != DGEN_STATUS_OK) {
-		r.message = strdup(dgen_last_error());
-	}
-	return r;
+static dgen_go_result dgen_go_param_bounds(uint32_t field, double *min, double *max) {
+	return dgen_go_result_of(dgen_param_bounds(field, min, max));
 }
 
-static dgen_go_field_result dgen_go_param_bounds(uint32_t field, double *min, double *max) {
-	return dgen_go_field_result_of(dgen_param_bounds(field, min, max));
-}
-
-static dgen_go_field_result dgen_go_config_check(const dgen_config *cfg) {
-	return dgen_go_field_result_of(dgen_config_check(cfg));
+static dgen_go_result dgen_go_config_check(const dgen_config *cfg) {
+	return dgen_go_result_of(dgen_config_check(cfg));
 }
 */
 import "C"
-
-import "unsafe"
 
 // Field names a setting the library checks: a Config field, a storage
 // option or a vector argument, numbered as the C enum dgen_field.
@@ -53,18 +35,6 @@ const (
 	FieldIodepth       Field = C.DGEN_FIELD_IODEPTH
 )
 
-func fieldResult(r C.dgen_go_field_result) error {
-	if r.status == C.DGEN_STATUS_OK {
-		return nil
-	}
-	e := &Error{Status: Status(r.status)}
-	if r.message != nil {
-		e.Message = C.GoString(r.message)
-		C.free(unsafe.Pointer(r.message))
-	}
-	return e
-}
-
 // ParamBounds returns the smallest and largest values a numeric field
 // accepts: the numbers the library's checks and messages use. DedupUnit and
 // BlockSize are also multiples of 4096; a named compressor may cap
@@ -72,7 +42,7 @@ func fieldResult(r C.dgen_go_field_result) error {
 // (NumaNode) is ErrInvalidConfig.
 func ParamBounds(f Field) (min, max float64, err error) {
 	var lo, hi C.double
-	if err := fieldResult(C.dgen_go_param_bounds(C.uint32_t(f), &lo, &hi)); err != nil {
+	if err := callError(C.dgen_go_param_bounds(C.uint32_t(f), &lo, &hi)); err != nil {
 		return 0, 0, err
 	}
 	return float64(lo), float64(hi), nil
@@ -93,5 +63,5 @@ func (cfg Config) Check() error {
 
 // configCheck is dgen_config_check with its message.
 func configCheck(c *C.dgen_config) error {
-	return fieldResult(C.dgen_go_config_check(c))
+	return callError(C.dgen_go_config_check(c))
 }

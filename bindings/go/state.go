@@ -1,61 +1,43 @@
 package dgen
 
 /*
-#include <stdlib.h>
-#include <string.h>
-#include "dgen.h"
+#include "result.h"
 
-// The status and, on failure, a private copy of the thread's message, taken
-// in the same C call (see dgen_go_result_of in dgen.go for why).
-typedef struct {
-	dgen_status status;
-	char *message;
-} dgen_go_state_result;
-
-static dgen_go_state_result dgen_go_state_result_of(dgen_status status) {
-	dgen_go_state_result r = { status, NULL };
-	if (status != DGEN_STATUS_OK) {
-		const char *m = dgen_last_error();
-		r.message = strdup(m != NULL ? m : "");
-	}
-	return r;
-}
-
-static dgen_go_state_result dgen_go_state_open(const dgen_generator *gen, const char *path, bool write,
+static dgen_go_result dgen_go_state_open(const dgen_generator *gen, const char *path, bool write,
 		dgen_state **out) {
-	return dgen_go_state_result_of(dgen_state_open(gen, path, write, out));
+	return dgen_go_result_of(dgen_state_open(gen, path, write, out));
 }
 
-static dgen_go_state_result dgen_go_state_close_remove(dgen_state *st, bool *removed) {
-	return dgen_go_state_result_of(dgen_state_close_remove(st, removed));
+static dgen_go_result dgen_go_state_close_remove(dgen_state *st, bool *removed) {
+	return dgen_go_result_of(dgen_state_close_remove(st, removed));
 }
 
-static dgen_go_state_result dgen_go_state_fill(const dgen_state *st, const dgen_generator *gen, uint64_t offset,
+static dgen_go_result dgen_go_state_fill(const dgen_state *st, const dgen_generator *gen, uint64_t offset,
 		void *buf, size_t len) {
-	return dgen_go_state_result_of(dgen_state_fill(st, gen, offset, buf, len));
+	return dgen_go_result_of(dgen_state_fill(st, gen, offset, buf, len));
 }
 
-static dgen_go_state_result dgen_go_state_complete(const dgen_state *st, uint64_t offset, size_t len) {
-	return dgen_go_state_result_of(dgen_state_complete(st, offset, len));
+static dgen_go_result dgen_go_state_complete(const dgen_state *st, uint64_t offset, size_t len) {
+	return dgen_go_result_of(dgen_state_complete(st, offset, len));
 }
 
-static dgen_go_state_result dgen_go_state_verify(const dgen_state *st, const dgen_generator *gen, uint64_t offset,
+static dgen_go_result dgen_go_state_verify(const dgen_state *st, const dgen_generator *gen, uint64_t offset,
 		const void *buf, size_t len, dgen_state_check *check) {
-	return dgen_go_state_result_of(dgen_state_verify(st, gen, offset, buf, len, check));
+	return dgen_go_result_of(dgen_state_verify(st, gen, offset, buf, len, check));
 }
 
-static dgen_go_state_result dgen_go_state_check_finish(const dgen_state *st, const dgen_generator *gen,
+static dgen_go_result dgen_go_state_check_finish(const dgen_state *st, const dgen_generator *gen,
 		dgen_state_check *check, dgen_state_result *result) {
-	return dgen_go_state_result_of(dgen_state_check_finish(st, gen, check, result));
+	return dgen_go_result_of(dgen_state_check_finish(st, gen, check, result));
 }
 
-static dgen_go_state_result dgen_go_state_check_offsets(const dgen_state_check *check, uint32_t class,
+static dgen_go_result dgen_go_state_check_offsets(const dgen_state_check *check, uint32_t class,
 		uint64_t *offsets, size_t max, size_t *n) {
-	return dgen_go_state_result_of(dgen_state_check_offsets(check, class, offsets, max, n));
+	return dgen_go_result_of(dgen_state_check_offsets(check, class, offsets, max, n));
 }
 
-static dgen_go_state_result dgen_go_state_summary(const dgen_state *st, dgen_state_info *out) {
-	return dgen_go_state_result_of(dgen_state_summary(st, out));
+static dgen_go_result dgen_go_state_summary(const dgen_state *st, dgen_state_info *out) {
+	return dgen_go_result_of(dgen_state_summary(st, out));
 }
 */
 import "C"
@@ -117,7 +99,7 @@ func OpenState(g *Generator, path string, write bool) (*State, error) {
 		return nil, ErrClosed
 	}
 	var st *C.dgen_state
-	err := stateCheck(C.dgen_go_state_open(g.gen, cpath, C.bool(write), &st))
+	err := callError(C.dgen_go_state_open(g.gen, cpath, C.bool(write), &st))
 	runtime.KeepAlive(g)
 	if err != nil {
 		return nil, err
@@ -165,7 +147,7 @@ func (s *State) Fill(offset int64, buf []byte) error {
 	if len(buf) > 0 {
 		first = unsafe.Pointer(&buf[0])
 	}
-	err := stateCheck(C.dgen_go_state_fill(s.st, s.g.gen, C.uint64_t(offset), first, C.size_t(len(buf))))
+	err := callError(C.dgen_go_state_fill(s.st, s.g.gen, C.uint64_t(offset), first, C.size_t(len(buf))))
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(s)
 	return err
@@ -184,7 +166,7 @@ func (s *State) Complete(offset int64, n int) error {
 	if s.st == nil {
 		return ErrStateClosed
 	}
-	err := stateCheck(C.dgen_go_state_complete(s.st, C.uint64_t(offset), C.size_t(n)))
+	err := callError(C.dgen_go_state_complete(s.st, C.uint64_t(offset), C.size_t(n)))
 	runtime.KeepAlive(s)
 	return err
 }
@@ -222,7 +204,7 @@ func (s *State) Summary() (StateInfo, error) {
 		return StateInfo{}, ErrStateClosed
 	}
 	var out C.dgen_state_info
-	if err := stateCheck(C.dgen_go_state_summary(s.st, &out)); err != nil {
+	if err := callError(C.dgen_go_state_summary(s.st, &out)); err != nil {
 		return StateInfo{}, err
 	}
 	runtime.KeepAlive(s)
@@ -262,7 +244,7 @@ func (s *State) CloseRemove() (bool, error) {
 		return false, nil
 	}
 	var removed C.bool
-	err := stateCheck(C.dgen_go_state_close_remove(s.st, &removed))
+	err := callError(C.dgen_go_state_close_remove(s.st, &removed))
 	// The C call frees the state whatever it returns.
 	s.st = nil
 	return bool(removed), err
@@ -370,7 +352,7 @@ func (c *StateCheck) Offsets(class StateClass) ([]int64, error) {
 	}
 	var buf [findingsKept]C.uint64_t
 	var n C.size_t
-	err := stateCheck(C.dgen_go_state_check_offsets(c.c, C.uint32_t(class), &buf[0], findingsKept, &n))
+	err := callError(C.dgen_go_state_check_offsets(c.c, C.uint32_t(class), &buf[0], findingsKept, &n))
 	runtime.KeepAlive(c)
 	if err != nil {
 		return nil, err
@@ -413,7 +395,7 @@ func (s *State) Verify(g *Generator, offset int64, buf []byte, check *StateCheck
 	if len(buf) > 0 {
 		first = unsafe.Pointer(&buf[0])
 	}
-	err := stateCheck(C.dgen_go_state_verify(s.st, g.gen, C.uint64_t(offset), first, C.size_t(len(buf)), check.c))
+	err := callError(C.dgen_go_state_verify(s.st, g.gen, C.uint64_t(offset), first, C.size_t(len(buf)), check.c))
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(g)
@@ -474,7 +456,7 @@ func (s *State) Finish(g *Generator, check *StateCheck) (StateResult, error) {
 		return StateResult{}, ErrClosed
 	}
 	var r C.dgen_state_result
-	err := stateCheck(C.dgen_go_state_check_finish(s.st, g.gen, check.c, &r))
+	err := callError(C.dgen_go_state_check_finish(s.st, g.gen, check.c, &r))
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(g)
 	runtime.KeepAlive(check)
@@ -500,18 +482,4 @@ func (s *State) Finish(g *Generator, check *StateCheck) (StateResult, error) {
 		FirstZero:      first(r.first_zero),
 		FirstCorrupt:   first(r.first_corrupt),
 	}, err
-}
-
-// stateCheck turns a call's result into nil or an *Error, freeing the
-// message.
-func stateCheck(r C.dgen_go_state_result) error {
-	if r.status == C.DGEN_STATUS_OK {
-		return nil
-	}
-	e := &Error{Status: Status(r.status)}
-	if r.message != nil {
-		e.Message = C.GoString(r.message)
-		C.free(unsafe.Pointer(r.message))
-	}
-	return e
 }

@@ -1,20 +1,11 @@
 package dgen
 
 /*
-#include <stdlib.h>
-#include <string.h>
-#include "dgen.h"
+#include "result.h"
 
-// The status and, on failure, a private copy of the thread's message, taken
-// in the same C call (see dgen_go_result_of in dgen.go for why).
-static char *dgen_go_fill_f32_at(uint64_t seed, uint64_t index, float low, float high, float *out,
-		size_t count, dgen_status *status) {
-	*status = dgen_fill_f32_at(seed, index, low, high, out, count);
-	if (*status == DGEN_STATUS_OK) {
-		return NULL;
-	}
-	const char *m = dgen_last_error();
-	return strdup(m != NULL ? m : "");
+static dgen_go_result dgen_go_fill_f32_at(uint64_t seed, uint64_t index, float low, float high, float *out,
+		size_t count) {
+	return dgen_go_result_of(dgen_fill_f32_at(seed, index, low, high, out, count));
 }
 */
 import "C"
@@ -39,21 +30,12 @@ import (
 // with StatusInvalidConfig); index+len(out) past 2^64 (StatusOutOfRange).
 // The message names the argument and its value, and out is left unchanged.
 func FillFloat32At(out []float32, seed, index uint64, low, high float32) error {
-	var status C.dgen_status
 	var ptr *C.float
 	if len(out) > 0 {
 		ptr = (*C.float)(unsafe.Pointer(&out[0]))
 	}
-	msg := C.dgen_go_fill_f32_at(C.uint64_t(seed), C.uint64_t(index), C.float(low), C.float(high), ptr,
-		C.size_t(len(out)), &status)
+	r := C.dgen_go_fill_f32_at(C.uint64_t(seed), C.uint64_t(index), C.float(low), C.float(high), ptr,
+		C.size_t(len(out)))
 	runtime.KeepAlive(out)
-	if status == C.DGEN_STATUS_OK {
-		return nil
-	}
-	e := &Error{Status: Status(status)}
-	if msg != nil {
-		e.Message = C.GoString(msg)
-		C.free(unsafe.Pointer(msg))
-	}
-	return e
+	return callError(r)
 }
