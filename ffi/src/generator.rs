@@ -247,14 +247,8 @@ pub unsafe extern "C" fn dgen_verify_at(
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
-    guard("dgen_is_complete", Message::Reset, false, || {
-        if gen.is_null() {
-            null("dgen_is_complete", "gen");
-            return false;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        unsafe { (*gen).inner.is_complete() }
-    })
+    // SAFETY: `gen` is NULL or live, as `getter` needs.
+    unsafe { getter("dgen_is_complete", gen, false, |g| g.is_complete()) }
 }
 
 /// The seed in use: the config's, or the one drawn when `has_seed` was false.
@@ -265,14 +259,8 @@ pub unsafe extern "C" fn dgen_is_complete(gen: *const dgen_generator) -> bool {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
-    guard("dgen_seed", Message::Reset, 0, || {
-        if gen.is_null() {
-            null("dgen_seed", "gen");
-            return 0;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        unsafe { (*gen).inner.seed() }
-    })
+    // SAFETY: `gen` is NULL or live, as `getter` needs.
+    unsafe { getter("dgen_seed", gen, 0, |g| g.seed()) }
 }
 
 /// The stream offset the next `dgen_fill` starts at. 0 (and a message) when
@@ -282,14 +270,8 @@ pub unsafe extern "C" fn dgen_seed(gen: *const dgen_generator) -> u64 {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
-    guard("dgen_position", Message::Reset, 0, || {
-        if gen.is_null() {
-            null("dgen_position", "gen");
-            return 0;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        unsafe { (*gen).inner.position() }
-    })
+    // SAFETY: `gen` is NULL or live, as `getter` needs.
+    unsafe { getter("dgen_position", gen, 0, |g| g.position()) }
 }
 
 /// The stream's size in bytes as configured; 0 for an endless stream (and,
@@ -299,14 +281,8 @@ pub unsafe extern "C" fn dgen_position(gen: *const dgen_generator) -> u64 {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_size(gen: *const dgen_generator) -> u64 {
-    guard("dgen_size", Message::Reset, 0, || {
-        if gen.is_null() {
-            null("dgen_size", "gen");
-            return 0;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        unsafe { (*gen).inner.size() }
-    })
+    // SAFETY: `gen` is NULL or live, as `getter` needs.
+    unsafe { getter("dgen_size", gen, 0, |g| g.size()) }
 }
 
 /// The worker threads the generator uses for large fills: `threads`, or every
@@ -317,16 +293,9 @@ pub unsafe extern "C" fn dgen_size(gen: *const dgen_generator) -> u64 {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_threads(gen: *const dgen_generator) -> u32 {
-    guard("dgen_threads", Message::Reset, 0, || {
-        if gen.is_null() {
-            null("dgen_threads", "gen");
-            return 0;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        let threads = unsafe { (*gen).inner.threads() };
-        // At most the CPUs of the machine, and at most 4096 by the config.
-        u32::try_from(threads).unwrap_or(u32::MAX)
-    })
+    // SAFETY: `gen` is NULL or live, as `getter` needs.
+    // At most the CPUs of the machine, and at most 4096 by the config.
+    unsafe { getter("dgen_threads", gen, 0, |g| u32::try_from(g.threads()).unwrap_or(u32::MAX)) }
 }
 
 /// Moves the stream position: the next `dgen_fill` starts at `position`.
@@ -431,6 +400,25 @@ pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
             // SAFETY: `gen` came from `Box::into_raw` in `dgen_create` and the
             // caller hands it back exactly once.
             drop(unsafe { Box::from_raw(gen) });
+        }
+    })
+}
+
+/// The body of a function that reads one value of the generator behind
+/// `gen`: `default` and a message when `gen` is NULL, inside the guard.
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`.
+unsafe fn getter<R: Copy>(name: &str, gen: *const dgen_generator, default: R, read: impl FnOnce(&Generator) -> R) -> R {
+    guard(name, Message::Reset, default, || {
+        // SAFETY: NULL or live, by the caller's contract; only shared access
+        // is made.
+        match unsafe { gen.as_ref() } {
+            Some(g) => read(&g.inner),
+            None => {
+                null(name, "gen");
+                default
+            }
         }
     })
 }
