@@ -171,18 +171,11 @@ pub unsafe extern "C" fn dgen_fill_at(
     len: usize,
 ) -> dgen_status {
     guard("dgen_fill_at", Message::Reset, dgen_status::Panic, || {
-        if gen.is_null() {
-            return null("dgen_fill_at", "gen");
-        }
-        if buf.is_null() && len != 0 {
-            return null("dgen_fill_at", "buf");
-        }
-        if let Err(s) = check_len("dgen_fill_at", len) {
-            return s;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made, which
-        // the generator allows from many threads (it is Sync).
-        let gen = unsafe { &(*gen).inner };
+        // SAFETY: `gen` is NULL or live, as `with_buffer` needs.
+        let gen = match unsafe { with_buffer("dgen_fill_at", gen, buf.is_null(), len) } {
+            Ok(g) => g,
+            Err(s) => return s,
+        };
         // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
         let buf = unsafe { bytes_mut(buf, len) };
         match gen.fill_at(offset, buf) {
@@ -213,17 +206,11 @@ pub unsafe extern "C" fn dgen_verify_at(
     mismatch_offset: *mut u64,
 ) -> dgen_status {
     guard("dgen_verify_at", Message::Reset, dgen_status::Panic, || {
-        if gen.is_null() {
-            return null("dgen_verify_at", "gen");
-        }
-        if buf.is_null() && len != 0 {
-            return null("dgen_verify_at", "buf");
-        }
-        if let Err(s) = check_len("dgen_verify_at", len) {
-            return s;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made.
-        let gen = unsafe { &(*gen).inner };
+        // SAFETY: `gen` is NULL or live, as `with_buffer` needs.
+        let gen = match unsafe { with_buffer("dgen_verify_at", gen, buf.is_null(), len) } {
+            Ok(g) => g,
+            Err(s) => return s,
+        };
         // SAFETY: see `bytes`; the caller guarantees `buf`.
         let buf = unsafe { bytes(buf, len) };
         match gen.verify_at(offset, buf) {
@@ -421,4 +408,25 @@ unsafe fn getter<R: Copy>(name: &str, gen: *const dgen_generator, default: R, re
             }
         }
     })
+}
+
+/// The checks of a call that takes a generator and a buffer of `len` bytes:
+/// `gen` not NULL, `buf` not NULL unless `len` is 0, `len` a possible buffer
+/// size. The generator, shared (it is Sync: many threads may use it at once).
+///
+/// # Safety
+/// `gen` is NULL or a live generator from `dgen_create`, which outlives `'a`.
+unsafe fn with_buffer<'a>(
+    name: &str,
+    gen: *const dgen_generator,
+    buf_is_null: bool,
+    len: usize,
+) -> Result<&'a Generator, dgen_status> {
+    // SAFETY: NULL or live, by the caller's contract.
+    let Some(g) = (unsafe { gen.as_ref() }) else { return Err(null(name, "gen")) };
+    if buf_is_null && len != 0 {
+        return Err(null(name, "buf"));
+    }
+    check_len(name, len)?;
+    Ok(&g.inner)
 }
