@@ -502,7 +502,7 @@ func (g *Generator) Verify(p []byte, off int64) error {
 		if err := callError(C.dgen_go_fill_at(g.gen, at, unsafe.Pointer(&want[0]), 1)); err != nil {
 			return err
 		}
-		err := &MismatchError{Offset: int64(at), Expected: want[0], Found: p[i]}
+		err := &MismatchError{Offset: int64(at), Expected: want[0], Actual: p[i], Found: p[i]}
 		runtime.KeepAlive(p)
 		runtime.KeepAlive(g)
 		return err

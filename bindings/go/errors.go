@@ -90,17 +90,22 @@ var (
 var ErrClosed = errors.New("dgen: generator is closed")
 
 // MismatchError is what Verify returns when the data differs from the
-// stream: Offset is the stream offset of the first wrong byte.
+// stream: Offset is the stream offset of the first wrong byte, Expected the
+// stream's byte there and Actual the data's (the names of every face).
 // errors.Is(err, ErrMismatch) holds for it.
 type MismatchError struct {
 	Offset   int64
 	Expected byte
-	Found    byte
+	Actual   byte
+	// Found is Actual, under the name this package used first.
+	//
+	// Deprecated: use Actual.
+	Found byte
 }
 
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("dgen: data differs from the stream at offset %d (expected 0x%02x, found 0x%02x)",
-		e.Offset, e.Expected, e.Found)
+		e.Offset, e.Expected, e.Actual)
 }
 
 // Is makes errors.Is(err, ErrMismatch) hold.

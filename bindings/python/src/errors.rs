@@ -12,7 +12,8 @@ pyo3::create_exception!(
     PyException,
     "Raised by `Generator.verify_at` when a buffer differs from the stream.\n\n\
      Attributes: `offset` (stream offset of the first wrong byte), `expected`\n\
-     (the byte the stream has there, an int) and `found` (the byte in the buffer)."
+     (the byte the stream has there, an int) and `actual` (the byte in the buffer;\n\
+     `found` is the same, its first name)."
 );
 
 /// Why a call failed, in a form that can leave a closure that runs with the
@@ -146,6 +147,7 @@ pub fn lib_error(py: Python<'_>, e: dgen::Error) -> PyErr {
             let set = value
                 .setattr("offset", offset)
                 .and_then(|_| value.setattr("expected", expected))
+                .and_then(|_| value.setattr("actual", actual))
                 .and_then(|_| value.setattr("found", actual));
             match set {
                 Ok(()) => err,

@@ -375,6 +375,7 @@ fn mismatch_error(py: Python<'_>, report: &Report) -> PyErr {
     let set = value
         .setattr("offset", offset)
         .and_then(|_| value.setattr("expected", expected))
+        .and_then(|_| value.setattr("actual", found))
         .and_then(|_| value.setattr("found", found))
         .and_then(|_| value.setattr("wrong_blocks", report.wrong_blocks))
         .and_then(|_| value.setattr("missing_blocks", report.missing_blocks));

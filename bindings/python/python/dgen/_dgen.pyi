@@ -147,8 +147,11 @@ class MismatchError(Exception):
     data ends early, or the end of the dataset when the data goes on)."""
     expected: Optional[int]
     """The byte the stream has at ``offset`` (None when no byte was wrong)."""
+    actual: Optional[int]
+    """The byte the data has there (None when no byte was wrong); the name
+    every face uses."""
     found: Optional[int]
-    """The byte found there (None when no byte was wrong)."""
+    """``actual`` under its first name."""
     report: Optional[_Report]
     """``verify_file``'s report (None from ``verify_at``)."""
     wrong_blocks: Optional[int]
