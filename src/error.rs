@@ -99,19 +99,6 @@ impl Field {
         Field::Dim,
     ];
 
-    /// The fields of [`Config`](crate::Config), in declaration order.
-    pub const CONFIG: [Field; 9] = [
-        Field::Size,
-        Field::DedupRatio,
-        Field::CompressRatio,
-        Field::DedupUnit,
-        Field::Seed,
-        Field::Threads,
-        Field::NumaMode,
-        Field::NumaNode,
-        Field::Compressor,
-    ];
-
     /// The name every face uses (`"dedup_ratio"`).
     pub fn name(self) -> &'static str {
         match self {
