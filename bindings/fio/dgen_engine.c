@@ -335,6 +335,18 @@ static int set_sqpoll_cpu(void *data, unsigned long long *val)
 		.group	= FIO_OPT_G_INVALID,				\
 	}
 
+/* An option that is on when named, as fio's own io_uring engine has them. */
+#define FLAG_OPTION(opt_name, long_name, field, help_text)		\
+	{								\
+		.name	= opt_name,					\
+		.lname	= long_name,					\
+		.type	= FIO_OPT_STR_SET,				\
+		.off1	= offsetof(struct dgen_fio_options, field),	\
+		.help	= help_text,					\
+		.category = FIO_OPT_C_ENGINE,				\
+		.group	= FIO_OPT_G_INVALID,				\
+	}
+
 static struct fio_option options[] = {
 	TEXT_OPTION("dgen_dedup", "dgen dedup ratio", dedup,
 		    "Dedup ratio of written data: total / distinct dedup "
@@ -397,26 +409,12 @@ static struct fio_option options[] = {
 		    "auto: io_uring when iodepth > 1 and the kernel allows "
 		    "it, else pread/pwrite; io_uring: always io_uring (the "
 		    "job fails without it); psync: pread/pwrite (default auto)"),
-	{
-		.name	= "fixedbufs",
-		.lname	= "Fixed (pre-mapped) IO buffers",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct dgen_fio_options, fixedbufs),
-		.help	= "io_uring: register the I/O buffers with the kernel "
-			  "once, as fio's io_uring engine does (default off)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		.name	= "sqthread_poll",
-		.lname	= "Kernel SQ thread polling",
-		.type	= FIO_OPT_STR_SET,
-		.off1	= offsetof(struct dgen_fio_options, sqpoll),
-		.help	= "io_uring: a kernel thread picks up submissions, saving "
-			  "the system call per batch but busy on a CPU (default off)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
+	FLAG_OPTION("fixedbufs", "Fixed (pre-mapped) IO buffers", fixedbufs,
+		    "io_uring: register the I/O buffers with the kernel "
+		    "once, as fio's io_uring engine does (default off)"),
+	FLAG_OPTION("sqthread_poll", "Kernel SQ thread polling", sqpoll,
+		    "io_uring: a kernel thread picks up submissions, saving "
+		    "the system call per batch but busy on a CPU (default off)"),
 	{
 		.name	= "sqthread_poll_cpu",
 		.lname	= "SQ Thread Poll CPU",
