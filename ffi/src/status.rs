@@ -123,32 +123,58 @@ impl dgen_status {
         ALL_STATUSES.get(code as usize).copied()
     }
 
-    /// The static, NUL-terminated name `dgen_status_str` returns.
+    /// The static, NUL-terminated name `dgen_status_str` returns; a status
+    /// of one config field says what the field accepts, in the library's
+    /// words (`Field::expected`).
     fn text(self) -> &'static [u8] {
+        static TEXTS: std::sync::OnceLock<Vec<CString>> = std::sync::OnceLock::new();
+        let texts = TEXTS.get_or_init(|| {
+            ALL_STATUSES
+                .iter()
+                .map(|&s| {
+                    let (name, what) = s.name_and_words();
+                    let words = match s.field() {
+                        Some(f) => format!("{f} {}", f.expected()),
+                        None => what.to_string(),
+                    };
+                    CString::new(format!("{name}: {words}")).unwrap_or_default()
+                })
+                .collect()
+        });
+        texts.get(self as usize).map_or(b"\0", |t| t.as_bytes_with_nul())
+    }
+
+    /// The config field a status stands for, when it stands for one.
+    fn field(self) -> Option<Field> {
         match self {
-            dgen_status::Ok => b"DGEN_STATUS_OK: success\0",
-            dgen_status::NullPointer => b"DGEN_STATUS_NULL_POINTER: a required pointer was NULL\0",
-            dgen_status::InvalidDedupRatio => {
-                b"DGEN_STATUS_INVALID_DEDUP_RATIO: dedup_ratio must be a number from 1.0 to 1024.0\0"
-            }
-            dgen_status::InvalidCompressRatio => {
-                b"DGEN_STATUS_INVALID_COMPRESS_RATIO: compress_ratio must be a number from 1.0 to 32.0\0"
-            }
-            dgen_status::InvalidDedupUnit => {
-                b"DGEN_STATUS_INVALID_DEDUP_UNIT: dedup_unit must be a multiple of 4096 from 4096 to 67108864\0"
-            }
-            dgen_status::InvalidThreads => b"DGEN_STATUS_INVALID_THREADS: threads must be from 0 (all CPUs) to 4096\0",
-            dgen_status::InvalidConfig => b"DGEN_STATUS_INVALID_CONFIG: a config field is invalid\0",
-            dgen_status::OutOfRange => b"DGEN_STATUS_OUT_OF_RANGE: range outside the stream\0",
-            dgen_status::Mismatch => b"DGEN_STATUS_MISMATCH: data differs from the stream\0",
-            dgen_status::ThreadPool => b"DGEN_STATUS_THREAD_POOL: cannot start worker threads\0",
-            dgen_status::Panic => b"DGEN_STATUS_PANIC: internal error caught at the library boundary\0",
+            dgen_status::InvalidDedupRatio => Some(Field::DedupRatio),
+            dgen_status::InvalidCompressRatio => Some(Field::CompressRatio),
+            dgen_status::InvalidDedupUnit => Some(Field::DedupUnit),
+            dgen_status::InvalidThreads => Some(Field::Threads),
+            _ => None,
+        }
+    }
+
+    /// The status's C name and what it means in words.
+    fn name_and_words(self) -> (&'static str, &'static str) {
+        match self {
+            dgen_status::Ok => ("DGEN_STATUS_OK", "success"),
+            dgen_status::NullPointer => ("DGEN_STATUS_NULL_POINTER", "a required pointer was NULL"),
+            dgen_status::InvalidDedupRatio => ("DGEN_STATUS_INVALID_DEDUP_RATIO", ""),
+            dgen_status::InvalidCompressRatio => ("DGEN_STATUS_INVALID_COMPRESS_RATIO", ""),
+            dgen_status::InvalidDedupUnit => ("DGEN_STATUS_INVALID_DEDUP_UNIT", ""),
+            dgen_status::InvalidThreads => ("DGEN_STATUS_INVALID_THREADS", ""),
+            dgen_status::InvalidConfig => ("DGEN_STATUS_INVALID_CONFIG", "a config field is invalid"),
+            dgen_status::OutOfRange => ("DGEN_STATUS_OUT_OF_RANGE", "range outside the stream"),
+            dgen_status::Mismatch => ("DGEN_STATUS_MISMATCH", "data differs from the stream"),
+            dgen_status::ThreadPool => ("DGEN_STATUS_THREAD_POOL", "cannot start worker threads"),
+            dgen_status::Panic => ("DGEN_STATUS_PANIC", "internal error caught at the library boundary"),
             dgen_status::InvalidCompressor => {
-                b"DGEN_STATUS_INVALID_COMPRESSOR: compressor must be a dgen_compressor value\0"
+                ("DGEN_STATUS_INVALID_COMPRESSOR", "compressor must be a dgen_compressor value")
             }
-            dgen_status::Io => b"DGEN_STATUS_IO: a file or device could not be read or written\0",
-            dgen_status::Interrupted => b"DGEN_STATUS_INTERRUPTED: stopped by the progress callback\0",
-            dgen_status::InvalidState => b"DGEN_STATUS_INVALID_STATE: the write state cannot be used here\0",
+            dgen_status::Io => ("DGEN_STATUS_IO", "a file or device could not be read or written"),
+            dgen_status::Interrupted => ("DGEN_STATUS_INTERRUPTED", "stopped by the progress callback"),
+            dgen_status::InvalidState => ("DGEN_STATUS_INVALID_STATE", "the write state cannot be used here"),
         }
     }
 }
