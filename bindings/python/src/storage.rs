@@ -18,8 +18,8 @@ use std::time::Duration;
 use dgen::storage::{
     self, Control, IoEngine, IoOptions, Operation, Part, Progress, Report, StorageError, StorageErrorKind, Value,
 };
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use dgen::Field;
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyString};
 
@@ -109,8 +109,8 @@ impl<'a> IoArgs<'a, '_> {
         }
         if let Some(v) = given(self.engine) {
             let name = args::string(v, "engine")?;
-            o.engine = IoEngine::from_name(&name)
-                .ok_or_else(|| args::invalid("engine", Field::Engine.expected(), v))?;
+            o.engine =
+                IoEngine::from_name(&name).ok_or_else(|| args::invalid("engine", Field::Engine.expected(), v))?;
         }
         if let Some(v) = given(self.sync) {
             o.sync = flag(v, "sync")?;
