@@ -190,10 +190,7 @@ class Generator:
         """Fills ``buf`` with the stream's bytes at ``offset``; thread-safe."""
     def verify_at(self, offset: _Int, buf: _ReadableBuffer) -> None:
         """Raises ``MismatchError`` unless ``buf`` holds the stream's bytes at ``offset``."""
-    def param_bounds(field: str) -> Tuple[Union[int, float], Union[int, float]]:
-    """(min, max) of a numeric setting, e.g. param_bounds("dedup_ratio") == (1.0, 1024.0)."""
-
-def write_file(
+    def write_file(
         self,
         path: _Path,
         *,
@@ -376,6 +373,9 @@ def topology(
     numa_node: Optional[_Int] = None,
 ) -> Dict[str, Any]:
     """NUMA nodes, CPUs and where a generator's worker threads would run."""
+
+def param_bounds(field: str) -> Tuple[Union[int, float], Union[int, float]]:
+    """(min, max) of a numeric setting, e.g. param_bounds("dedup_ratio") == (1.0, 1024.0)."""
 
 def write_file(
     path: _Path,
