@@ -38,6 +38,7 @@ __all__ = [
     "generate",
     "get_objects",
     "normalize_rows",
+    "param_bounds",
     "put_objects",
     "topology",
     "verify_file",
