@@ -28,9 +28,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod run;
+mod common;
 mod part;
 mod report;
+mod run;
 mod stream;
 mod target;
 #[cfg(target_os = "linux")]
@@ -55,7 +56,7 @@ pub use target::data_size;
 /// ends; an interrupted read is retried. The bytes read.
 pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     // Never stopped, so always a count.
-    Ok(run::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
+    Ok(common::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
 }
 
 /// Reads `file` in order (a pipe, a FIFO or standard input too) until `buf`
