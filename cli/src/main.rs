@@ -48,6 +48,17 @@ impl Failure {
     }
 }
 
+/// A library message in the command's words. The library names an option
+/// by its field (`option direct`, as `IoOptions` and the C and Python faces
+/// call it); the command names the flag that sets it.
+pub fn in_flags(message: &str) -> String {
+    const FIELDS: [(&str, &str); 2] = [
+        ("(option direct)", "(--direct)"),
+        ("(option create_bucket creates it)", "(give --create-bucket to create it)"),
+    ];
+    FIELDS.iter().fold(message.to_string(), |m, (field, flag)| m.replace(field, flag))
+}
+
 /// Set by SIGINT and SIGTERM; generate and verify stop soon after, say how
 /// far they got and exit with 130.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);

@@ -104,9 +104,7 @@ impl Tally {
     }
 
     pub(super) fn latency(&mut self, d: Duration) {
-        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
-        // An auto-resizing histogram takes any value; saturate anyway.
-        let _ = self.hist.record(ns);
+        super::report::record_ns(&mut self.hist, u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     }
 
     pub(super) fn found(&mut self, first: Option<Mismatch>, wrong: u64) {

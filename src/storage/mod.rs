@@ -45,11 +45,12 @@ use crate::generator::Generator;
 
 pub use part::Part;
 pub(crate) use report::json_object;
-#[cfg(feature = "s3")]
-pub(crate) use report::new_histogram;
 pub use report::{
     histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
 };
+#[cfg(feature = "s3")]
+pub(crate) use report::{new_histogram, record_ns};
+pub(crate) use report::{per_second, share, verdict};
 pub use target::data_size;
 
 /// Reads `buf.len()` bytes of `file` at `offset`, fewer only where the data
