@@ -335,3 +335,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn library_options_read_as_the_flags_that_set_them() {
+        assert_eq!(
+            super::in_flags("cannot open x with O_DIRECT (option direct): the file system does not support direct I/O"),
+            "cannot open x with O_DIRECT (--direct): the file system does not support direct I/O"
+        );
+        assert_eq!(
+            super::in_flags("bucket b does not exist on AWS S3 (option create_bucket creates it)"),
+            "bucket b does not exist on AWS S3 (give --create-bucket to create it)"
+        );
+    }
+}
