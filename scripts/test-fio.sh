@@ -620,7 +620,7 @@ PY
     grep -q "dgen: v: verify: 8192 units right against state $s" <<<"$out" || return 1
     out=$(run "$DGEN" verify "$f" "${SDGEN[@]}" --state "$s" --json 2>/dev/null) || { echo "$out"; return 1; }
     echo "$out"
-    [ "$(json_get "$out" ok)" = True ] && [ "$(json_get "$out" state.units_ok)" = 8192 ]
+    [ "$(json_get "$out" passed)" = True ] && [ "$(json_get "$out" state.units_ok)" = 8192 ]
 }
 
 # Lost writes: 1 unit in 500 gets its bytes from before the randwrite pass

@@ -173,7 +173,7 @@ done
 python3 - "$work/verify.json" <<'EOF' && ok "verify --json: the counts and each problem" || bad "verify --json: $(cat "$work/verify.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert (r["missing"], r["short"], r["wrong"], r["extra"], r["ok"]) == (1, 1, 2, 1, False), r
+assert (r["missing"], r["short"], r["wrong"], r["extra"], r["passed"]) == (1, 1, 2, 1, False), r
 kinds = {p["key"]: (p["kind"], p["offset"]) for p in r["problems"]}
 assert kinds["small/00000005"] == ("wrong", 123456) and kinds["small/00000010"] == ("missing", None), kinds
 EOF

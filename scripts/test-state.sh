@@ -46,7 +46,7 @@ same = sum(a[i:i + 4096] == b[i:i + 4096] for i in range(0, len(a), 4096))
 assert same == 0, same
 EOF
 out=$("$D" verify f "${DATA[@]}" --state s --json 2>/dev/null)
-[ "$(field "$out" ok)" = True ] && [ "$(field "$out" state.units_ok)" = 8192 ] &&
+[ "$(field "$out" passed)" = True ] && [ "$(field "$out" state.units_ok)" = 8192 ] &&
   ok "verify --state passes on every unit" || bad "verify --state: $out"
 
 step "lost writes are reported stale, with their offsets, and nothing else"
@@ -112,7 +112,7 @@ for i in 1 2 3 4 5; do
   kill_midway
   flight=$("$D" state show s --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["in_flight"])')
   out=$("$D" verify f "${DATA[@]}" --state s --json 2>"err.kill")
-  if [ "$(field "$out" ok)" = True ] && [ "$(field "$out" state.units_ok)" = 131072 ]; then
+  if [ "$(field "$out" passed)" = True ] && [ "$(field "$out" state.units_ok)" = 131072 ]; then
     ok "kill $i (exit $rc, $flight units in flight): all 131072 units checked and right"
   else
     bad "kill $i (exit $rc): $(cat err.kill)"
@@ -131,7 +131,7 @@ for i in 1 2; do
   n_ok=$(field "$out" state.units_ok)
   n_unwritten=$(field "$out" state.units_unwritten)
   n_doubt=$(field "$out" state.units_in_doubt)
-  if [ "$rc" = 137 ] && [ "$(field "$out" ok)" = True ] && [ $((n_ok + n_unwritten + n_doubt)) = 131072 ] &&
+  if [ "$rc" = 137 ] && [ "$(field "$out" passed)" = True ] && [ $((n_ok + n_unwritten + n_doubt)) = 131072 ] &&
     [ "$n_ok" -gt 0 ] && [ "$n_unwritten" -gt 0 ]; then
     ok "first-pass kill $i: $n_ok units right, $n_unwritten never written, $n_doubt in doubt, nothing wrong"
   else

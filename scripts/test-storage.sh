@@ -148,7 +148,7 @@ else
   bad "generate --json: $json"
 fi
 json=$("$D" verify "$bad_copy" --size "$SIZE" "${OPTS[@]}" --json 2>/dev/null)
-[ "$(echo "$json" | jq -r '.ok, .first_mismatch, .wrong_blocks' | tr '\n' ' ')" = "false 4000000 1 " ] \
+[ "$(echo "$json" | jq -r '.passed, .mismatch_offset, .wrong_blocks' | tr '\n' ' ')" = "false 4000000 1 " ] \
   && ok "verify --json names the mismatch" || bad "verify --json: $json"
 
 step "SIGINT and SIGTERM in the middle"

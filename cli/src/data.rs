@@ -10,6 +10,7 @@ use dgen::storage::{self, Control, IoOptions, Progress, Report, StorageError, St
 use dgen::Field;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::out::us;
 use crate::size::parse_size;
 use crate::{Failure, Outcome, PlacementArgs};
 
@@ -256,7 +257,7 @@ fn storage_message(e: &StorageError, io: &IoArgs) -> String {
     if e.kind == StorageErrorKind::OutOfRange {
         return format!("{}: {}", range_options(io), e.message);
     }
-    e.message.clone()
+    crate::in_flags(&e.message)
 }
 
 /// A progress bar on stderr when stderr is a terminal, hidden otherwise.
@@ -272,15 +273,6 @@ pub fn progress(total: u64, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
-}
-
-/// A latency in microseconds, in the unit that reads best.
-fn us(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.1} ms", v / 1000.0)
-    } else {
-        format!("{v:.0} us")
-    }
 }
 
 /// The line of figures every run ends with.
@@ -312,7 +304,7 @@ fn print_json(r: &Report, data_on_stdout: bool) {
 
 /// `--json` with the report on standard output needs it open: refused
 /// before any I/O rather than found out after the run.
-fn check_report_output(json: bool) -> Result<(), Failure> {
+pub(crate) fn check_report_output(json: bool) -> Result<(), Failure> {
     if json && crate::out::was_closed() {
         return Err(Failure::usage("--json: standard output is closed, so the report would be lost; redirect it"));
     }
@@ -360,19 +352,7 @@ fn check_stdout() -> Result<(), Failure> {
 
 pub fn generate(args: &GenerateArgs) -> Outcome {
     let to_stdout = args.output == "-";
-    // Bad options are refused first, before the range is looked at.
-    args.io.options()?;
-    if args.size == 0 && args.io.length.is_none() {
-        return Err(Failure::usage("--size 0 is the endless stream: give --length to say how much of it to write"));
-    }
-    if to_stdout {
-        if args.io.direct {
-            return Err(Failure::usage("--direct needs an output file or block device (-o PATH)"));
-        }
-        check_stdout()?;
-    } else {
-        check_report_output(args.io.json)?;
-    }
+    refuse_generate(args, to_stdout)?;
     let gen = args.data.generator(args.size)?;
     let seed = gen.seed();
     // Checked here too so a bad range is refused before the seed line.
@@ -424,16 +404,7 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
         storage::write_file_with(&gen, &args.output, &opts, c)
     });
     if let Some(st) = &state {
-        let s = st.summary();
-        eprintln!(
-            "dgen: state {}: {} of {} units written, {} overwritten, latest version {}{}",
-            st.path(),
-            s.written,
-            s.units,
-            s.overwritten,
-            s.max_version,
-            if s.in_flight > 0 { format!(", {} in flight", s.in_flight) } else { String::new() }
-        );
+        state_summary(st);
     }
     match result {
         Ok(r) => {
@@ -447,54 +418,97 @@ pub fn generate(args: &GenerateArgs) -> Outcome {
             Ok(())
         }
         Err(e) => {
-            let r = &e.report;
-            if args.io.json && r.seconds > 0.0 {
-                print_json(r, to_stdout);
+            if args.io.json && e.report.seconds > 0.0 {
+                print_json(&e.report, to_stdout);
             }
-            match e.kind {
-                StorageErrorKind::Interrupted => {
-                    let mut text = format!("interrupted: wrote {} bytes to {shown}", r.bytes);
-                    if !opened {
-                        text += " (it was still being opened: a FIFO waits for a reader)";
-                    } else if r.target == TargetKind::Stream {
-                        text += &format!(" (offsets {} to {})", r.offset, r.offset + r.prefix);
-                    } else {
-                        text += &format!(
-                            "; the range from offset {} is complete for its first {} bytes",
-                            r.offset, r.prefix
-                        );
-                    }
-                    text += &format!(", seed {seed}");
-                    Err(Failure::interrupted(text))
-                }
-                // A reader that stops early (`| head -c`) is not an error.
-                StorageErrorKind::Io if r.target == TargetKind::Stream && e.os_error == Some(libc::EPIPE) => {
-                    eprintln!("dgen: the reader of {shown} closed it after {} bytes, seed {seed}", r.bytes);
-                    Ok(())
-                }
-                StorageErrorKind::Io | StorageErrorKind::Threads => {
-                    let mut text = format!("{}; {} bytes were written", e.message, r.bytes);
-                    let complete = r.offset + r.prefix;
-                    if r.target == TargetKind::File && r.bytes > r.prefix {
-                        // Blocks past a gap were written too; what is left
-                        // of them depends on whether the file was cut.
-                        let len = std::fs::metadata(&args.output).map(|m| m.len()).ok();
-                        if len == Some(complete) {
-                            text += &format!(
-                                ", but {shown} was cut to {complete} bytes, where the part written without a gap ends"
-                            );
-                        } else {
-                            text += &format!(
-                                "; the range from offset {} is complete for its first {} bytes only",
-                                r.offset, r.prefix
-                            );
-                        }
-                    }
-                    Err(Failure::runtime(format!("{text}, seed {seed}")))
-                }
-                _ => Err(Failure::usage(storage_message(&e, &args.io))),
-            }
+            write_failed(args, &e, Written { shown, opened, seed })
         }
+    }
+}
+
+/// What `generate` refuses before it looks at the range: bad options, the
+/// endless stream without a length, and an output or report that could not
+/// be written.
+fn refuse_generate(args: &GenerateArgs, to_stdout: bool) -> Result<(), Failure> {
+    // Bad options are refused first, before the range is looked at.
+    args.io.options()?;
+    if args.size == 0 && args.io.length.is_none() {
+        return Err(Failure::usage("--size 0 is the endless stream: give --length to say how much of it to write"));
+    }
+    if to_stdout {
+        if args.io.direct {
+            return Err(Failure::usage("--direct needs an output file or block device (-o PATH)"));
+        }
+        check_stdout()
+    } else {
+        check_report_output(args.io.json)
+    }
+}
+
+/// The line a write with `--state` ends with.
+fn state_summary(st: &dgen::state::WriteState) {
+    let s = st.summary();
+    eprintln!(
+        "dgen: state {}: {} of {} units written, {} overwritten, latest version {}{}",
+        st.path(),
+        s.written,
+        s.units,
+        s.overwritten,
+        s.max_version,
+        if s.in_flight > 0 { format!(", {} in flight", s.in_flight) } else { String::new() }
+    );
+}
+
+/// Where a failed write went: the output as messages show it, whether it
+/// was open yet, and the seed that repeats it.
+struct Written<'a> {
+    shown: &'a str,
+    opened: bool,
+    seed: u64,
+}
+
+/// A write that stopped early, in one line saying how far it got.
+fn write_failed(args: &GenerateArgs, e: &StorageError, w: Written<'_>) -> Outcome {
+    let (r, shown, seed) = (&e.report, w.shown, w.seed);
+    match e.kind {
+        StorageErrorKind::Interrupted => {
+            let mut text = format!("interrupted: wrote {} bytes to {shown}", r.bytes);
+            if !w.opened {
+                text += " (it was still being opened: a FIFO waits for a reader)";
+            } else if r.target == TargetKind::Stream {
+                text += &format!(" (offsets {} to {})", r.offset, r.offset + r.prefix);
+            } else {
+                text += &format!("; the range from offset {} is complete for its first {} bytes", r.offset, r.prefix);
+            }
+            text += &format!(", seed {seed}");
+            Err(Failure::interrupted(text))
+        }
+        // A reader that stops early (`| head -c`) is not an error.
+        StorageErrorKind::Io if r.target == TargetKind::Stream && e.os_error == Some(libc::EPIPE) => {
+            eprintln!("dgen: the reader of {shown} closed it after {} bytes, seed {seed}", r.bytes);
+            Ok(())
+        }
+        StorageErrorKind::Io | StorageErrorKind::Threads => {
+            let mut text = format!("{}; {} bytes were written", e.message, r.bytes);
+            let complete = r.offset + r.prefix;
+            if r.target == TargetKind::File && r.bytes > r.prefix {
+                // Blocks past a gap were written too; what is left of them
+                // depends on whether the file was cut.
+                let len = std::fs::metadata(&args.output).map(|m| m.len()).ok();
+                if len == Some(complete) {
+                    text += &format!(
+                        ", but {shown} was cut to {complete} bytes, where the part written without a gap ends"
+                    );
+                } else {
+                    text += &format!(
+                        "; the range from offset {} is complete for its first {} bytes only",
+                        r.offset, r.prefix
+                    );
+                }
+            }
+            Err(Failure::runtime(format!("{text}, seed {seed}")))
+        }
+        _ => Err(Failure::usage(storage_message(e, &args.io))),
     }
 }
 

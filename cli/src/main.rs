@@ -61,6 +61,17 @@ impl Failure {
     }
 }
 
+/// A library message in the command's words. The library names an option
+/// by its field (`option direct`, as `IoOptions` and the C and Python faces
+/// call it); the command names the flag that sets it.
+pub fn in_flags(message: &str) -> String {
+    const FIELDS: [(&str, &str); 2] = [
+        ("(option direct)", "(--direct)"),
+        ("(option create_bucket creates it)", "(give --create-bucket to create it)"),
+    ];
+    FIELDS.iter().fold(message.to_string(), |m, (field, flag)| m.replace(field, flag))
+}
+
 /// Set by SIGINT and SIGTERM; generate and verify stop soon after, say how
 /// far they got and exit with 130.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -335,5 +346,20 @@ fn main() -> ExitCode {
             }
             ExitCode::from(f.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn library_options_read_as_the_flags_that_set_them() {
+        assert_eq!(
+            super::in_flags("cannot open x with O_DIRECT (option direct): the file system does not support direct I/O"),
+            "cannot open x with O_DIRECT (--direct): the file system does not support direct I/O"
+        );
+        assert_eq!(
+            super::in_flags("bucket b does not exist on AWS S3 (option create_bucket creates it)"),
+            "bucket b does not exist on AWS S3 (give --create-bucket to create it)"
+        );
     }
 }

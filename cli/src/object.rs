@@ -13,6 +13,7 @@ use absent::{get_objects, put_objects, verify_objects};
 use dgen::object::{get_objects, put_objects, verify_objects};
 
 use crate::data::DataArgs;
+use crate::out::us;
 use crate::size::parse_size;
 use crate::{Failure, Outcome};
 
@@ -192,15 +193,6 @@ fn plan(url: &str, args: &ObjectArgs, data: &DataArgs, need_seed: bool) -> Resul
     Ok(Plan { url, store, layout, gen, seed, total })
 }
 
-/// A latency in microseconds, in the unit that reads best.
-fn us(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.1} ms", v / 1000.0)
-    } else {
-        format!("{v:.0} us")
-    }
-}
-
 /// The line of figures every run ends with.
 fn figures(r: &ObjectReport) -> String {
     let what = match r.operation {
@@ -251,9 +243,20 @@ fn failure(e: ObjectError, json: bool, seed: u64) -> Failure {
     match e.kind {
         ObjectErrorKind::InvalidOption => Failure::usage(e.message),
         ObjectErrorKind::Interrupted => Failure::interrupted(format!("interrupted: {done}{aborted}, seed {seed}")),
-        ObjectErrorKind::Auth | ObjectErrorKind::NoBucket if r.start_time == 0.0 => Failure::runtime(e.message),
-        _ => Failure::runtime(format!("{}; {done}{aborted}, seed {seed}", e.message)),
+        ObjectErrorKind::Auth | ObjectErrorKind::NoBucket if r.start_time == 0.0 => {
+            Failure::runtime(crate::in_flags(&e.message))
+        }
+        _ => Failure::runtime(format!("{}; {done}{aborted}, seed {seed}", crate::in_flags(&e.message))),
     }
+}
+
+/// The run's options, checked (the layout's were, so `--jobs` is what can
+/// be wrong), with the report's standard output open when `--json` asks.
+fn options(p: &Plan, jobs: usize, part_size: u64, create_bucket: bool, json: bool) -> Result<ObjectOptions, Failure> {
+    let opts = ObjectOptions { jobs, part_size, create_bucket };
+    opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
+    crate::data::check_report_output(json)?;
+    Ok(opts)
 }
 
 fn control<'a>(started: &'a dyn Fn(&ObjectReport)) -> ObjectControl<'a> {
@@ -263,9 +266,7 @@ fn control<'a>(started: &'a dyn Fn(&ObjectReport)) -> ObjectControl<'a> {
 
 pub fn put(args: &PutArgs) -> Outcome {
     let p = plan(&args.url, &args.object, &args.data, false)?;
-    let opts = ObjectOptions { jobs: args.jobs, part_size: args.object.part_size, create_bucket: args.create_bucket };
-    opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
-    check_json(args.json)?;
+    let opts = options(&p, args.jobs, args.object.part_size, args.create_bucket, args.json)?;
     // The seed line once the bucket has answered, so that a refused run
     // (credentials, a missing bucket) stays one line.
     let started = |_: &ObjectReport| {
@@ -297,9 +298,7 @@ pub fn put(args: &PutArgs) -> Outcome {
 
 pub fn get(args: &GetArgs) -> Outcome {
     let p = plan(&args.url, &args.object, &args.data, true)?;
-    let opts = ObjectOptions { jobs: args.jobs, part_size: args.object.part_size, create_bucket: false };
-    opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
-    check_json(args.json)?;
+    let opts = options(&p, args.jobs, args.object.part_size, false, args.json)?;
     let started = |_: &ObjectReport| {
         eprintln!("dgen: seed {}: getting {} objects ({} bytes) from {}", p.seed, p.layout.count, p.total, p.url)
     };
@@ -316,9 +315,7 @@ pub fn get(args: &GetArgs) -> Outcome {
 /// `dgen verify s3://...`: `jobs` and `json` come from verify's own options.
 pub fn verify(url: &str, args: &ObjectArgs, data: &DataArgs, jobs: usize, json: bool) -> Outcome {
     let p = plan(url, args, data, true)?;
-    let opts = ObjectOptions { jobs, part_size: args.part_size, create_bucket: false };
-    opts.validate(&p.layout).map_err(|e| Failure::usage(format!("--jobs: {}", e.message)))?;
-    check_json(json)?;
+    let opts = options(&p, jobs, args.part_size, false, json)?;
     let started = |_: &ObjectReport| {
         eprintln!("dgen: seed {}: verifying {} objects ({} bytes) under {}", p.seed, p.layout.count, p.total, p.url)
     };
@@ -357,13 +354,6 @@ fn endpoint(store: &Store) -> String {
         .unwrap_or_else(|| "AWS S3".into())
 }
 
-fn check_json(json: bool) -> Result<(), Failure> {
-    if json && crate::out::was_closed() {
-        return Err(Failure::usage("--json: standard output is closed, so the report would be lost; redirect it"));
-    }
-    Ok(())
-}
-
 /// A dgen built without the `s3` feature has the commands but no client:
 /// each says so in one line.
 #[cfg(not(feature = "s3"))]
@@ -382,36 +372,23 @@ mod absent {
         })
     }
 
-    pub fn put_objects(
-        _: &Generator,
-        _: &Store,
-        _: &ObjectUrl,
-        _: &Layout,
-        _: &ObjectOptions,
-        _: &ObjectControl<'_>,
-    ) -> Result<ObjectReport, ObjectError> {
-        absent(ObjectOp::Put)
+    /// A stand-in with the signature of the library's runner `$name`.
+    macro_rules! stand_in {
+        ($name:ident, $op:expr) => {
+            pub fn $name(
+                _: &Generator,
+                _: &Store,
+                _: &ObjectUrl,
+                _: &Layout,
+                _: &ObjectOptions,
+                _: &ObjectControl<'_>,
+            ) -> Result<ObjectReport, ObjectError> {
+                absent($op)
+            }
+        };
     }
 
-    pub fn get_objects(
-        _: &Generator,
-        _: &Store,
-        _: &ObjectUrl,
-        _: &Layout,
-        _: &ObjectOptions,
-        _: &ObjectControl<'_>,
-    ) -> Result<ObjectReport, ObjectError> {
-        absent(ObjectOp::Get)
-    }
-
-    pub fn verify_objects(
-        _: &Generator,
-        _: &Store,
-        _: &ObjectUrl,
-        _: &Layout,
-        _: &ObjectOptions,
-        _: &ObjectControl<'_>,
-    ) -> Result<ObjectReport, ObjectError> {
-        absent(ObjectOp::Verify)
-    }
+    stand_in!(put_objects, ObjectOp::Put);
+    stand_in!(get_objects, ObjectOp::Get);
+    stand_in!(verify_objects, ObjectOp::Verify);
 }

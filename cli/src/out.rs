@@ -26,6 +26,15 @@ macro_rules! outln {
 
 pub(crate) use {out, outln};
 
+/// A latency in microseconds, in the unit that reads best.
+pub fn us(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} ms", v / 1000.0)
+    } else {
+        format!("{v:.0} us")
+    }
+}
+
 /// The error standing for a standard output that was closed before `main`.
 fn closed() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::NotConnected, "it is closed")

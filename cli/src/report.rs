@@ -47,10 +47,7 @@ fn json_object(text: &str) -> Option<Value> {
     if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
         return Some(v);
     }
-    text.lines()
-        .rev()
-        .filter(|l| l.trim_start().starts_with('{'))
-        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(Value::is_object))
+    text.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok().filter(Value::is_object))
 }
 
 /// A report read back from its JSON form.
@@ -93,7 +90,9 @@ fn from_json(v: &Value) -> Result<Report, String> {
         .ok_or("no \"latency_histogram\": it was made by a dgen that does not record one; run it again")?;
     r.latency_histogram = storage::parse_histogram_text(hist)?;
     if operation == Operation::Verify {
-        if let Some(offset) = opt("first_mismatch") {
+        // `first_mismatch` is the key of reports from before it took the C
+        // struct's name: parts saved by an older dgen still merge.
+        if let Some(offset) = opt("mismatch_offset").or_else(|| opt("first_mismatch")) {
             let byte = |key: &str| opt(key).and_then(|b| u8::try_from(b).ok()).unwrap_or(0);
             r.first_mismatch = Some(Mismatch { offset, expected: byte("expected"), actual: byte("actual") });
         }

@@ -575,7 +575,7 @@ fn json_reports_have_the_promised_keys() {
     assert_eq!(v["target"], "file");
     let out = dgen().args(["verify", "--size", "4MiB", "--seed", "2", "--json"]).arg(&path).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["ok"], true);
+    assert_eq!(v["passed"], true);
     assert_eq!(v["operation"], "verify");
     // With the data on standard output, the report goes to standard error.
     let out = dgen().args(["generate", "--size", "64KiB", "--seed", "2", "--json"]).output().unwrap();
@@ -756,7 +756,7 @@ fn parts_written_separately_make_the_whole_dataset_and_verify_alone() {
         let out = dgen().args(["verify", "--json", "--part", &part]).arg(&parted).args(data).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["ok"], true);
+        assert_eq!(v["passed"], true);
         if i > 0 {
             assert_eq!(v["offset"].as_u64().unwrap() % 4096, 0, "{v}");
         }
@@ -881,7 +881,7 @@ fn report_merge_adds_up_the_parts_as_json_and_text() {
     let out = dgen().args(["report", "merge", "--json"]).args(&verifies).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["ok"].as_bool(), v["first_mismatch"].as_u64()), (Some(false), Some(5_000_000)), "{v}");
+    assert_eq!((v["passed"].as_bool(), v["mismatch_offset"].as_u64()), (Some(false), Some(5_000_000)), "{v}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("first wrong byte at offset 5000000") && err.lines().count() == 1, "{err}");
     // Reports that do not belong together, or are not reports.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
 use libdgen::storage::{
-    self, Control, Fault, IoEngine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
+    self, Control, Fault, IoEngine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind, Value,
 };
 
 /// Values of `dgen_io_options.engine`: how workers submit their I/O.
@@ -272,7 +272,7 @@ unsafe fn read_options(p: *const dgen_io_options) -> Result<CallOptions, Storage
                 message: format!(
                     "engine must be DGEN_IO_ENGINE_AUTO (0), DGEN_IO_ENGINE_SYNC (1) or DGEN_IO_ENGINE_IO_URING (2), got {other}"
                 ),
-                os_error: None,
+                os_error: None, field: None,
             }
             .into_error(Report::new(Operation::Write, "", TargetKind::File, 0)));
         }
@@ -299,52 +299,122 @@ fn text<const N: usize>(s: &str) -> [c_char; N] {
     out
 }
 
+/// The report as C sees it: each of [`Report::fields`] put into the C field
+/// of the same name, so that the C struct and the JSON report cannot drift
+/// apart. A missing value (`Value::Null`) clears the field's `has_` flag.
 fn to_c(r: &Report) -> dgen_io_report {
-    let l = r.latency;
-    let m = r.first_mismatch;
-    dgen_io_report {
-        target: match r.target {
-            TargetKind::File => dgen_io_target::File,
-            TargetKind::BlockDevice => dgen_io_target::BlockDevice,
-            TargetKind::Stream => dgen_io_target::Stream,
-        } as u32,
-        engine: text(&r.engine),
-        seed: r.seed,
-        offset: r.offset,
-        length: r.length,
-        bytes: r.bytes,
-        prefix: r.prefix,
-        ios: r.ios,
-        seconds: r.seconds,
-        sync_seconds: r.sync_seconds,
-        gbps: r.gbps(),
-        iops: r.iops(),
-        latency_us: dgen_io_latency { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max, mean: l.mean },
-        generate_seconds: r.generate_seconds,
-        io_seconds: r.io_seconds,
-        worker_seconds: r.worker_seconds,
-        generation_share: r.generation_share(),
-        generation_bound: r.generation_bound(),
-        bottleneck: text(&r.bottleneck()),
-        jobs: r.jobs as u32,
-        iodepth: r.iodepth as u32,
-        block_size: r.block_size as u64,
-        direct: r.direct,
-        interrupted: r.interrupted,
-        passed: r.passed(),
-        has_mismatch: m.is_some(),
-        mismatch_offset: m.map_or(0, |m| m.offset),
-        expected: m.map_or(0, |m| m.expected),
-        actual: m.map_or(0, |m| m.actual),
-        wrong_blocks: r.wrong_blocks,
-        missing_blocks: r.missing_blocks,
-        blocks: r.blocks,
-        has_data_end: r.data_end.is_some(),
-        data_end: r.data_end.unwrap_or(0),
-        has_data_size: r.data_size.is_some(),
-        data_size: r.data_size.unwrap_or(0),
-        extra_data: r.extra_data,
+    // SAFETY: every field of dgen_io_report is an integer, a float, a bool,
+    // a char array or a struct of floats, for all of which all-zero bytes
+    // are a valid value (0, 0.0, false, an empty string).
+    let mut c: dgen_io_report = unsafe { std::mem::zeroed() };
+    for (key, value) in r.fields() {
+        let placed = set_field(&mut c, key, &value);
+        debug_assert!(placed != Placed::Unknown, "the report's field {key:?} has no place in dgen_io_report");
     }
+    c
+}
+
+/// Where [`set_field`] put a field of the report.
+#[derive(Debug, PartialEq, Eq)]
+enum Placed {
+    /// In the C field of the same name.
+    Set,
+    /// Nowhere, by design: the caller passed the operation and the path, the
+    /// problem in words is the thread's error message, and the times, the
+    /// histogram and the state's counts are in the JSON report only (the
+    /// struct's layout is fixed).
+    NotInC,
+    /// Nowhere, because nobody said where: a field added to the report and
+    /// not here. A test fails on it.
+    Unknown,
+}
+
+/// Puts `value`, the report's field `key`, into the C field of that name.
+fn set_field(c: &mut dgen_io_report, key: &str, value: &Value) -> Placed {
+    let u = || match value {
+        Value::U64(n) => *n,
+        _ => 0,
+    };
+    let f = || match value {
+        Value::F64(x) => *x,
+        _ => 0.0,
+    };
+    let b = matches!(value, Value::Bool(true));
+    let s = match value {
+        Value::Str(s) => s.as_str(),
+        _ => "",
+    };
+    let some = *value != Value::Null;
+    match key {
+        "target" => c.target = target_code(s) as u32,
+        "engine" => c.engine = text(s),
+        "seed" => c.seed = u(),
+        "offset" => c.offset = u(),
+        "length" => c.length = u(),
+        "bytes" => c.bytes = u(),
+        "prefix" => c.prefix = u(),
+        "ios" => c.ios = u(),
+        "seconds" => c.seconds = f(),
+        "sync_seconds" => c.sync_seconds = f(),
+        "gbps" => c.gbps = f(),
+        "iops" => c.iops = f(),
+        "latency_us" => c.latency_us = latency(value),
+        "generate_seconds" => c.generate_seconds = f(),
+        "io_seconds" => c.io_seconds = f(),
+        "worker_seconds" => c.worker_seconds = f(),
+        "generation_share" => c.generation_share = f(),
+        "generation_bound" => c.generation_bound = b,
+        "bottleneck" => c.bottleneck = text(s),
+        "jobs" => c.jobs = u() as u32,
+        "block_size" => c.block_size = u(),
+        "iodepth" => c.iodepth = u() as u32,
+        "direct" => c.direct = b,
+        "interrupted" => c.interrupted = b,
+        "passed" => c.passed = b,
+        "mismatch_offset" => (c.has_mismatch, c.mismatch_offset) = (some, u()),
+        "expected" => c.expected = u() as u8,
+        "actual" => c.actual = u() as u8,
+        "wrong_blocks" => c.wrong_blocks = u(),
+        "missing_blocks" => c.missing_blocks = u(),
+        "blocks" => c.blocks = u(),
+        "data_end" => (c.has_data_end, c.data_end) = (some, u()),
+        "data_size" => (c.has_data_size, c.data_size) = (some, u()),
+        "extra_data" => c.extra_data = b,
+        "operation" | "path" | "problem" | "start_time" | "end_time" | "latency_histogram" | "state" => {
+            return Placed::NotInC
+        }
+        _ => return Placed::Unknown,
+    }
+    Placed::Set
+}
+
+/// The `dgen_io_target` of a target's name ([`TargetKind::name`]).
+fn target_code(name: &str) -> dgen_io_target {
+    match name {
+        n if n == TargetKind::BlockDevice.name() => dgen_io_target::BlockDevice,
+        n if n == TargetKind::Stream.name() => dgen_io_target::Stream,
+        _ => dgen_io_target::File,
+    }
+}
+
+/// The percentiles of a `latency_us` value.
+fn latency(value: &Value) -> dgen_io_latency {
+    let mut l = dgen_io_latency::default();
+    if let Value::Map(entries) = value {
+        for (key, v) in entries {
+            let x = if let Value::F64(x) = v { *x } else { 0.0 };
+            match *key {
+                "p50" => l.p50 = x,
+                "p90" => l.p90 = x,
+                "p99" => l.p99 = x,
+                "p999" => l.p999 = x,
+                "max" => l.max = x,
+                "mean" => l.mean = x,
+                _ => debug_assert!(false, "latency_us has no field {key:?} in dgen_io_latency"),
+            }
+        }
+    }
+    l
 }
 
 /// The body of `dgen_write_file` and `dgen_verify_file`.
@@ -495,6 +565,60 @@ mod tests {
         assert_eq!(t.map(|c| c as u8), [b'a', 0xc3, 0xa9, 0]);
         let t: [c_char; 8] = text("ok");
         assert_eq!(&t.map(|c| c as u8)[..3], b"ok\0");
+    }
+
+    /// A report with every field set, a state's counts included.
+    fn full_report(op: Operation) -> Report {
+        let mut r = Report::new(op, "/dev/x", TargetKind::BlockDevice, 7);
+        r.engine = "io_uring".into();
+        (r.offset, r.length, r.bytes, r.prefix, r.ios) = (4096, 8192, 8192, 4096, 2);
+        (r.seconds, r.sync_seconds, r.generate_seconds, r.io_seconds, r.worker_seconds) = (2.0, 0.5, 3.0, 1.0, 4.0);
+        r.latency = storage::Latency { p50: 1.0, p90: 2.0, p99: 3.0, p999: 4.0, max: 5.0, mean: 1.5 };
+        (r.jobs, r.block_size, r.iodepth, r.direct) = (3, 4096, 8, true);
+        r.first_mismatch = Some(storage::Mismatch { offset: 5000, expected: 1, actual: 2 });
+        (r.wrong_blocks, r.missing_blocks, r.blocks) = (1, 1, 3);
+        (r.data_end, r.data_size, r.extra_data) = (Some(9000), Some(9000), true);
+        (r.start_time, r.end_time) = (10.0, 12.0);
+        r.latency_histogram = vec![(1000, 2)];
+        r.state = Some(libdgen::state::StateCheck::default());
+        r
+    }
+
+    #[test]
+    fn every_field_of_the_report_has_its_place_in_the_c_struct() {
+        for op in [Operation::Write, Operation::Verify] {
+            let r = full_report(op);
+            let mut c: dgen_io_report = to_c(&r);
+            for (key, value) in r.fields() {
+                assert_ne!(set_field(&mut c, key, &value), Placed::Unknown, "{key}");
+            }
+            let l = c.latency_us;
+            assert_eq!(
+                (c.target, c.seed, c.offset, c.length, c.bytes, c.prefix, c.ios),
+                (1, 7, 4096, 8192, 8192, 4096, 2)
+            );
+            assert_eq!((c.seconds, c.sync_seconds, c.gbps, c.iops), (2.0, 0.5, r.gbps(), 1.0));
+            assert_eq!((l.p50, l.p90, l.p99, l.p999, l.max, l.mean), (1.0, 2.0, 3.0, 4.0, 5.0, 1.5));
+            assert_eq!((c.generate_seconds, c.io_seconds, c.worker_seconds), (3.0, 1.0, 4.0));
+            assert_eq!((c.generation_share, c.generation_bound), (0.75, true));
+            assert_eq!((c.jobs, c.block_size, c.iodepth, c.direct, c.interrupted), (3, 4096, 8, true, false));
+            assert_eq!((c.has_mismatch, c.mismatch_offset, c.expected, c.actual), (true, 5000, 1, 2));
+            assert_eq!((c.wrong_blocks, c.missing_blocks, c.blocks), (1, 1, 3));
+            assert_eq!(
+                (c.has_data_end, c.data_end, c.has_data_size, c.data_size, c.extra_data),
+                (true, 9000, true, 9000, true)
+            );
+            assert_eq!(c.passed, r.passed());
+            let engine: Vec<u8> = c.engine.iter().take_while(|&&b| b != 0).map(|&b| b as u8).collect();
+            assert_eq!(engine, b"io_uring");
+            let bottleneck: Vec<u8> = c.bottleneck.iter().take_while(|&&b| b != 0).map(|&b| b as u8).collect();
+            assert_eq!(bottleneck, r.bottleneck().as_bytes());
+        }
+        let empty = to_c(&Report::new(Operation::Write, "x", TargetKind::Stream, 1));
+        assert_eq!(
+            (empty.target, empty.passed, empty.has_mismatch, empty.has_data_end, empty.has_data_size),
+            (2, true, false, false, false)
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! latency percentiles, generation's share of worker time) counted in
 //! objects and requests, and for a verification every wrong object by key.
 
-use crate::storage::{Latency, Value};
+use crate::storage::{per_second, share, verdict, Latency, Value};
 
 /// Which operation a report describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,29 +193,17 @@ impl ObjectReport {
 
     /// Body bytes per second, in GB/s (10^9).
     pub fn gbps(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.bytes as f64 / self.seconds / 1e9
-        } else {
-            0.0
-        }
+        per_second(self.bytes as f64, self.seconds) / 1e9
     }
 
     /// Objects per second.
     pub fn objects_per_second(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.objects as f64 / self.seconds
-        } else {
-            0.0
-        }
+        per_second(self.objects as f64, self.seconds)
     }
 
     /// Share of worker time spent generating (and comparing), 0 to 1.
     pub fn generation_share(&self) -> f64 {
-        if self.worker_seconds > 0.0 {
-            (self.generate_seconds / self.worker_seconds).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
+        share(self.generate_seconds, self.worker_seconds)
     }
 
     /// The verdict in words, e.g. "server-bound: generation took 3% of
@@ -226,8 +214,7 @@ impl ObjectReport {
             ObjectOp::Get => "discarding",
             ObjectOp::Verify => "generating and comparing",
         };
-        let limit = if self.generation_share() >= 0.5 { "generation-bound" } else { "server-bound" };
-        format!("{limit}: {what} took {:.0}% of worker time", self.generation_share() * 100.0)
+        verdict(self.generation_share(), what, "server-bound")
     }
 
     /// True for a verification that found every object right and no extra
@@ -265,16 +252,6 @@ impl ObjectReport {
     /// and Python reports are made from. The problems are in
     /// [`problems`](Self::problems).
     pub fn entries(&self) -> Vec<(&'static str, Value)> {
-        let lat = |l: &Latency| {
-            Value::Map(vec![
-                ("p50", Value::F64(l.p50)),
-                ("p90", Value::F64(l.p90)),
-                ("p99", Value::F64(l.p99)),
-                ("p999", Value::F64(l.p999)),
-                ("max", Value::F64(l.max)),
-                ("mean", Value::F64(l.mean)),
-            ])
-        };
         let mut v = vec![
             ("operation", Value::Str(self.operation.name().into())),
             ("url", Value::Str(self.url.clone())),
@@ -290,9 +267,9 @@ impl ObjectReport {
             ("seconds", Value::F64(self.seconds)),
             ("gbps", Value::F64(self.gbps())),
             ("objects_per_second", Value::F64(self.objects_per_second())),
-            ("request_latency_us", lat(&self.request_latency)),
-            ("object_latency_us", lat(&self.object_latency)),
-            ("first_byte_us", lat(&self.first_byte)),
+            ("request_latency_us", self.request_latency.value()),
+            ("object_latency_us", self.object_latency.value()),
+            ("first_byte_us", self.first_byte.value()),
             ("generate_seconds", Value::F64(self.generate_seconds)),
             ("io_seconds", Value::F64(self.io_seconds)),
             ("worker_seconds", Value::F64(self.worker_seconds)),
@@ -306,7 +283,7 @@ impl ObjectReport {
         ];
         if self.operation == ObjectOp::Verify {
             v.extend([
-                ("ok", Value::Bool(self.passed())),
+                ("passed", Value::Bool(self.passed())),
                 ("missing", Value::U64(self.missing)),
                 ("short", Value::U64(self.short)),
                 ("wrong", Value::U64(self.wrong)),
@@ -336,14 +313,13 @@ impl ObjectReport {
             if i > 0 {
                 out.push_str(", ");
             }
-            let opt = |v: Option<u64>| v.map_or(Value::Null, Value::U64);
             crate::storage::json_object(
                 &[
                     ("kind", Value::Str(p.kind.name().into())),
                     ("key", Value::Str(p.key.clone())),
-                    ("offset", opt(p.offset)),
-                    ("expected_size", opt(p.expected_size)),
-                    ("size", opt(p.size)),
+                    ("offset", Value::opt(p.offset)),
+                    ("expected_size", Value::opt(p.expected_size)),
+                    ("size", Value::opt(p.size)),
                 ],
                 &mut out,
             );

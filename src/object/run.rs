@@ -26,7 +26,7 @@ use super::{
     ObjectSpec, ObjectUrl, ProblemKind, Store, MAX_PARTS, MAX_PROBLEMS_LISTED,
 };
 use crate::generator::Generator;
-use crate::storage::{new_histogram, Latency};
+use crate::storage::{new_histogram, record_ns, Latency};
 use crate::Error;
 
 pub(crate) const CONTENT_TYPE: &str = "application/octet-stream";
@@ -124,13 +124,26 @@ impl Tally {
     }
 }
 
-fn ns(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
+impl Tally {
+    /// A request that took `took` ns, `generate_ns` of them generating (or
+    /// comparing) and the rest in I/O.
+    fn timed(&mut self, took: u64, generate_ns: u64) {
+        self.generate_ns += generate_ns;
+        self.io_ns += took.saturating_sub(generate_ns);
+    }
+
+    /// A whole object of `bytes` moved in one request of `took` ns.
+    fn whole_object(&mut self, bytes: u64, took: u64) {
+        self.requests += 1;
+        self.objects += 1;
+        self.bytes += bytes;
+        record_ns(&mut self.request, took);
+        record_ns(&mut self.object, took);
+    }
 }
 
-fn record(h: &mut Histogram<u64>, v: u64) {
-    // The histograms resize themselves, so any value is taken.
-    let _ = h.record(v.max(1));
+fn ns(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn now_epoch() -> f64 {
@@ -180,7 +193,17 @@ fn part_size_for(size: u64, part: u64) -> u64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A failure of the run, with the report as far as it got.
+fn fail(kind: ObjectErrorKind, message: String, field: Option<&'static str>, report: &ObjectReport) -> ObjectError {
+    ObjectError { kind, field, message, report: Box::new(report.clone()) }
+}
+
+/// A failure of a request, with the report as far as it got.
+fn as_error(f: Failed, report: &ObjectReport) -> ObjectError {
+    fail(f.kind, f.message, None, report)
+}
+
+/// Checks, plans and runs one operation over every object of `layout`.
 fn run(
     op: Op,
     gen: &Generator,
@@ -196,93 +219,16 @@ fn run(
         Op::Verify => ObjectOp::Verify,
     };
     let mut report = ObjectReport::new(name, &url.to_string(), gen.seed());
-    let fail = |kind: ObjectErrorKind, message: String, field: Option<&'static str>, report: &ObjectReport| {
-        ObjectError { kind, field, message, report: Box::new(report.clone()) }
-    };
-    opts.validate(layout).map_err(|mut e| {
-        e.report = Box::new(report.clone());
-        e
-    })?;
-    if layout.prefix != url.prefix {
-        return Err(fail(
-            ObjectErrorKind::InvalidOption,
-            format!("the layout's prefix {:?} is not the URL's {:?}", layout.prefix, url.prefix),
-            Some("prefix"),
-            &report,
-        ));
-    }
-    let objects = layout.objects().ok_or_else(|| {
-        fail(
-            ObjectErrorKind::InvalidOption,
-            "the objects add up to more than 2^64 - 1 bytes".into(),
-            Some("sizes"),
-            &report,
-        )
-    })?;
-    let total: u64 = objects.iter().map(|o| o.size).sum();
-    if gen.size() != 0 && gen.size() < total {
-        return Err(fail(
-            ObjectErrorKind::InvalidOption,
-            format!("the generator's size {} is smaller than the objects' {total} bytes", gen.size()),
-            Some("size"),
-            &report,
-        ));
-    }
-    report.objects_total = objects.len() as u64;
-    report.bytes_total = total;
-    report.jobs = opts.workers();
-    report.part_size = opts.part_size;
-    store_cfg.validate().map_err(|mut e| {
-        e.report = Box::new(report.clone());
-        e
-    })?;
-    let as_error = |f: Failed, report: &ObjectReport| fail(f.kind, f.message, None, report);
-    let bucket = store::open(store_cfg, url).map_err(|f| as_error(f, &report))?;
-
-    // One small list first: a missing bucket, refused credentials or an
-    // unreachable server show here as one error, before any worker starts.
-    let check = bucket.list_page(url.prefix.clone(), None, None, None, Some(1));
-    if let Err(e) = check {
-        let f = store::failed(e, &format!("s3://{}", url.bucket), store_cfg);
-        if f.kind == ObjectErrorKind::NoBucket && op == Op::Put && opts.create_bucket {
-            create_bucket(&bucket, store_cfg, url).map_err(|f| as_error(f, &report))?;
-        } else if f.kind == ObjectErrorKind::NoBucket {
-            let hint = if op == Op::Put { " (give --create-bucket to create it)" } else { "" };
-            let message = format!("bucket {} does not exist on {}{hint}", url.bucket, store::endpoint_name(store_cfg));
-            return Err(fail(ObjectErrorKind::NoBucket, message, None, &report));
-        } else {
-            return Err(as_error(f, &report));
-        }
-    }
-
+    let objects = check(gen, url, layout, opts, store_cfg, &mut report)?;
+    let bucket = open_bucket(op, store_cfg, url, opts, &report)?;
     if let Some(started) = control.started {
         started(&report);
     }
     let start = Instant::now();
     report.start_time = now_epoch();
-    let mut listed = HashMap::new();
-    if op == Op::Verify {
-        let pages = bucket
-            .list(url.prefix.clone(), None)
-            .map_err(|e| as_error(store::failed(e, &format!("list {url}"), store_cfg), &report))?;
-        for page in pages {
-            for o in page.contents {
-                listed.insert(o.key, o.size);
-            }
-        }
-    }
-    let mut first_item = Vec::new();
-    let mut part_sizes = Vec::new();
-    if op == Op::Put {
-        let mut n = 0u64;
-        for o in &objects {
-            first_item.push(n);
-            let p = part_size_for(o.size, opts.part_size);
-            part_sizes.push(p);
-            n += if o.size <= p { 1 } else { o.size.div_ceil(p) };
-        }
-        first_item.push(n);
-    }
+    let listed = if op == Op::Verify { list(&bucket, store_cfg, url, &report)? } else { HashMap::new() };
+    let (first_item, part_sizes) =
+        if op == Op::Put { plan_parts(&objects, opts.part_size) } else { Default::default() };
     let shared = Shared {
         op,
         gen,
@@ -306,20 +252,151 @@ fn run(
         let handles: Vec<_> = (0..workers.max(1)).map(|_| s.spawn(|| worker(&shared))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
+    abort_open_uploads(&shared, &mut report);
+    sum_up(&shared, tallies, &mut report);
+    report.seconds = start.elapsed().as_secs_f64();
+    report.end_time = now_epoch();
 
-    // Whatever multipart upload is still open was cut short: abort it so
-    // that no part is left stored (and billed) behind.
-    let open: Vec<(u64, Arc<Upload>)> = shared.uploads.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+    let error = shared.error.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(f) = error {
+        return Err(as_error(f, &report));
+    }
+    if control.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        report.interrupted = true;
+        let message = format!("interrupted after {} of {} objects", report.objects, report.objects_total);
+        return Err(fail(ObjectErrorKind::Interrupted, message, None, &report));
+    }
+    Ok(report)
+}
+
+/// The objects of `layout`, after the checks of the options, the layout
+/// against the URL and the generator, and the store; the report gets the
+/// run's totals.
+fn check(
+    gen: &Generator,
+    url: &ObjectUrl,
+    layout: &Layout,
+    opts: &ObjectOptions,
+    store_cfg: &Store,
+    report: &mut ObjectReport,
+) -> Result<Vec<ObjectSpec>, ObjectError> {
+    let with_report = |mut e: ObjectError| {
+        e.report = Box::new(report.clone());
+        e
+    };
+    opts.validate(layout).map_err(with_report)?;
+    if layout.prefix != url.prefix {
+        return Err(fail(
+            ObjectErrorKind::InvalidOption,
+            format!("the layout's prefix {:?} is not the URL's {:?}", layout.prefix, url.prefix),
+            Some("prefix"),
+            report,
+        ));
+    }
+    let objects = layout.objects().ok_or_else(|| {
+        fail(
+            ObjectErrorKind::InvalidOption,
+            "the objects add up to more than 2^64 - 1 bytes".into(),
+            Some("sizes"),
+            report,
+        )
+    })?;
+    let total: u64 = objects.iter().map(|o| o.size).sum();
+    if gen.size() != 0 && gen.size() < total {
+        return Err(fail(
+            ObjectErrorKind::InvalidOption,
+            format!("the generator's size {} is smaller than the objects' {total} bytes", gen.size()),
+            Some("size"),
+            report,
+        ));
+    }
+    report.objects_total = objects.len() as u64;
+    report.bytes_total = total;
+    report.jobs = opts.workers();
+    report.part_size = opts.part_size;
+    let with_report = |mut e: ObjectError| {
+        e.report = Box::new(report.clone());
+        e
+    };
+    store_cfg.validate().map_err(with_report)?;
+    Ok(objects)
+}
+
+/// The bucket, after one small list: a missing bucket, refused credentials
+/// or an unreachable server show here as one error, before any worker
+/// starts. A put with `create_bucket` creates a missing bucket.
+fn open_bucket(
+    op: Op,
+    store_cfg: &Store,
+    url: &ObjectUrl,
+    opts: &ObjectOptions,
+    report: &ObjectReport,
+) -> Result<Box<Bucket>, ObjectError> {
+    let bucket = store::open(store_cfg, url).map_err(|f| as_error(f, report))?;
+    let check = bucket.list_page(url.prefix.clone(), None, None, None, Some(1));
+    if let Err(e) = check {
+        let f = store::failed(e, &format!("s3://{}", url.bucket), store_cfg);
+        if f.kind == ObjectErrorKind::NoBucket && op == Op::Put && opts.create_bucket {
+            create_bucket(&bucket, store_cfg, url).map_err(|f| as_error(f, report))?;
+        } else if f.kind == ObjectErrorKind::NoBucket {
+            let hint = if op == Op::Put { " (option create_bucket creates it)" } else { "" };
+            let message = format!("bucket {} does not exist on {}{hint}", url.bucket, store::endpoint_name(store_cfg));
+            return Err(fail(ObjectErrorKind::NoBucket, message, None, report));
+        } else {
+            return Err(as_error(f, report));
+        }
+    }
+    Ok(bucket)
+}
+
+/// The sizes of the keys listed under the URL's prefix.
+fn list(
+    bucket: &Bucket,
+    store_cfg: &Store,
+    url: &ObjectUrl,
+    report: &ObjectReport,
+) -> Result<HashMap<String, u64>, ObjectError> {
+    let pages = bucket
+        .list(url.prefix.clone(), None)
+        .map_err(|e| as_error(store::failed(e, &format!("list {url}"), store_cfg), report))?;
+    Ok(pages.into_iter().flat_map(|page| page.contents).map(|o| (o.key, o.size)).collect())
+}
+
+/// The work items of a put: the first item of each object (and the total
+/// at the end), and each object's part size. An object up to its part size
+/// is one item, a larger one an item per part.
+fn plan_parts(objects: &[ObjectSpec], part_size: u64) -> (Vec<u64>, Vec<u64>) {
+    let mut first_item = Vec::with_capacity(objects.len() + 1);
+    let mut part_sizes = Vec::with_capacity(objects.len());
+    let mut n = 0u64;
+    for o in objects {
+        first_item.push(n);
+        let p = part_size_for(o.size, part_size);
+        part_sizes.push(p);
+        n += if o.size <= p { 1 } else { o.size.div_ceil(p) };
+    }
+    first_item.push(n);
+    (first_item, part_sizes)
+}
+
+/// Whatever multipart upload is still open was cut short: aborts it so that
+/// no part is left stored (and billed) behind.
+fn abort_open_uploads(sh: &Shared<'_>, report: &mut ObjectReport) {
+    let open: Vec<(u64, Arc<Upload>)> = sh.uploads.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
     for (i, up) in open {
         let id = up.id.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(id) = id {
-            match bucket.abort_upload(&objects[i as usize].key, &id) {
+            match sh.bucket.abort_upload(&sh.objects[i as usize].key, &id) {
                 Ok(()) => report.aborted_uploads += 1,
                 Err(_) => report.abort_failed += 1,
             }
         }
     }
+}
 
+/// The workers' tallies summed into `report`, with a verification's
+/// problems (extra keys included) counted and the first ones listed.
+fn sum_up(sh: &Shared<'_>, tallies: Vec<Tally>, report: &mut ObjectReport) {
     let mut request = new_histogram();
     let mut object = new_histogram();
     let mut first_byte = new_histogram();
@@ -337,9 +414,9 @@ fn run(
         let _ = first_byte.add(&t.first_byte);
         problems.extend(t.problems);
     }
-    if op == Op::Verify && !shared.stopped() {
-        let expected: HashSet<&str> = objects.iter().map(|o| o.key.as_str()).collect();
-        for (key, size) in &shared.listed {
+    if sh.op == Op::Verify && !sh.stopped() {
+        let expected: HashSet<&str> = sh.objects.iter().map(|o| o.key.as_str()).collect();
+        for (key, size) in &sh.listed {
             if !expected.contains(key.as_str()) {
                 problems.push(ObjectProblem {
                     kind: ProblemKind::Extra,
@@ -365,19 +442,6 @@ fn run(
     report.request_latency = Latency::from_histogram(&request);
     report.object_latency = Latency::from_histogram(&object);
     report.first_byte = Latency::from_histogram(&first_byte);
-    report.seconds = start.elapsed().as_secs_f64();
-    report.end_time = now_epoch();
-
-    let error = shared.error.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(f) = error {
-        return Err(as_error(f, &report));
-    }
-    if control.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-        report.interrupted = true;
-        let message = format!("interrupted after {} of {} objects", report.objects, report.objects_total);
-        return Err(fail(ObjectErrorKind::Interrupted, message, None, &report));
-    }
-    Ok(report)
 }
 
 /// Creates the bucket. The location constraint is sent only outside
@@ -426,16 +490,9 @@ fn put_worker(sh: &Shared<'_>, t: &mut Tally) {
             let io = Instant::now();
             let r = put::put_stream(sh.bucket, &o.key, None, sh.gen, o.offset, o.size, &mut chunk, &mut generate_ns);
             let took = ns(io);
-            t.generate_ns += generate_ns;
-            t.io_ns += took.saturating_sub(generate_ns);
+            t.timed(took, generate_ns);
             match r {
-                Ok(_) => {
-                    t.requests += 1;
-                    t.objects += 1;
-                    t.bytes += o.size;
-                    record(&mut t.request, took);
-                    record(&mut t.object, took);
-                }
+                Ok(_) => t.whole_object(o.size, took),
                 Err(e) => {
                     sh.fail(store::failed(e, &format!("PUT {}", o.key), sh.store));
                     return;
@@ -487,12 +544,11 @@ fn put_part(sh: &Shared<'_>, t: &mut Tally, i: usize, part: u64, chunk: &mut Vec
     let r =
         put::put_stream(sh.bucket, &o.key, Some((number, &id)), sh.gen, o.offset + from, len, chunk, &mut generate_ns);
     let took = ns(io);
-    t.generate_ns += generate_ns;
-    t.io_ns += took.saturating_sub(generate_ns);
+    t.timed(took, generate_ns);
     let etag = r.map_err(|e| store::failed(e, &format!("PUT part {number} of {}", o.key), sh.store))?;
     t.requests += 1;
     t.bytes += len;
-    record(&mut t.request, took);
+    record_ns(&mut t.request, took);
     up.parts.lock().unwrap_or_else(|p| p.into_inner()).push(Part { etag, part_number: number });
     if up.left.fetch_sub(1, Ordering::AcqRel) != 1 {
         return Ok(());
@@ -508,7 +564,7 @@ fn put_part(sh: &Shared<'_>, t: &mut Tally, i: usize, part: u64, chunk: &mut Vec
     t.objects += 1;
     t.multipart += 1;
     if let Some(s) = *up.started.lock().unwrap_or_else(|p| p.into_inner()) {
-        record(&mut t.object, ns(s));
+        record_ns(&mut t.object, ns(s));
     }
     Ok(())
 }
@@ -589,8 +645,7 @@ fn get_worker(sh: &Shared<'_>, t: &mut Tally) {
         let io = Instant::now();
         let r = sh.bucket.get_object_to_writer(&o.key, &mut sink);
         let took = ns(io);
-        t.generate_ns += sink.generate_ns;
-        t.io_ns += took.saturating_sub(sink.generate_ns);
+        t.timed(took, sink.generate_ns);
         match r {
             Ok(_) => {}
             Err(e) => {
@@ -604,13 +659,9 @@ fn get_worker(sh: &Shared<'_>, t: &mut Tally) {
                 return;
             }
         }
-        t.requests += 1;
-        t.objects += 1;
-        t.bytes += sink.pos;
-        record(&mut t.request, took);
-        record(&mut t.object, took);
+        t.whole_object(sink.pos, took);
         if let Some(f) = sink.first_byte {
-            record(&mut t.first_byte, u64::try_from(f.duration_since(io).as_nanos()).unwrap_or(u64::MAX));
+            record_ns(&mut t.first_byte, u64::try_from(f.duration_since(io).as_nanos()).unwrap_or(u64::MAX));
         }
         if !verify {
             continue;

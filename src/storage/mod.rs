@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod common;
 mod part;
 mod report;
 mod run;
@@ -45,11 +46,12 @@ use crate::generator::Generator;
 
 pub use part::Part;
 pub(crate) use report::json_object;
-#[cfg(feature = "s3")]
-pub(crate) use report::new_histogram;
 pub use report::{
     histogram_text, merge, parse_histogram_text, Latency, MergeError, Mismatch, Operation, Report, TargetKind, Value,
 };
+#[cfg(feature = "s3")]
+pub(crate) use report::{new_histogram, record_ns};
+pub(crate) use report::{per_second, share, verdict};
 #[doc(hidden)]
 pub use target::data_size;
 
@@ -59,7 +61,7 @@ pub use target::data_size;
 #[doc(hidden)]
 pub fn read_at_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     // Never stopped, so always a count.
-    Ok(run::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
+    Ok(common::read_full_at(file, buf, offset, &|| false)?.unwrap_or(0))
 }
 
 /// Reads `file` in order (a pipe, a FIFO or standard input too) until `buf`
@@ -181,7 +183,7 @@ impl IoOptions {
         let bad = |field: Field, value: usize| {
             let report = Report::new(Operation::Write, "", TargetKind::File, 0);
             let message = format!("{field} {}, got {value}", field.expected());
-            let fault = Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None };
+            let fault = Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None, field: None };
             Err(StorageError { field: Some(field), ..fault.into_error(report) })
         };
         let b = self.block_size;
@@ -201,6 +203,7 @@ impl IoOptions {
                     self.length.unwrap_or(0)
                 ),
                 os_error: None,
+                field: None,
             })
         } else {
             Ok(())
@@ -222,6 +225,7 @@ impl IoOptions {
                         "part {part}: the endless stream (size 0) has no end to cut into parts; give a length"
                     ),
                     os_error: None,
+                    field: None,
                 }
                 .into_error(Report::new(Operation::Write, "", TargetKind::File, 0)))
             }
@@ -233,6 +237,7 @@ impl IoOptions {
                         self.offset
                     ),
                     os_error: None,
+                    field: None,
                 }
                 .into_error(Report::new(Operation::Write, "", TargetKind::File, 0))
             })?,
@@ -336,17 +341,24 @@ pub struct Fault {
     pub kind: StorageErrorKind,
     pub message: String,
     pub os_error: Option<i32>,
+    /// The option at fault, when one is.
+    pub field: Option<Field>,
 }
 
 impl Fault {
     pub(crate) fn io(message: String, e: &std::io::Error) -> Fault {
-        Fault { kind: StorageErrorKind::Io, message: format!("{message}: {e}"), os_error: e.raw_os_error() }
+        Fault {
+            kind: StorageErrorKind::Io,
+            message: format!("{message}: {e}"),
+            os_error: e.raw_os_error(),
+            field: None,
+        }
     }
 
     pub fn into_error(self, report: Report) -> StorageError {
         StorageError {
             kind: self.kind,
-            field: None,
+            field: self.field,
             message: self.message,
             os_error: self.os_error,
             report: Box::new(report),

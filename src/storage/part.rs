@@ -22,7 +22,12 @@ pub struct Part {
 }
 
 fn invalid(kind: StorageErrorKind, message: String) -> StorageError {
-    Fault { kind, message, os_error: None }.into_error(Report::new(Operation::Write, "", TargetKind::File, 0))
+    Fault { kind, message, os_error: None, field: None }.into_error(Report::new(
+        Operation::Write,
+        "",
+        TargetKind::File,
+        0,
+    ))
 }
 
 impl Part {

@@ -1,9 +1,10 @@
 //! What a write or a verification did: throughput, latency percentiles, where
 //! the workers spent their time, and for a verification what was wrong.
 //!
-//! A report is plain data. [`Report::entries`] lists it as named values, the
+//! A report is plain data. [`Report::fields`] lists it as named values, the
 //! one form every face converts from (JSON here, a dict in Python, the C
-//! struct), so that the faces cannot drift apart.
+//! struct, each under the same names), so that the faces cannot drift
+//! apart.
 
 use hdrhistogram::Histogram;
 
@@ -27,6 +28,38 @@ pub struct Latency {
 /// A histogram of nanoseconds, 3 significant digits, that takes any value.
 pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// Records `ns` nanoseconds (at least 1) in a histogram of
+/// [`new_histogram`]'s kind, which resizes itself and so takes any value.
+pub(crate) fn record_ns(h: &mut Histogram<u64>, ns: u64) {
+    let _ = h.record(ns.max(1));
+}
+
+/// `count` per second over `seconds`; 0 when no time passed.
+pub(crate) fn per_second(count: f64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count / seconds
+    } else {
+        0.0
+    }
+}
+
+/// `part / whole`, from 0 to 1; 0 when `whole` is 0.
+pub(crate) fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        (part / whole).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// The verdict on a run that spent `share` of its worker time generating
+/// (`what`): "generation-bound" from one half on, else `otherwise` (the
+/// storage, the server, the I/O).
+pub(crate) fn verdict(share: f64, what: &str, otherwise: &str) -> String {
+    let limit = if share >= 0.5 { "generation-bound" } else { otherwise };
+    format!("{limit}: {what} took {:.0}% of worker time", share * 100.0)
 }
 
 /// The `(nanoseconds, count)` pairs of `h`'s buckets, lowest first.
@@ -62,6 +95,19 @@ impl Latency {
             let _ = h.record_n(v, n);
         }
         Latency::from_histogram(&h)
+    }
+
+    /// The percentiles as named values: `p50`, `p90`, `p99`, `p999`, `max`,
+    /// `mean`.
+    pub fn value(&self) -> Value {
+        Value::Map(vec![
+            ("p50", Value::F64(self.p50)),
+            ("p90", Value::F64(self.p90)),
+            ("p99", Value::F64(self.p99)),
+            ("p999", Value::F64(self.p999)),
+            ("max", Value::F64(self.max)),
+            ("mean", Value::F64(self.mean)),
+        ])
     }
 
     /// Percentiles of a histogram of nanoseconds.
@@ -152,7 +198,8 @@ pub enum Value {
 }
 
 impl Value {
-    fn opt(v: Option<u64>) -> Value {
+    /// The number, or `Null`.
+    pub(crate) fn opt(v: Option<u64>) -> Value {
         v.map_or(Value::Null, Value::U64)
     }
 
@@ -351,29 +398,17 @@ impl Report {
 
     /// Throughput in GB/s (10^9 bytes per second).
     pub fn gbps(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.bytes as f64 / self.seconds / 1e9
-        } else {
-            0.0
-        }
+        per_second(self.bytes as f64, self.seconds) / 1e9
     }
 
     /// I/Os per second.
     pub fn iops(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.ios as f64 / self.seconds
-        } else {
-            0.0
-        }
+        per_second(self.ios as f64, self.seconds)
     }
 
     /// Share of worker time spent generating (and comparing), 0 to 1.
     pub fn generation_share(&self) -> f64 {
-        if self.worker_seconds > 0.0 {
-            (self.generate_seconds / self.worker_seconds).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
+        share(self.generate_seconds, self.worker_seconds)
     }
 
     /// True when generation took most of the workers' time: faster storage
@@ -389,14 +424,8 @@ impl Report {
             Operation::Write => "generation",
             Operation::Verify => "generating and comparing",
         };
-        let limit = if self.generation_bound() {
-            "generation-bound"
-        } else if self.target == TargetKind::Stream {
-            "I/O-bound"
-        } else {
-            "storage-bound"
-        };
-        format!("{limit}: {what} took {:.0}% of worker time", self.generation_share() * 100.0)
+        let otherwise = if self.target == TargetKind::Stream { "I/O-bound" } else { "storage-bound" };
+        verdict(self.generation_share(), what, otherwise)
     }
 
     /// End of the range: `offset + length`.
@@ -476,12 +505,12 @@ impl Report {
         }
     }
 
-    /// Every field as a named value, in a fixed order: the form the JSON,
-    /// Python and C reports are made from. The keys `bytes`, `seconds`, `gbps`,
-    /// `iops`, `latency_us` (`p50`, `p90`, `p99`, `p999`, `max`, `mean`),
-    /// `generate_seconds`, `io_seconds` and `bottleneck` are always present.
-    pub fn entries(&self) -> Vec<(&'static str, Value)> {
-        let l = &self.latency;
+    /// Every field as a named value, in a fixed order, named as the C
+    /// struct `dgen_io_report` names it: the one list that the JSON report,
+    /// the Python dict ([`entries`](Self::entries)) and the C struct are
+    /// made from, so that a field added here shows in each. A write has the
+    /// verification's fields too, saying that nothing was found wrong.
+    pub fn fields(&self) -> Vec<(&'static str, Value)> {
         let mut v = vec![
             ("operation", Value::Str(self.operation.name().into())),
             ("path", Value::Str(self.path.clone())),
@@ -497,21 +526,12 @@ impl Report {
             ("sync_seconds", Value::F64(self.sync_seconds)),
             ("gbps", Value::F64(self.gbps())),
             ("iops", Value::F64(self.iops())),
-            (
-                "latency_us",
-                Value::Map(vec![
-                    ("p50", Value::F64(l.p50)),
-                    ("p90", Value::F64(l.p90)),
-                    ("p99", Value::F64(l.p99)),
-                    ("p999", Value::F64(l.p999)),
-                    ("max", Value::F64(l.max)),
-                    ("mean", Value::F64(l.mean)),
-                ]),
-            ),
+            ("latency_us", self.latency.value()),
             ("generate_seconds", Value::F64(self.generate_seconds)),
             ("io_seconds", Value::F64(self.io_seconds)),
             ("worker_seconds", Value::F64(self.worker_seconds)),
             ("generation_share", Value::F64(self.generation_share())),
+            ("generation_bound", Value::Bool(self.generation_bound())),
             ("bottleneck", Value::Str(self.bottleneck())),
             ("jobs", Value::U64(self.jobs as u64)),
             ("block_size", Value::U64(self.block_size as u64)),
@@ -522,24 +542,39 @@ impl Report {
             ("end_time", Value::F64(self.end_time)),
             ("latency_histogram", Value::Str(histogram_text(&self.latency_histogram))),
         ];
-        if self.operation == Operation::Verify {
-            let m = self.first_mismatch;
-            v.extend([
-                ("ok", Value::Bool(self.passed())),
-                ("first_mismatch", Value::opt(m.map(|m| m.offset))),
-                ("expected", Value::opt(m.map(|m| m.expected as u64))),
-                ("actual", Value::opt(m.map(|m| m.actual as u64))),
-                ("wrong_blocks", Value::U64(self.wrong_blocks)),
-                ("missing_blocks", Value::U64(self.missing_blocks)),
-                ("blocks", Value::U64(self.blocks)),
-                ("data_end", Value::opt(self.data_end)),
-                ("data_size", Value::opt(self.data_size)),
-                ("extra_data", Value::Bool(self.extra_data)),
-                ("problem", self.problem().map_or(Value::Null, Value::Str)),
-            ]);
-            if let Some(st) = &self.state {
-                v.push(("state", state_entries(st)));
-            }
+        let m = self.first_mismatch;
+        v.extend([
+            (Self::FIRST_VERIFY_FIELD, Value::Bool(self.passed())),
+            ("mismatch_offset", Value::opt(m.map(|m| m.offset))),
+            ("expected", Value::opt(m.map(|m| m.expected as u64))),
+            ("actual", Value::opt(m.map(|m| m.actual as u64))),
+            ("wrong_blocks", Value::U64(self.wrong_blocks)),
+            ("missing_blocks", Value::U64(self.missing_blocks)),
+            ("blocks", Value::U64(self.blocks)),
+            ("data_end", Value::opt(self.data_end)),
+            ("data_size", Value::opt(self.data_size)),
+            ("extra_data", Value::Bool(self.extra_data)),
+            ("problem", self.problem().map_or(Value::Null, Value::Str)),
+        ]);
+        if let Some(st) = &self.state {
+            v.push(("state", state_entries(st)));
+        }
+        v
+    }
+
+    /// The first of the fields that only a verification's report shows.
+    const FIRST_VERIFY_FIELD: &'static str = "passed";
+
+    /// The report as named values, the form the JSON and Python reports are
+    /// made from: [`fields`](Self::fields), less a write's verification
+    /// fields (from `passed` on). The keys `bytes`, `seconds`, `gbps`,
+    /// `iops`, `latency_us` (`p50`, `p90`, `p99`, `p999`, `max`, `mean`),
+    /// `generate_seconds`, `io_seconds` and `bottleneck` are always present.
+    pub fn entries(&self) -> Vec<(&'static str, Value)> {
+        let mut v = self.fields();
+        if self.operation == Operation::Write {
+            let verify = v.iter().position(|(k, _)| *k == Self::FIRST_VERIFY_FIELD).unwrap_or(v.len());
+            v.truncate(verify);
         }
         v
     }
@@ -667,7 +702,13 @@ mod tests {
         r.length = 4096;
         r.seconds = f64::NAN;
         let j = r.to_json();
-        for key in ["\"bytes\": 4096", "\"gbps\": ", "\"latency_us\": {\"p50\": 0", "\"first_mismatch\": 9"] {
+        for key in [
+            "\"bytes\": 4096",
+            "\"gbps\": ",
+            "\"latency_us\": {\"p50\": 0",
+            "\"mismatch_offset\": 9",
+            "\"passed\": false",
+        ] {
             assert!(j.contains(key), "{key} in {j}");
         }
         assert!(j.contains("\"seconds\": null"), "{j}");

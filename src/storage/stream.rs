@@ -5,12 +5,12 @@ use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::common::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
 use super::report::{Operation, Report};
-use super::run::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
 use super::target::Target;
 use super::{Control, Fault, IoOptions, Progress, StorageError};
 use crate::generator::Generator;
-use crate::model::GRANULE;
+use crate::model::{Model, GRANULE};
 
 /// Bytes in the range, 0 while a stream's end is not known.
 fn total_of(stop: Option<u64>, offset: u64) -> u64 {
@@ -60,6 +60,8 @@ pub(super) fn read_full(mut file: &std::fs::File, buf: &mut [u8], stop: &dyn Fn(
     Ok(Step::Done(got))
 }
 
+/// Writes or reads `[opts.offset, stop)` of a stream in order (to its end
+/// when `stop` is `None`), one block after the other on this thread.
 pub(super) fn run(
     op: Operation,
     gen: &Generator,
@@ -73,7 +75,6 @@ pub(super) fn run(
     report.engine = "stream".into();
     report.jobs = 1;
     report.iodepth = 1;
-    let model = gen.model();
     // No longer than the range, when its end is known.
     let buf_len = stop.map_or(opts.block_size, |s| {
         usize::try_from(s - offset)
@@ -89,115 +90,37 @@ pub(super) fn run(
     }
     let cancel = control.cancel;
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-    let total = total_of(stop, offset);
+    let mut pass = Pass {
+        op,
+        model: gen.model(),
+        file: &target.file,
+        offset,
+        stop,
+        block: opts.block_size,
+        t: Tally::new(),
+        pos: offset,
+    };
     let started = Instant::now();
-    let mut last = Instant::now();
-    let mut t = Tally::new();
-    let mut pos = offset;
-    let mut failure: Option<Fault> = None;
-    let mut interrupted = false;
-    let mut ended = false;
-    let file = &target.file;
-    loop {
-        if cancelled() {
-            interrupted = true;
-            break;
-        }
-        let n = stop.map_or(opts.block_size as u64, |s| (s - pos).min(opts.block_size as u64)) as usize;
-        if n == 0 {
-            break;
-        }
-        let b = &mut buf.get()[..n];
-        let t0 = Instant::now();
-        let step = match op {
-            Operation::Write => {
-                model.fill(pos, b);
-                let t1 = Instant::now();
-                t.gen += t1 - t0;
-                let r = write_all(file, b, &cancelled);
-                t.io += t1.elapsed();
-                r.map_err(|(e, done)| {
-                    t.bytes += done as u64;
-                    e
-                })
-            }
-            Operation::Verify => {
-                let r = read_full(file, b, &cancelled);
-                t.io += t0.elapsed();
-                r
-            }
-        };
-        let got = match step {
-            Ok(Step::Done(got)) => got,
-            Ok(Step::Stopped(got)) => {
-                // What went out of a write counts; a read cut short is not
-                // checked.
-                if op == Operation::Write {
-                    t.bytes += got as u64;
-                }
-                interrupted = true;
-                break;
-            }
-            Err(e) => {
-                failure = Some(io_fault(op, &report.path, false, pos, n, &e));
-                break;
-            }
-        };
-        t.latency(t0.elapsed());
-        if got > 0 {
-            t.ios += 1;
-        }
-        if op == Operation::Verify {
-            let t1 = Instant::now();
-            let (first, wrong) = check(model, pos, &b[..got]);
-            t.gen += t1.elapsed();
-            t.found(first, wrong);
-            if got < n {
-                ended = true;
-                if stop.is_some() {
-                    let end = pos + got as u64;
-                    report.data_end = Some(end);
-                    // The 4 KiB block the data ends in is wrong or missing,
-                    // not both.
-                    let piece = (end / GRANULE as u64 * GRANULE as u64).max(pos);
-                    let straddle = !end.is_multiple_of(GRANULE as u64)
-                        && end > offset
-                        && model.first_mismatch(piece, &b[(piece - pos) as usize..got]).is_some();
-                    report.missing_blocks =
-                        blocks_touching(end.max(offset), stop.unwrap_or(end)).saturating_sub(straddle as u64);
-                }
-            }
-        }
-        t.bytes += got as u64;
-        pos += got as u64;
-        if let Some(cb) = control.progress.as_mut() {
-            if last.elapsed() >= control.interval {
-                last = Instant::now();
-                if !cb(Progress { bytes: pos - offset, total, elapsed: started.elapsed() }) {
-                    interrupted = true;
-                    break;
-                }
-            }
-        }
-        if ended {
-            break;
-        }
-    }
+    let outcome = pass.blocks(&mut buf, &cancelled, &mut control, started, &mut report);
+    let whole = matches!(outcome, Outcome::Whole);
+    let (mut failure, interrupted) = match outcome {
+        Outcome::Whole | Outcome::DataEnded => (None, false),
+        Outcome::Interrupted => (None, true),
+        Outcome::Failed(f) => (Some(f), false),
+    };
     // A stream that should end with the dataset must not go on.
-    if op == Operation::Verify && failure.is_none() && !interrupted && !ended {
-        if let Some(s) = stop {
-            if opts.length.is_none() && gen.size() != 0 && s == gen.size() {
-                let mut one = [0u8; 1];
-                match read_full(file, &mut one, &cancelled) {
-                    Ok(Step::Done(1)) => report.extra_data = true,
-                    Ok(_) => {}
-                    Err(e) => failure = Some(io_fault(op, &report.path, false, pos, 1, &e)),
-                }
-            }
+    let sized_to_the_end = stop.is_some_and(|s| opts.length.is_none() && gen.size() != 0 && s == gen.size());
+    if op == Operation::Verify && whole && sized_to_the_end {
+        let mut one = [0u8; 1];
+        match read_full(pass.file, &mut one, &cancelled) {
+            Ok(Step::Done(1)) => report.extra_data = true,
+            Ok(_) => {}
+            Err(e) => failure = Some(io_fault(op, &report.path, false, pass.pos, 1, &e)),
         }
     }
+    let Pass { mut t, pos, .. } = pass;
     if let Some(cb) = control.progress.as_mut() {
-        cb(Progress { bytes: pos - offset, total, elapsed: started.elapsed() });
+        cb(Progress { bytes: pos - offset, total: total_of(stop, offset), elapsed: started.elapsed() });
     }
     t.wall = started.elapsed();
     report.length = stop.map_or(pos - offset, |s| s - offset);
@@ -207,4 +130,139 @@ pub(super) fn run(
     report.prefix = t.bytes;
     let interrupted = interrupted && failure.is_none();
     finish(report.with_tally(t, started, interrupted), failure)
+}
+
+/// How the blocks of a stream run ended.
+enum Outcome {
+    /// The range is done (or, with no end given, nothing is left to do).
+    Whole,
+    /// A read found the data's end.
+    DataEnded,
+    /// The cancel flag or the progress callback stopped the run.
+    Interrupted,
+    Failed(Fault),
+}
+
+/// A stream run in progress.
+struct Pass<'a> {
+    op: Operation,
+    model: &'a Model,
+    file: &'a std::fs::File,
+    offset: u64,
+    stop: Option<u64>,
+    block: usize,
+    t: Tally,
+    /// The stream offset of the next byte.
+    pos: u64,
+}
+
+impl Pass<'_> {
+    /// Moves block after block through `buf` until the range or the data
+    /// ends, the run is stopped or an I/O fails, with progress calls about
+    /// every `control.interval`.
+    fn blocks(
+        &mut self,
+        buf: &mut AlignedBuf,
+        cancelled: &dyn Fn() -> bool,
+        control: &mut Control<'_>,
+        started: Instant,
+        report: &mut Report,
+    ) -> Outcome {
+        let total = total_of(self.stop, self.offset);
+        let mut last = Instant::now();
+        loop {
+            if cancelled() {
+                return Outcome::Interrupted;
+            }
+            let n = self.stop.map_or(self.block as u64, |s| (s - self.pos).min(self.block as u64)) as usize;
+            if n == 0 {
+                return Outcome::Whole;
+            }
+            let b = &mut buf.get()[..n];
+            let got = match self.move_block(b, cancelled) {
+                Ok(Some(got)) => got,
+                Ok(None) => return Outcome::Interrupted,
+                Err(e) => return Outcome::Failed(io_fault(self.op, &report.path, false, self.pos, n, &e)),
+            };
+            let ended = self.op == Operation::Verify && self.check_block(&b[..got], n, report);
+            self.t.bytes += got as u64;
+            self.pos += got as u64;
+            if let Some(cb) = control.progress.as_mut() {
+                if last.elapsed() >= control.interval {
+                    last = Instant::now();
+                    if !cb(Progress { bytes: self.pos - self.offset, total, elapsed: started.elapsed() }) {
+                        return Outcome::Interrupted;
+                    }
+                }
+            }
+            if ended {
+                return Outcome::DataEnded;
+            }
+        }
+    }
+
+    /// Writes the stream's bytes at `pos` through `b`, or reads into it:
+    /// the bytes moved, or `None` when stopped in the middle.
+    fn move_block(&mut self, b: &mut [u8], cancelled: &dyn Fn() -> bool) -> std::io::Result<Option<usize>> {
+        let t = &mut self.t;
+        let t0 = Instant::now();
+        let step = match self.op {
+            Operation::Write => {
+                self.model.fill(self.pos, b);
+                let t1 = Instant::now();
+                t.gen += t1 - t0;
+                let r = write_all(self.file, b, cancelled);
+                t.io += t1.elapsed();
+                r.map_err(|(e, done)| {
+                    t.bytes += done as u64;
+                    e
+                })
+            }
+            Operation::Verify => {
+                let r = read_full(self.file, b, cancelled);
+                t.io += t0.elapsed();
+                r
+            }
+        };
+        let got = match step? {
+            Step::Done(got) => got,
+            Step::Stopped(got) => {
+                // What went out of a write counts; a read cut short is not
+                // checked.
+                if self.op == Operation::Write {
+                    t.bytes += got as u64;
+                }
+                return Ok(None);
+            }
+        };
+        t.latency(t0.elapsed());
+        if got > 0 {
+            t.ios += 1;
+        }
+        Ok(Some(got))
+    }
+
+    /// Checks the `got` bytes read at `pos` (of `n` asked for); true when
+    /// the data ended there, which `report` then says.
+    fn check_block(&mut self, b: &[u8], n: usize, report: &mut Report) -> bool {
+        let (pos, got) = (self.pos, b.len());
+        let t1 = Instant::now();
+        let (first, wrong) = check(self.model, pos, b);
+        self.t.gen += t1.elapsed();
+        self.t.found(first, wrong);
+        if got == n {
+            return false;
+        }
+        if let Some(stop) = self.stop {
+            let end = pos + got as u64;
+            report.data_end = Some(end);
+            // The 4 KiB block the data ends in is wrong or missing, not both.
+            let piece = (end / GRANULE as u64 * GRANULE as u64).max(pos);
+            let straddle = !end.is_multiple_of(GRANULE as u64)
+                && end > self.offset
+                && self.model.first_mismatch(piece, &b[(piece - pos) as usize..got]).is_some();
+            report.missing_blocks = blocks_touching(end.max(self.offset), stop).saturating_sub(straddle as u64);
+        }
+        true
+    }
 }

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
-use super::report::TargetKind;
+use super::report::{Operation, TargetKind};
 use super::{Fault, StorageErrorKind};
 
 /// An opened file or device.
@@ -40,7 +40,7 @@ pub(crate) fn is_std(path: &Path) -> bool {
 }
 
 fn fault(kind: StorageErrorKind, message: String, e: Option<&io::Error>) -> Fault {
-    Fault { kind, message, os_error: e.and_then(|e| e.raw_os_error()) }
+    Fault { kind, message, os_error: e.and_then(|e| e.raw_os_error()), field: None }
 }
 
 fn io_fault(message: String, e: &io::Error) -> Fault {
@@ -154,51 +154,76 @@ fn no_direct_on_stream(path: &str, what: &str) -> Fault {
     )
 }
 
-/// Opens `path` to write the dataset into. A missing file is created; an
-/// existing one is not truncated (the caller cuts a file to its end when
-/// nothing else can lie past it); a block device is opened exclusively, so
-/// one that is mounted is refused.
-pub(crate) fn open_write(path: &Path, direct: bool, cancel: &dyn Fn() -> bool) -> Result<Target, Fault> {
-    let name = shown(path);
+/// What opening to write and opening to read differ in; the rest is one
+/// routine, [`open`].
+struct Access {
+    /// The operation: a write creates a missing regular file, opens a block
+    /// device exclusively (so one that is mounted is refused) and refuses a
+    /// terminal. A read only ever opens for reading and never creates.
+    write: bool,
+    /// open(2)'s access mode.
+    mode: i32,
+    /// What `-` stands for.
+    std_name: &'static str,
+    /// Added when that stream is closed.
+    closed_note: &'static str,
+    /// The verb of "cannot VERB PATH" when the path cannot be opened.
+    verb: &'static str,
+    /// The verb of "cannot VERB PATH: it is a directory".
+    dir_verb: &'static str,
+}
+
+const WRITE: Access = Access {
+    write: true,
+    mode: libc::O_WRONLY,
+    std_name: "standard output",
+    closed_note: "; nothing was written",
+    verb: "write",
+    dir_verb: "write",
+};
+
+const READ: Access = Access {
+    write: false,
+    mode: libc::O_RDONLY,
+    std_name: "standard input",
+    closed_note: "",
+    verb: "open",
+    dir_verb: "read",
+};
+
+/// Opens `path` (standard output or input for `-`) to write the dataset
+/// into or to read it back. A write creates a missing file and does not
+/// truncate an existing one (the caller cuts a file to its end when nothing
+/// else can lie past it); a block device is opened exclusively, so one that
+/// is mounted is refused. A read never opens for writing and never creates
+/// a file.
+pub(crate) fn open(path: &Path, op: Operation, direct: bool, cancel: &dyn Fn() -> bool) -> Result<Target, Fault> {
+    let a = match op {
+        Operation::Write => &WRITE,
+        Operation::Verify => &READ,
+    };
     if is_std(path) {
-        // A duplicate of descriptor 1: writing through std's handle would
-        // report success on a closed standard output.
-        let fd = io::stdout().as_fd().try_clone_to_owned().map_err(|e| {
-            fault(StorageErrorKind::Open, format!("standard output is closed ({e}); nothing was written"), Some(&e))
-        })?;
-        let file = File::from(fd);
-        if file.is_terminal() {
-            return Err(terminal(&name));
-        }
-        if direct {
-            return Err(no_direct_on_stream("standard output", "a stream"));
-        }
-        return Ok(Target { file, buffered: None, kind: TargetKind::Stream, size: None });
+        return open_std(a, direct);
     }
+    let name = shown(path);
     if direct {
         direct_supported(&name)?;
     }
-    let meta = std::fs::metadata(path).ok();
-    let kind = match &meta {
-        Some(m) if m.file_type().is_block_device() => TargetKind::BlockDevice,
-        Some(m) if m.is_file() => TargetKind::File,
-        Some(m) if m.is_dir() => {
-            return Err(fault(StorageErrorKind::Open, format!("cannot write {name}: it is a directory"), None))
-        }
-        Some(m) => {
-            if direct {
-                return Err(no_direct_on_stream(&name, stream_kind(m)));
-            }
-            TargetKind::Stream
-        }
-        None => TargetKind::File,
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => Some(m),
+        // A write creates what is missing.
+        Err(_) if a.write => None,
+        Err(e) => return Err(io_fault(format!("cannot {} {name}", a.verb), &e)),
     };
-    let mut flags = libc::O_WRONLY;
-    match kind {
-        TargetKind::File => flags |= libc::O_CREAT,
-        #[cfg(target_os = "linux")]
-        TargetKind::BlockDevice => flags |= libc::O_EXCL,
-        _ => {}
+    let kind = kind_of(meta.as_ref(), &name, a, direct)?;
+    let mut flags = a.mode;
+    if a.write {
+        match kind {
+            TargetKind::File => flags |= libc::O_CREAT,
+            #[cfg(target_os = "linux")]
+            TargetKind::BlockDevice => flags |= libc::O_EXCL,
+            _ => {}
+        }
     }
     if direct && kind != TargetKind::Stream {
         flags |= O_DIRECT;
@@ -207,48 +232,89 @@ pub(crate) fn open_write(path: &Path, direct: bool, cancel: &dyn Fn() -> bool) -
         Ok(Some(f)) => f,
         Ok(None) => return Err(interrupted_open(&name)),
         Err(e) => {
-            if direct && e.raw_os_error() == Some(libc::EINVAL) {
-                // O_CREAT made the file before O_DIRECT was refused: a
-                // failed run leaves nothing behind.
-                if meta.is_none() {
-                    let _ = std::fs::remove_file(path);
-                }
-                return Err(fault(
-                    StorageErrorKind::Unsupported,
-                    format!(
-                        "cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"
-                    ),
-                    Some(&e),
-                ));
+            // O_CREAT made the file before O_DIRECT was refused: a failed
+            // run leaves nothing behind.
+            if a.write && meta.is_none() && direct && e.raw_os_error() == Some(libc::EINVAL) {
+                let _ = std::fs::remove_file(path);
             }
-            if kind == TargetKind::BlockDevice && e.raw_os_error() == Some(libc::EBUSY) {
-                return Err(fault(
-                    StorageErrorKind::Open,
-                    format!("cannot write {name}: {e}; the device is in use (mounted, or held by another program)"),
-                    Some(&e),
-                ));
-            }
-            return Err(io_fault(format!("cannot write {name}"), &e));
+            return Err(open_error(&name, a, kind, direct, &e));
         }
     };
-    if kind == TargetKind::Stream && file.is_terminal() {
+    if a.write && kind == TargetKind::Stream && file.is_terminal() {
         return Err(terminal(&name));
     }
-    let size = match kind {
-        TargetKind::BlockDevice => Some(device_size(&file, &name)?),
+    let size = match (kind, &meta) {
+        (TargetKind::BlockDevice, _) => Some(device_size(&file, &name)?),
+        // What a file holds before a write is of no use to it.
+        (TargetKind::File, Some(m)) if !a.write => Some(m.len()),
         _ => None,
     };
     let buffered = if direct && kind != TargetKind::Stream {
-        Some(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| io_fault(format!("cannot write {name}"), &e))?,
-        )
+        let second = std::fs::OpenOptions::new().read(!a.write).write(a.write).open(path);
+        Some(second.map_err(|e| io_fault(format!("cannot {} {name}", a.verb), &e))?)
     } else {
         None
     };
     Ok(Target { file, buffered, kind, size })
+}
+
+/// Standard output or input, as `a` says: a duplicate of its descriptor
+/// (writing through std's handle would report success on a closed standard
+/// output).
+fn open_std(a: &Access, direct: bool) -> Result<Target, Fault> {
+    let fd = if a.write { io::stdout().as_fd().try_clone_to_owned() } else { io::stdin().as_fd().try_clone_to_owned() };
+    let fd = fd.map_err(|e| {
+        fault(StorageErrorKind::Open, format!("{} is closed ({e}){}", a.std_name, a.closed_note), Some(&e))
+    })?;
+    let file = File::from(fd);
+    if a.write && file.is_terminal() {
+        return Err(terminal("-"));
+    }
+    if direct {
+        return Err(no_direct_on_stream(a.std_name, "a stream"));
+    }
+    Ok(Target { file, buffered: None, kind: TargetKind::Stream, size: None })
+}
+
+/// What the path names (a missing one: the file a write creates); a
+/// directory, and `O_DIRECT` on a stream, are refused.
+fn kind_of(meta: Option<&std::fs::Metadata>, name: &str, a: &Access, direct: bool) -> Result<TargetKind, Fault> {
+    Ok(match meta {
+        Some(m) if m.file_type().is_block_device() => TargetKind::BlockDevice,
+        Some(m) if m.is_file() => TargetKind::File,
+        Some(m) if m.is_dir() => {
+            let message = format!("cannot {} {name}: it is a directory", a.dir_verb);
+            return Err(fault(StorageErrorKind::Open, message, None));
+        }
+        Some(m) => {
+            if direct {
+                return Err(no_direct_on_stream(name, stream_kind(m)));
+            }
+            TargetKind::Stream
+        }
+        None => TargetKind::File,
+    })
+}
+
+/// Why open(2) refused `name`, in words.
+fn open_error(name: &str, a: &Access, kind: TargetKind, direct: bool, e: &io::Error) -> Fault {
+    if direct && e.raw_os_error() == Some(libc::EINVAL) {
+        return fault(
+            StorageErrorKind::Unsupported,
+            format!(
+                "cannot open {name} with O_DIRECT (option direct): the file system does not support direct I/O: {e}"
+            ),
+            Some(e),
+        );
+    }
+    if a.write && kind == TargetKind::BlockDevice && e.raw_os_error() == Some(libc::EBUSY) {
+        return fault(
+            StorageErrorKind::Open,
+            format!("cannot write {name}: {e}; the device is in use (mounted, or held by another program)"),
+            Some(e),
+        );
+    }
+    io_fault(format!("cannot {} {name}", a.verb), e)
 }
 
 fn terminal(name: &str) -> Fault {
@@ -258,63 +324,6 @@ fn terminal(name: &str) -> Fault {
         format!("{what} is a terminal: binary data would garble it; write to a file or redirect it"),
         None,
     )
-}
-
-/// Opens `path` (or standard input for `-`) to read it back.
-pub(crate) fn open_read(path: &Path, direct: bool, cancel: &dyn Fn() -> bool) -> Result<Target, Fault> {
-    let name = shown(path);
-    if is_std(path) {
-        let fd = io::stdin()
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| fault(StorageErrorKind::Open, format!("standard input is closed ({e})"), Some(&e)))?;
-        if direct {
-            return Err(no_direct_on_stream("standard input", "a stream"));
-        }
-        return Ok(Target { file: File::from(fd), buffered: None, kind: TargetKind::Stream, size: None });
-    }
-    if direct {
-        direct_supported(&name)?;
-    }
-    let meta = std::fs::metadata(path).map_err(|e| io_fault(format!("cannot open {name}"), &e))?;
-    let kind = if meta.file_type().is_block_device() {
-        TargetKind::BlockDevice
-    } else if meta.is_file() {
-        TargetKind::File
-    } else if meta.is_dir() {
-        return Err(fault(StorageErrorKind::Open, format!("cannot read {name}: it is a directory"), None));
-    } else {
-        if direct {
-            return Err(no_direct_on_stream(&name, stream_kind(&meta)));
-        }
-        TargetKind::Stream
-    };
-    let flags = libc::O_RDONLY | if direct { O_DIRECT } else { 0 };
-    let file = open_cancellable(path, flags, cancel).and_then(|f| f.ok_or(io::ErrorKind::Interrupted.into()));
-    let file = file.map_err(|e| {
-        if e.kind() == io::ErrorKind::Interrupted {
-            return interrupted_open(&name);
-        }
-        if direct && e.raw_os_error() == Some(libc::EINVAL) {
-            fault(
-                StorageErrorKind::Unsupported,
-                format!(
-                    "cannot open {name} with O_DIRECT (--direct): the file system does not support direct I/O: {e}"
-                ),
-                Some(&e),
-            )
-        } else {
-            io_fault(format!("cannot open {name}"), &e)
-        }
-    })?;
-    let size = match kind {
-        TargetKind::BlockDevice => Some(device_size(&file, &name)?),
-        TargetKind::File => Some(meta.len()),
-        TargetKind::Stream => None,
-    };
-    let buffered =
-        if direct { Some(File::open(path).map_err(|e| io_fault(format!("cannot open {name}"), &e))?) } else { None };
-    Ok(Target { file, buffered, kind, size })
 }
 
 /// Flushes written data to stable storage where the file supports it:
@@ -338,4 +347,41 @@ pub(crate) fn sync(target: &Target, name: &str) -> Result<(), Fault> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    fn never() -> bool {
+        false
+    }
+
+    #[test]
+    fn a_read_never_creates_nor_writes() {
+        let dir = std::env::temp_dir().join(format!("dgen-target-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.bin");
+        let e = open(&missing, Operation::Verify, false, &never).err().expect("a missing file is an error");
+        assert!(e.message.starts_with(&format!("cannot open {}", missing.display())), "{}", e.message);
+        assert!(!missing.exists(), "the read created the file");
+
+        let there = dir.join("there.bin");
+        std::fs::write(&there, b"abc").unwrap();
+        let t = open(&there, Operation::Verify, false, &never).unwrap();
+        assert_eq!((t.kind, t.size), (TargetKind::File, Some(3)));
+        assert!(t.file.write_at(b"x", 0).is_err(), "the read's descriptor can write");
+        assert_eq!(std::fs::read(&there).unwrap(), b"abc");
+
+        // A write creates a missing file, and knows no size for it.
+        let t = open(&missing, Operation::Write, false, &never).unwrap();
+        assert_eq!((t.kind, t.size), (TargetKind::File, None));
+        assert!(missing.exists());
+        let e = open(&dir, Operation::Verify, false, &never).err().unwrap();
+        assert_eq!(e.message, format!("cannot read {}: it is a directory", dir.display()));
+        let e = open(&dir, Operation::Write, false, &never).err().unwrap();
+        assert_eq!(e.message, format!("cannot write {}: it is a directory", dir.display()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
+use super::common::{AlignedBuf, Ctx, Tally};
 use super::report::Operation;
-use super::run::{AlignedBuf, Ctx, Tally};
 use super::Fault;
 use crate::state::Claim;
 
@@ -72,51 +72,19 @@ fn push(ring: &mut IoUring, ctx: &Ctx, slot: &mut Slot, k: usize) {
     debug_assert!(pushed.is_ok(), "a ring with one entry per slot is never full");
 }
 
+/// Keeps `ctx.iodepth` blocks in flight through a ring of its own until no
+/// block is left to claim, and reaps every completion before it returns.
 pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
     let mut ring = IoUring::new(ctx.iodepth as u32).map_err(|e| Fault::io("cannot set up io_uring".into(), &e))?;
     let mut slots: Vec<Slot> = (0..ctx.iodepth).map(|_| Slot { buf: None, job: None }).collect();
     let mut inflight = 0usize;
     let mut reaped: Vec<(u64, i32)> = Vec::with_capacity(ctx.iodepth);
-    // Gives a free slot the next block and sends it to the kernel at once,
-    // so the device never waits for the other slots to be refilled.
-    let refill = |ring: &mut IoUring, slot: &mut Slot, k: usize, t: &mut Tally| -> bool {
-        let Some((idx, off, len)) = ctx.claim() else { return false };
-        if slot.buf.is_none() {
-            match AlignedBuf::new(ctx.buf_len) {
-                Ok(b) => slot.buf = Some(b),
-                Err(f) => {
-                    t.unfinished = Some(t.unfinished.map_or(idx, |u| u.min(idx)));
-                    ctx.fail(f);
-                    return false;
-                }
-            }
-        }
-        let mut claim = None;
-        if ctx.op == Operation::Write {
-            let t0 = Instant::now();
-            match ctx.fill_write(off, &mut slot.buf()[..len]) {
-                Ok(c) => claim = c,
-                Err(f) => {
-                    t.unfinished = Some(t.unfinished.map_or(idx, |u| u.min(idx)));
-                    ctx.fail(f);
-                    return false;
-                }
-            }
-            t.gen += t0.elapsed();
-        }
-        slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now(), claim });
-        push(ring, ctx, slot, k);
-        // A failed submit leaves the entry queued; submit_and_wait below
-        // sends it or reports the error.
-        let _ = ring.submit();
-        true
-    };
     loop {
         for (k, slot) in slots.iter_mut().enumerate() {
             if slot.job.is_some() {
                 continue;
             }
-            if !refill(&mut ring, slot, k, t) {
+            if !refill(&mut ring, ctx, slot, k, t) {
                 break;
             }
             inflight += 1;
@@ -142,63 +110,122 @@ pub(super) fn worker(ctx: &Ctx, t: &mut Tally) -> Result<(), Fault> {
         for &(k, res) in &reaped {
             let k = k as usize;
             let slot = &mut slots[k];
-            let Some(job) = slot.job.as_mut() else { continue };
-            if res < 0 {
-                let e = io::Error::from_raw_os_error(-res);
-                if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) && !ctx.stopped() {
-                    push(&mut ring, ctx, slot, k);
-                    continue;
+            match reap(&mut ring, ctx, slot, k, res, t) {
+                Reaped::Pending => {}
+                Reaped::Dropped => inflight -= 1,
+                Reaped::Done => {
+                    inflight -= 1;
+                    if refill(&mut ring, ctx, slot, k, t) {
+                        inflight += 1;
+                    }
                 }
-                let (off, len) = (job.off + job.done as u64, job.len);
-                t.unfinished = Some(t.unfinished.map_or(job.idx, |u| u.min(job.idx)));
-                ctx.end_write(job.claim.take());
-                slot.job = None;
-                inflight -= 1;
-                let interrupted = e.kind() == io::ErrorKind::Interrupted;
-                if !interrupted {
-                    ctx.fail(match ctx.op {
-                        Operation::Write => ctx.write_fault(off, len, &e),
-                        Operation::Verify => ctx.read_fault(off, len, &e),
-                    });
-                }
-                continue;
-            }
-            let n = res as usize;
-            job.done += n;
-            let ended = n == 0;
-            if ended && ctx.op == Operation::Write {
-                t.unfinished = Some(t.unfinished.map_or(job.idx, |u| u.min(job.idx)));
-                let e = io::Error::new(io::ErrorKind::WriteZero, "the write wrote nothing");
-                ctx.fail(ctx.write_fault(job.off + job.done as u64, job.len, &e));
-                ctx.end_write(job.claim.take());
-                slot.job = None;
-                inflight -= 1;
-                continue;
-            }
-            if job.done < job.len && !ended {
-                push(&mut ring, ctx, slot, k);
-                continue;
-            }
-            t.latency(job.submitted.elapsed());
-            t.ios += 1;
-            t.bytes += job.done as u64;
-            if ctx.op == Operation::Verify {
-                if job.done < job.len {
-                    ctx.short_read(job.off + job.done as u64);
-                }
-                let t0 = Instant::now();
-                let (off, done) = (job.off, job.done);
-                let buf = slot.buf.as_mut().expect("a slot with a job has a buffer");
-                ctx.check_read(off, &buf.get()[..done], t);
-                t.gen += t0.elapsed();
-            }
-            ctx.end_write(job.claim.take());
-            ctx.done.fetch_add(job.done as u64, Ordering::Relaxed);
-            slot.job = None;
-            inflight -= 1;
-            if refill(&mut ring, slot, k, t) {
-                inflight += 1;
             }
         }
     }
+}
+
+/// Gives a free slot the next block and sends it to the kernel at once, so
+/// the device never waits for the other slots to be refilled. False when no
+/// block is left or the run failed.
+fn refill(ring: &mut IoUring, ctx: &Ctx, slot: &mut Slot, k: usize, t: &mut Tally) -> bool {
+    let Some((idx, off, len)) = ctx.claim() else { return false };
+    if slot.buf.is_none() {
+        match AlignedBuf::new(ctx.buf_len) {
+            Ok(b) => slot.buf = Some(b),
+            Err(f) => {
+                unfinished(t, idx);
+                ctx.fail(f);
+                return false;
+            }
+        }
+    }
+    let mut claim = None;
+    if ctx.op == Operation::Write {
+        let t0 = Instant::now();
+        match ctx.fill_write(off, &mut slot.buf()[..len]) {
+            Ok(c) => claim = c,
+            Err(f) => {
+                unfinished(t, idx);
+                ctx.fail(f);
+                return false;
+            }
+        }
+        t.gen += t0.elapsed();
+    }
+    slot.job = Some(Job { idx, off, len, done: 0, submitted: Instant::now(), claim });
+    push(ring, ctx, slot, k);
+    // A failed submit leaves the entry queued; submit_and_wait sends it or
+    // reports the error.
+    let _ = ring.submit();
+    true
+}
+
+/// What became of a slot's job when its completion came.
+enum Reaped {
+    /// Still in flight: sent again for the rest (or no job there).
+    Pending,
+    /// Given up: it failed, or the run stops.
+    Dropped,
+    /// Done: written, or read and checked.
+    Done,
+}
+
+/// Takes the completion `res` of slot `k`'s job.
+fn reap(ring: &mut IoUring, ctx: &Ctx, slot: &mut Slot, k: usize, res: i32, t: &mut Tally) -> Reaped {
+    let Some(job) = slot.job.as_mut() else { return Reaped::Pending };
+    if res < 0 {
+        let e = io::Error::from_raw_os_error(-res);
+        if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) && !ctx.stopped() {
+            push(ring, ctx, slot, k);
+            return Reaped::Pending;
+        }
+        let (off, len) = (job.off + job.done as u64, job.len);
+        unfinished(t, job.idx);
+        ctx.end_write(job.claim.take());
+        slot.job = None;
+        if e.kind() != io::ErrorKind::Interrupted {
+            ctx.fail(match ctx.op {
+                Operation::Write => ctx.write_fault(off, len, &e),
+                Operation::Verify => ctx.read_fault(off, len, &e),
+            });
+        }
+        return Reaped::Dropped;
+    }
+    let n = res as usize;
+    job.done += n;
+    let ended = n == 0;
+    if ended && ctx.op == Operation::Write {
+        unfinished(t, job.idx);
+        let e = io::Error::new(io::ErrorKind::WriteZero, "the write wrote nothing");
+        ctx.fail(ctx.write_fault(job.off + job.done as u64, job.len, &e));
+        ctx.end_write(job.claim.take());
+        slot.job = None;
+        return Reaped::Dropped;
+    }
+    if job.done < job.len && !ended {
+        push(ring, ctx, slot, k);
+        return Reaped::Pending;
+    }
+    t.latency(job.submitted.elapsed());
+    t.ios += 1;
+    t.bytes += job.done as u64;
+    if ctx.op == Operation::Verify {
+        if job.done < job.len {
+            ctx.short_read(job.off + job.done as u64);
+        }
+        let t0 = Instant::now();
+        let (off, done) = (job.off, job.done);
+        let buf = slot.buf.as_mut().expect("a slot with a job has a buffer");
+        ctx.check_read(off, &buf.get()[..done], t);
+        t.gen += t0.elapsed();
+    }
+    ctx.end_write(job.claim.take());
+    ctx.done.fetch_add(job.done as u64, Ordering::Relaxed);
+    slot.job = None;
+    Reaped::Done
+}
+
+/// Notes block `idx` as claimed and not finished.
+fn unfinished(t: &mut Tally, idx: u64) {
+    t.unfinished = Some(t.unfinished.map_or(idx, |u| u.min(idx)));
 }

@@ -428,7 +428,7 @@ impl Generator {
     /// Reads `[offset, offset + length)` of `path` (a regular file, a block
     /// device, or a stream read in order; `"-"` is standard input) with the
     /// library's parallel verifier, compares every byte with the stream, and
-    /// returns the report as a dict (`ok` is True).
+    /// returns the report as a dict (`passed` is True).
     ///
     /// The I/O keywords, the GIL, Ctrl-C, `progress` and the errors are those
     /// of `write_file`. `length=None` checks to the end of a sized stream (of
@@ -442,7 +442,7 @@ impl Generator {
     /// byte (or where the data ends, or where the stream ends when the data
     /// goes on), `expected` and `found` the bytes there (None when no byte
     /// was wrong), `wrong_blocks` and `missing_blocks` count 4 KiB blocks,
-    /// and `report` is the whole report (`ok` False, `problem`).
+    /// and `report` is the whole report (`passed` False, `problem`).
     ///
     /// `state=ws` (a `dgen.WriteState` of this generator's dataset) checks
     /// each dedup unit against the versions the state says it may hold and

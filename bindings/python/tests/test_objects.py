@@ -54,7 +54,7 @@ def test_put_get_verify_and_a_wrong_seed():
     got = dgen.get_objects(url, 12, **opts)
     assert got["bytes"] == put["bytes"] and got["first_byte_us"]["p50"] > 0
     ok = dgen.verify_objects(url, 12, **opts)
-    assert ok["ok"] and ok["problems"] == []
+    assert ok["passed"] and ok["problems"] == []
     with pytest.raises(dgen.MismatchError) as e:
         dgen.verify_objects(url, 12, **dict(opts, seed=32))
     # The sizes follow from the seed too, so some objects are also short.

@@ -92,7 +92,7 @@ def test_an_overwrite_pass_changes_every_unit_and_verifies_against_the_state(tmp
     )
 
     report = g.verify_file(path, state=ws)
-    assert report["ok"] is True
+    assert report["passed"] is True
     st = report["state"]
     assert set(st) == STATE_REPORT_KEYS
     assert (st["units_ok"], st["units_unwritten"], st["stale"], st["corrupt"]) == (UNITS, 0, 0, 0)
@@ -101,7 +101,7 @@ def test_an_overwrite_pass_changes_every_unit_and_verifies_against_the_state(tmp
     with pytest.raises(dgen.MismatchError, match="every block is wrong"):
         g.verify_file(path)
     # The module functions take the state too.
-    assert dgen.verify_file(path, CONFIG["size"], **{k: v for k, v in CONFIG.items() if k != "size"}, state=ws)["ok"]
+    assert dgen.verify_file(path, CONFIG["size"], **{k: v for k, v in CONFIG.items() if k != "size"}, state=ws)["passed"]
     ws.close()
 
 
@@ -128,7 +128,7 @@ def test_a_lost_write_is_reported_stale_at_its_offset(tmp_path):
     assert (st["stale"], st["zero"], st["misplaced"], st["corrupt"]) == (1, 1, 0, 0)
     assert st["first_stale"] == [lost * UNIT] and st["first_zero"] == [zeroed * UNIT]
     assert st["units_ok"] == UNITS - 2
-    assert err.report["ok"] is False
+    assert err.report["passed"] is False
 
 
 def test_a_state_of_another_dataset_is_refused_and_left_alone(tmp_path):

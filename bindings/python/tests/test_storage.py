@@ -67,9 +67,9 @@ def test_write_then_verify_gives_the_bytes_of_generate(tmp_path, io):
     json.dumps(report)  # plain values only
 
     checked = g.verify_file(path, **{k: v for k, v in io.items() if k != "sync"})
-    assert checked["ok"] is True and checked["problem"] is None
+    assert checked["passed"] is True and checked["problem"] is None
     assert checked["operation"] == "verify" and checked["bytes"] == SIZE
-    assert checked["first_mismatch"] is None and checked["wrong_blocks"] == 0 and checked["missing_blocks"] == 0
+    assert checked["mismatch_offset"] is None and checked["wrong_blocks"] == 0 and checked["missing_blocks"] == 0
     assert REPORT_KEYS <= set(checked)
 
 
@@ -81,11 +81,11 @@ def test_the_module_functions_are_the_methods(tmp_path):
     dgen.write_file(os.fsencode(c), g)  # and bytes
     assert a.read_bytes() == b.read_bytes() == c.read_bytes()
     assert one_shot["seed"] == 11 and one_shot["bytes"] == SIZE
-    assert dgen.verify_file(a, SIZE, **CONFIG)["ok"]
-    assert dgen.verify_file(b, g)["ok"]
+    assert dgen.verify_file(a, SIZE, **CONFIG)["passed"]
+    assert dgen.verify_file(b, g)["passed"]
     # A drawn seed is in the report, and verifies with it.
     drawn = dgen.write_file(a, 1 << 20, dedup_ratio=2.0)
-    assert dgen.verify_file(a, 1 << 20, dedup_ratio=2.0, seed=drawn["seed"])["ok"]
+    assert dgen.verify_file(a, 1 << 20, dedup_ratio=2.0, seed=drawn["seed"])["passed"]
 
 
 def test_the_endless_stream_needs_a_length(tmp_path):
@@ -128,7 +128,7 @@ def test_ranges_written_apart_make_the_whole_file(tmp_path, threads):
     assert path.read_bytes() == expected()
     for off, length in ranges:
         assert g.verify_file(path, offset=off, length=length)["bytes"] == length
-    assert g.verify_file(path)["ok"]
+    assert g.verify_file(path)["passed"]
 
 
 def test_a_range_that_ends_early_never_cuts_the_file(tmp_path):
@@ -162,8 +162,8 @@ def test_o_direct_where_the_file_system_supports_it(tmp_path):
     # tail through the page cache.
     g.write_file(path, offset=1000, length=(3 << 20) + 5, direct=True)
     checked = g.verify_file(path, direct=True, jobs=2)
-    assert checked["ok"] and checked["direct"] is True
-    assert g.verify_file(path, offset=1000, length=(3 << 20) + 5, direct=True)["ok"]
+    assert checked["passed"] and checked["direct"] is True
+    assert g.verify_file(path, offset=1000, length=(3 << 20) + 5, direct=True)["passed"]
 
 
 def test_a_flipped_byte_is_found_at_its_offset(tmp_path):
@@ -180,11 +180,11 @@ def test_a_flipped_byte_is_found_at_its_offset(tmp_path):
     assert e.expected == right[where] and e.found == right[where] ^ 0x40
     assert e.wrong_blocks == 1 and e.missing_blocks == 0
     assert f"first wrong byte at offset {where}" in str(e) and str(path) in str(e)
-    assert e.report["ok"] is False and e.report["first_mismatch"] == where and e.report["bytes"] == SIZE
+    assert e.report["passed"] is False and e.report["mismatch_offset"] == where and e.report["bytes"] == SIZE
     assert e.report["wrong_blocks"] == 1 and e.report["problem"] in str(e)
     # Ranges on either side of it are fine.
-    assert g.verify_file(path, length=where)["ok"]
-    assert g.verify_file(path, offset=where + 1)["ok"]
+    assert g.verify_file(path, length=where)["passed"]
+    assert g.verify_file(path, offset=where + 1)["passed"]
     with pytest.raises(dgen.MismatchError) as info:
         dgen.verify_file(path, SIZE, offset=where, length=1, **CONFIG)
     assert info.value.offset == where
@@ -203,7 +203,7 @@ def test_a_short_file_is_reported_short(tmp_path):
     assert e.wrong_blocks == 0 and e.missing_blocks == e.report["blocks"] - (5 << 20) // 4096
     assert e.report["data_end"] == 5 << 20 and e.report["bytes"] == 5 << 20
     # The part that is there is right.
-    assert g.verify_file(path, length=5 << 20)["ok"]
+    assert g.verify_file(path, length=5 << 20)["passed"]
 
 
 def test_a_long_file_is_reported_long(tmp_path):
@@ -216,7 +216,7 @@ def test_a_long_file_is_reported_long(tmp_path):
         g.verify_file(path)
     assert info.value.offset == SIZE and info.value.report["extra_data"] is True
     # A range that stops before the end does not look past it.
-    assert g.verify_file(path, length=SIZE)["ok"]
+    assert g.verify_file(path, length=SIZE)["passed"]
 
 
 def test_verify_at_mismatches_keep_their_attributes():
@@ -414,7 +414,7 @@ def test_an_exception_from_progress_stops_the_write_with_its_report(tmp_path):
     # A file written to the dataset's end that stops early is cut to the part
     # that is complete, so what it holds is right.
     assert os.path.getsize(path) == r["prefix"] > 0
-    assert g.verify_file(path, length=r["prefix"])["ok"]
+    assert g.verify_file(path, length=r["prefix"])["passed"]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
@@ -489,7 +489,7 @@ def test_ctrl_c_stops_a_long_parallel_verification(tmp_path, sigint_raises_keybo
     timer.join()
     r = info.value.report
     assert r["interrupted"] is True and r["target"] == "file" and r["jobs"] == 2
-    assert 0 < r["bytes"] < size and r["wrong_blocks"] > 0 and r["first_mismatch"] is not None
+    assert 0 < r["bytes"] < size and r["wrong_blocks"] > 0 and r["mismatch_offset"] is not None
 
 
 def test_any_signal_handler_runs_during_a_call():
@@ -550,7 +550,7 @@ def test_parts_written_apart_make_the_whole_file(tmp_path):
     assert all(r["offset"] % 4096 == 0 for r in reports)
     assert path.read_bytes() == expected()
     for i in range(3):
-        assert dgen.verify_file(path, SIZE, part=(i, 3), **CONFIG)["ok"]
+        assert dgen.verify_file(path, SIZE, part=(i, 3), **CONFIG)["passed"]
     # A part of a range: offset and length are cut too.
     r = g.verify_file(path, offset=8192, length=65536, part=(1, 2))
     assert (r["offset"], r["length"]) == (8192 + 32768, 32768)

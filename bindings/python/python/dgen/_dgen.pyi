@@ -95,7 +95,7 @@ class _StateCounts(TypedDict):
 class _Report(TypedDict, total=False):
     """What ``write_file`` and ``verify_file`` return (and attach to their
     exceptions as ``report``): the keys of the ``dgen`` command's JSON report.
-    The keys from ``ok`` on are a verification's only."""
+    The keys from ``passed`` on are a verification's only."""
 
     operation: str
     path: str
@@ -116,6 +116,7 @@ class _Report(TypedDict, total=False):
     io_seconds: float
     worker_seconds: float
     generation_share: float
+    generation_bound: bool
     bottleneck: str
     jobs: int
     block_size: int
@@ -125,8 +126,8 @@ class _Report(TypedDict, total=False):
     start_time: float
     end_time: float
     latency_histogram: str
-    ok: bool
-    first_mismatch: Optional[int]
+    passed: bool
+    mismatch_offset: Optional[int]
     expected: Optional[int]
     actual: Optional[int]
     wrong_blocks: int
