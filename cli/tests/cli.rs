@@ -86,18 +86,16 @@ fn verify_passes_then_names_the_corrupted_offset() {
     let path = dir.path().join("v.bin");
     let opts = ["--dedup", "2", "--compress", "2", "--seed", "5"];
     dgen().args(["generate", "--size", "10MiB", "-o"]).arg(&path).args(opts).assert().success();
-    dgen()
-        .arg("verify")
-        .arg(&path)
-        .args(opts)
-        .args(["--size", "10MiB"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("all 10485760 bytes match"));
+    let verify = || {
+        let mut cmd = dgen();
+        cmd.arg("verify").arg(&path).args(opts).args(["--size", "10MiB"]);
+        cmd
+    };
+    verify().assert().success().stderr(predicate::str::contains("all 10485760 bytes match"));
     let mut data = fs::read(&path).unwrap();
     data[7_654_321] ^= 0x40;
     fs::write(&path, &data).unwrap();
-    dgen().arg("verify").arg(&path).args(opts).args(["--size", "10MiB", "--jobs", "3"]).assert().code(1).stderr(
+    verify().args(["--jobs", "3"]).assert().code(1).stderr(
         predicate::str::contains("first wrong byte at offset 7654321")
             .and(predicate::str::contains("1 of 2560 4 KiB blocks are wrong")),
     );
@@ -112,14 +110,7 @@ fn verify_passes_then_names_the_corrupted_offset() {
         .code(1);
     // A truncated file.
     fs::write(&path, &data[..5_000_000]).unwrap();
-    dgen()
-        .arg("verify")
-        .arg(&path)
-        .args(opts)
-        .args(["--size", "10MiB"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("data ends at 5000000, the dataset is 10485760"));
+    verify().assert().code(1).stderr(predicate::str::contains("data ends at 5000000, the dataset is 10485760"));
     // Without --size a truncated file cannot pass as a smaller dataset.
     dgen().arg("verify").arg(&path).args(opts).assert().code(2).stderr(predicate::str::contains("needs --size"));
 }
