@@ -76,8 +76,8 @@ pub use config::{
     Compressor, Config, COMPRESSOR_EXPECTED, DEFAULT_DEDUP_UNIT, MAX_COMPRESS_RATIO, MAX_DEDUP_RATIO, MAX_DEDUP_UNIT,
     MAX_THREADS,
 };
-pub use generator::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use error::Error;
+pub use generator::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
 #[cfg(unix)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
 use libdgen::storage::{
-    self, Control, IoEngine, Fault, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
+    self, Control, Fault, IoEngine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind,
 };
 
 /// Values of `dgen_io_options.engine`: how workers submit their I/O.

@@ -2,8 +2,8 @@
 //! benchmarks, a pure function of the seed and the element index.
 
 use super::{dgen_status, fail, guard, null, set_error, Message};
-use libdgen::Error;
 use libdgen::vectors;
+use libdgen::Error;
 
 /// Fills `out[0 .. count)` with elements `index .. index + count` of the
 /// float32 sequence of `seed`, uniform over `[low, high)`.

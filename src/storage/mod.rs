@@ -28,9 +28,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod run;
 mod part;
 mod report;
+mod run;
 mod stream;
 mod target;
 #[cfg(target_os = "linux")]

@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 
 use super::report::{Latency, Mismatch, Operation, Report, TargetKind};
 use super::target::{self, Target};
-use super::{Control, IoEngine, Fault, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
+use super::{Control, Fault, IoEngine, IoOptions, Progress, StorageError, StorageErrorKind, ALIGN};
 use crate::generator::Generator;
 use crate::model::{Model, GRANULE};
 use crate::state::{Claim, StateCheck, WriteState};

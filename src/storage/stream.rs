@@ -5,8 +5,8 @@ use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::run::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
 use super::report::{Operation, Report};
+use super::run::{blocks_touching, check, finish, io_fault, AlignedBuf, Tally};
 use super::target::Target;
 use super::{Control, Fault, IoOptions, Progress, StorageError};
 use crate::generator::Generator;

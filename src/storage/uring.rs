@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
-use super::run::{AlignedBuf, Ctx, Tally};
 use super::report::Operation;
+use super::run::{AlignedBuf, Ctx, Tally};
 use super::Fault;
 use crate::state::Claim;
 
