@@ -294,12 +294,20 @@ typedef enum dgen_field {
 /**
  * A generator: a seekable, reproducible stream of synthetic bytes.
  *
- * Created by `dgen_create`, released by `dgen_free`. `dgen_fill_at`,
- * `dgen_verify_at`, `dgen_is_complete`, `dgen_seed`, `dgen_size`,
- * `dgen_threads` and `dgen_position` may be called from many threads at once
- * on one generator. `dgen_fill`, `dgen_seek`, `dgen_rewind` and `dgen_free`
- * need it to themselves: no other call on the same generator may run while
- * they do.
+ * Created by `dgen_create`, released by `dgen_free`. Every call but
+ * `dgen_free` may run from many threads at once on one generator:
+ * `dgen_fill` takes the next bytes of the stream with one atomic step, so
+ * threads that share a stream get disjoint consecutive ranges whose union is
+ * the stream; `dgen_seek` and `dgen_rewind` store the position atomically;
+ * `dgen_fill_at` and `dgen_verify_at` do not touch it. `dgen_free` needs the
+ * generator to itself: no other call on it may run then or later.
+ *
+ * A generator survives `fork`: one created (and used) before a fork works
+ * in the child and gives the same bytes. The child has only the thread that
+ * called fork, so the first large fill there starts worker threads of its
+ * own instead of waiting for the parent's; the position and everything else
+ * are the parent's as of the fork, and the two processes then move on
+ * apart. `dgen_free` in the child does not wait for the parent's workers.
  */
 typedef struct dgen_generator dgen_generator;
 
@@ -860,8 +868,12 @@ enum dgen_status dgen_create(const struct dgen_config *cfg, struct dgen_generato
  * same offsets. `buf` may be NULL only when `len` is 0. On failure `*written`
  * is 0 and the position does not move.
  *
- * Not thread-safe on one generator: while `dgen_fill` runs, no other call may
- * use the same `gen`. Threads that share a generator use `dgen_fill_at`.
+ * Safe to call from many threads at once on one generator: each call takes
+ * its range `[position, position + *written)` with one atomic
+ * compare-and-swap and fills it outside any lock, so concurrent calls get
+ * disjoint consecutive ranges that together are the stream, each byte once
+ * (which thread gets which range is up to the scheduler; `dgen_fill_at`
+ * fills ranges a caller chooses).
  *
  * # Safety
  * `gen` is NULL or a live generator from `dgen_create`; `buf` is NULL or
@@ -963,21 +975,21 @@ uint32_t dgen_threads(const struct dgen_generator *gen);
  * `position` may be anything up to the size of a sized stream (the size
  * itself is its end: the stream is then complete) and anything on an endless
  * one. Past the end it fails with `DGEN_STATUS_OUT_OF_RANGE` and the position
- * does not move. Not thread-safe on one generator, like `dgen_fill`.
+ * does not move. An atomic store, safe while other threads use the
+ * generator: a `dgen_fill` running at the same time continues from the
+ * position before or after the move.
  *
  * # Safety
- * `gen` is NULL or a live generator from `dgen_create`, used by no other
- * call during this one.
+ * `gen` is NULL or a live generator from `dgen_create`.
  */
 enum dgen_status dgen_seek(struct dgen_generator *gen, uint64_t position);
 
 /**
- * Moves the stream position back to 0, so the stream starts over. Not
- * thread-safe on one generator, like `dgen_fill`.
+ * Moves the stream position back to 0, so the stream starts over. An atomic
+ * store, safe while other threads use the generator, as `dgen_seek`.
  *
  * # Safety
- * `gen` is NULL or a live generator from `dgen_create`, used by no other
- * call during this one.
+ * `gen` is NULL or a live generator from `dgen_create`.
  */
 enum dgen_status dgen_rewind(struct dgen_generator *gen);
 

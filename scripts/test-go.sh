@@ -22,9 +22,9 @@ step "cargo build --release (target/release/libdgen.a, linked by default)"
 run cargo build --release -p libdgen-ffi
 
 golden=$(sed -n 's/^const golden16MiB = "\([0-9a-f]*\)"$/\1/p' bindings/go/dgen_test.go)
-grep -q "$golden" tests/ffi.rs tests/c/golden.h || { echo "the Go golden hash differs from the Rust/C one" >&2; exit 1; }
+grep -q "$golden" ffi/src/tests.rs tests/c/golden.h || { echo "the Go golden hash differs from the Rust/C one" >&2; exit 1; }
 f32_golden=$(sed -n 's/^const goldenF32 = "\([0-9a-f]*\)"$/\1/p' bindings/go/vectors_test.go)
-[ -n "$f32_golden" ] && grep -q "GOLDEN_F32: &str = \"$f32_golden\"" tests/ffi.rs \
+[ -n "$f32_golden" ] && grep -q "GOLDEN_F32: &str = \"$f32_golden\"" ffi/src/tests.rs \
   && grep -q "DGEN_GOLDEN_F32_SHA256 \"$f32_golden\"" tests/c/golden.h \
   || { echo "the Go float32 golden hash differs from the Rust/C one" >&2; exit 1; }
 v1_golden=$(sed -n 's/^const goldenV1 = "\([0-9a-f]*\)"$/\1/p' bindings/go/state_test.go)

@@ -5,9 +5,20 @@
 //! cannot be built (a process or thread limit, for instance) is never an
 //! error: bytes do not depend on threads, so the fill runs on the calling
 //! thread and the pool is tried again after [`POOL_RETRY`].
+//!
+//! The stream position is an atomic, so that threads sharing one generator
+//! each take their own consecutive range of the stream with one
+//! compare-and-swap ([`Generator::fill_shared`]). The pool remembers the
+//! process that built it: a child of `fork` has only the thread that called
+//! fork, so a large fill there finds the inherited pool foreign, leaves it
+//! alone and builds its own instead of waiting forever for workers that do
+//! not exist. Nothing here takes a lock, so no lock held by another thread at
+//! the moment of a fork can stop the child either.
 
 use std::io;
-use std::sync::{Mutex, OnceLock, TryLockError};
+use std::ops::Range;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -42,8 +53,25 @@ pub const POOL_RETRY: Duration = Duration::from_secs(1);
 
 /// A seekable, reproducible stream of synthetic bytes.
 ///
-/// `fill` continues the stream; `fill_at` and `verify_at` work on any range
-/// and may be called from many threads at once on one generator (it is `Sync`).
+/// `fill` continues the stream; `fill_at` and `verify_at` work on any range.
+/// The generator is `Sync`, and every method that takes `&self` may run from
+/// many threads at once on one generator:
+///
+/// - [`fill_shared`](Self::fill_shared) continues the stream from any number
+///   of threads: each call takes the next bytes with one atomic step, so
+///   concurrent calls get disjoint consecutive ranges whose union is the
+///   stream ([`reserve`](Self::reserve) hands out such a range to fill
+///   later). `&Generator` is a [`std::io::Read`] that way.
+/// - [`set_position`](Self::set_position) and [`rewind`](Self::rewind) store
+///   the position atomically; a fill running at the same time continues from
+///   the position before or after the move, never from a torn one, and its
+///   bytes are the stream's at the offsets it reports either way.
+/// - [`fill_at`](Self::fill_at) and [`verify_at`](Self::verify_at) do not
+///   touch the position.
+///
+/// A generator survives `fork`: one made before a fork works in the child
+/// (the worker pool, whose threads stayed in the parent, is rebuilt there on
+/// the first large fill) and gives the same bytes.
 ///
 /// It is also a [`std::io::Read`] (the stream, like `fill`) and a
 /// [`std::io::Seek`] (moving the position, never past the end of a sized
@@ -54,22 +82,84 @@ pub struct Generator {
     seed: u64,
     threads: usize,
     placement: Placement,
-    pos: u64,
-    pool: OnceLock<rayon::ThreadPool>,
-    /// When building the pool last failed; `None` until a build fails. Held
-    /// while a build runs, so one thread builds and the others fill alone.
-    pool_failed: Mutex<Option<Instant>>,
+    /// Offset the next `fill` starts at; `reserve` moves it with one
+    /// compare-and-swap.
+    pos: AtomicU64,
+    /// The worker pool: null until the first large fill builds it. A pool is
+    /// published once per process and freed only by `Drop` (which has the
+    /// generator to itself), so a reference taken from here lives as long as
+    /// `&self`. After a fork the child publishes a pool of its own and
+    /// leaks the inherited one (see [`Generator::start_pool`]).
+    pool: AtomicPtr<Pool>,
+    /// The id of the process one of whose threads is building a pool now; 0
+    /// when none is. A lock that cannot be left held by a thread that does
+    /// not exist: a child of fork sees its parent's id here and takes it over.
+    building: AtomicU32,
+    /// When building the pool last failed, as nanoseconds after `created`
+    /// plus one; 0 until a build fails. Written only by the builder.
+    pool_failed: AtomicU64,
+    /// The clock `pool_failed` counts from.
+    created: Instant,
+}
+
+/// A worker pool and what it takes to stop it.
+struct Pool {
+    pool: rayon::ThreadPool,
     /// The pool's threads, joined when the generator is dropped so that no
     /// library code still runs once `dgen_free` returns (a plugin may be
     /// unloaded right after).
-    workers: Mutex<Vec<JoinHandle<()>>>,
+    workers: Vec<JoinHandle<()>>,
+    /// The process the threads run in (`std::process::id()` when built).
+    pid: u32,
+    /// The next pool in [`FORSAKEN`], once this one is there.
+    next_forsaken: *mut Pool,
+}
+
+/// Pools inherited through fork, which a child can neither stop nor free
+/// (see [`forsake`]), kept in a list so that they stay reachable: a leak
+/// checker (valgrind, LeakSanitizer) then counts them as memory still in
+/// use rather than lost. A few KiB a fork.
+static FORSAKEN: AtomicPtr<Pool> = AtomicPtr::new(ptr::null_mut());
+
+/// Gives up `pool`, a pool built by another process (the parent of a fork),
+/// for good: its threads are not in this process, so joining them would
+/// never return, and rayon's own drop would wake them through locks that a
+/// parent thread may have held at the fork. Its memory is left as it is and
+/// listed in [`FORSAKEN`].
+///
+/// # Safety
+/// `pool` came from `Box::into_raw` and nothing will use it again.
+unsafe fn forsake(pool: *mut Pool) {
+    let mut head = FORSAKEN.load(Ordering::Acquire);
+    loop {
+        // SAFETY: the caller hands `pool` over; nothing else writes it.
+        unsafe { (*pool).next_forsaken = head };
+        match FORSAKEN.compare_exchange_weak(head, pool, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(now) => head = now,
+        }
+    }
 }
 
 impl Drop for Generator {
     fn drop(&mut self) {
+        let raw = std::mem::replace(self.pool.get_mut(), ptr::null_mut());
+        if raw.is_null() {
+            return;
+        }
+        // SAFETY: a non-null pointer here came from `Box::into_raw` in
+        // `start_pool` and is freed only here; `&mut self` means no other
+        // reference to it is alive.
+        if unsafe { (*raw).pid } != std::process::id() {
+            // Inherited through fork: dropping it would hang (see `forsake`).
+            // SAFETY: as above, and the generator lets go of it here.
+            unsafe { forsake(raw) };
+            return;
+        }
+        // SAFETY: as above.
+        let Pool { pool, workers, .. } = *unsafe { Box::from_raw(raw) };
         // Dropping the pool tells its threads to finish; then wait for them.
-        drop(self.pool.take());
-        let workers = std::mem::take(self.workers.get_mut().unwrap_or_else(|e| e.into_inner()));
+        drop(pool);
         for w in workers {
             let _ = w.join();
         }
@@ -82,7 +172,7 @@ impl std::fmt::Debug for Generator {
             .field("config", &self.config)
             .field("seed", &self.seed)
             .field("threads", &self.threads)
-            .field("position", &self.pos)
+            .field("position", &self.position())
             .field("kernel", &self.model.kernel())
             .finish()
     }
@@ -163,10 +253,11 @@ impl Generator {
             seed,
             threads: placement.threads,
             placement,
-            pos: 0,
-            pool: OnceLock::new(),
-            pool_failed: Mutex::new(None),
-            workers: Mutex::new(Vec::new()),
+            pos: AtomicU64::new(0),
+            pool: AtomicPtr::new(ptr::null_mut()),
+            building: AtomicU32::new(0),
+            pool_failed: AtomicU64::new(0),
+            created: Instant::now(),
         })
     }
 
@@ -208,48 +299,109 @@ impl Generator {
         &self.model
     }
 
-    /// Offset the next [`fill`](Self::fill) starts at.
+    /// Offset the next [`fill`](Self::fill) starts at. While other threads
+    /// fill the stream, a value that was current when read.
     pub fn position(&self) -> u64 {
-        self.pos
+        self.pos.load(Ordering::Acquire)
     }
 
-    /// Moves the stream position; fails past the end of a sized stream.
-    pub fn set_position(&mut self, pos: u64) -> Result<(), Error> {
+    /// Moves the stream position; fails past the end of a sized stream. An
+    /// atomic store: safe while other threads fill the stream, whose calls
+    /// then continue from before or after the move.
+    pub fn set_position(&self, pos: u64) -> Result<(), Error> {
         if self.config.size != 0 && pos > self.config.size {
             return Err(Error::OutOfRange { offset: pos, len: 0, size: self.config.size });
         }
-        self.pos = pos;
+        self.pos.store(pos, Ordering::Release);
         Ok(())
     }
 
-    /// Starts the stream over from offset 0.
-    pub fn rewind(&mut self) {
-        self.pos = 0;
+    /// Starts the stream over from offset 0 (an atomic store, as
+    /// [`set_position`](Self::set_position)).
+    pub fn rewind(&self) {
+        self.pos.store(0, Ordering::Release);
     }
 
     /// True when a sized stream has produced all its bytes (never for an
     /// endless one).
     pub fn is_complete(&self) -> bool {
-        self.config.size != 0 && self.pos >= self.config.size
+        self.config.size != 0 && self.position() >= self.config.size
     }
 
     /// Bytes left in a sized stream; `u64::MAX - position` for an endless one.
     pub fn remaining(&self) -> u64 {
+        self.remaining_after(self.position())
+    }
+
+    /// Bytes after `pos`: to the size, or to 2^64 - 1 for an endless stream.
+    fn remaining_after(&self, pos: u64) -> u64 {
         if self.config.size == 0 {
-            u64::MAX - self.pos
+            u64::MAX - pos
         } else {
-            self.config.size.saturating_sub(self.pos)
+            self.config.size.saturating_sub(pos)
         }
     }
 
     /// Continues the stream into `buf`; returns the bytes written, which is
     /// `buf.len()` except for the short last fill of a sized stream and 0 after
-    /// its end.
+    /// its end. With the generator to itself, it moves the position without
+    /// an atomic step; [`fill_shared`](Self::fill_shared) is the same for
+    /// threads that share one.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let n = (buf.len() as u64).min(self.remaining()) as usize;
-        self.fill_at(self.pos, &mut buf[..n])?;
-        self.pos += n as u64;
+        let pos = *self.pos.get_mut();
+        let n = (buf.len() as u64).min(self.remaining_after(pos)) as usize;
+        self.fill_at(pos, &mut buf[..n])?;
+        *self.pos.get_mut() = pos + n as u64;
         Ok(n)
+    }
+
+    /// Continues the stream into `buf`, from any number of threads at once on
+    /// one generator: returns the bytes written, as [`fill`](Self::fill).
+    ///
+    /// The call takes its range, `[position, position + n)`, with one atomic
+    /// compare-and-swap ([`reserve`](Self::reserve)) and fills it outside any
+    /// lock, so concurrent calls get disjoint consecutive ranges and together
+    /// produce the stream exactly once; which thread gets which range is up
+    /// to the scheduler. `n` is `buf.len()`, less at the end of a sized
+    /// stream, 0 after it. To learn the offset a call filled, use
+    /// [`reserve`](Self::reserve) and [`fill_at`](Self::fill_at) instead.
+    pub fn fill_shared(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let range = self.reserve(buf.len() as u64);
+        let n = (range.end - range.start) as usize;
+        // The range was clamped to the stream, so `fill_at` cannot refuse it;
+        // should it ever, the range goes back.
+        if let Err(e) = self.fill_at(range.start, &mut buf[..n]) {
+            self.unreserve(range);
+            return Err(e);
+        }
+        Ok(n)
+    }
+
+    /// Takes the next `len` bytes of the stream (fewer at the end of a sized
+    /// stream, none after it) and returns their range, moving the position
+    /// past them with one atomic compare-and-swap. Threads that share a
+    /// generator each get their own range; fill it with
+    /// [`fill_at`](Self::fill_at). [`fill_shared`](Self::fill_shared) is
+    /// `reserve` and `fill_at` in one call; `reserve` is for callers that
+    /// need the length before they have a buffer, or the offset after.
+    pub fn reserve(&self, len: u64) -> Range<u64> {
+        let mut pos = self.pos.load(Ordering::Acquire);
+        loop {
+            let n = len.min(self.remaining_after(pos));
+            match self.pos.compare_exchange_weak(pos, pos + n, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return pos..pos + n,
+                Err(now) => pos = now,
+            }
+        }
+    }
+
+    /// Gives back a range from [`reserve`](Self::reserve) that was not
+    /// filled after all (its buffer could not be had, say): the position
+    /// moves back to its start when nothing has moved it since, and the
+    /// return is true. Otherwise (another thread reserved after it, or the
+    /// position was set) nothing changes and the range stays skipped.
+    pub fn unreserve(&self, range: Range<u64>) -> bool {
+        self.pos.compare_exchange(range.end, range.start, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     fn check_range(&self, offset: u64, len: usize) -> Result<(), Error> {
@@ -263,37 +415,83 @@ impl Generator {
         Ok(())
     }
 
-    /// The worker pool, built on first use. `None` when it cannot be had now:
-    /// building it failed less than [`POOL_RETRY`] ago, failed just now, or
-    /// another thread is building it. The caller then fills on its own thread.
+    /// The worker pool, built on first use in this process. `None` when it
+    /// cannot be had now: building it failed less than [`POOL_RETRY`] ago,
+    /// failed just now, or another thread is building it. The caller then
+    /// fills on its own thread.
+    ///
+    /// Called only by fills large enough for the pool, so the process id it
+    /// reads (a `getpid` call, well under a microsecond) is nothing next to
+    /// the fill; small fills never come here.
     fn pool(&self) -> Option<&rayon::ThreadPool> {
-        if let Some(pool) = self.pool.get() {
-            return Some(pool);
+        let pid = std::process::id();
+        // SAFETY: a published pool is freed only by `Drop`, which cannot run
+        // while `&self` is borrowed (see the `pool` field).
+        if let Some(pool) = unsafe { self.pool.load(Ordering::Acquire).as_ref() } {
+            if pool.pid == pid {
+                return Some(&pool.pool);
+            }
         }
-        let mut failed = match self.pool_failed.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        self.start_pool(pid)
+    }
+
+    /// Builds and publishes this process's pool (see [`Generator::pool`]).
+    #[cold]
+    fn start_pool(&self, pid: u32) -> Option<&rayon::ThreadPool> {
+        // One builder at a time. A holder that is not this process is the
+        // parent of a fork that happened during a build: that thread is not
+        // here and will never let go, so its claim is taken over.
+        let holder = self.building.load(Ordering::Acquire);
+        if holder == pid {
             // Another thread is building it: waiting would cost more than the
             // fill does on this thread.
-            Err(TryLockError::WouldBlock) => return None,
-        };
-        if let Some(pool) = self.pool.get() {
-            return Some(pool);
-        }
-        if failed.is_some_and(|at| at.elapsed() < POOL_RETRY) {
             return None;
         }
-        match self.build_pool() {
+        if self.building.compare_exchange(holder, pid, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return None;
+        }
+        let pool = self.start_pool_locked(pid);
+        self.building.store(0, Ordering::Release);
+        pool
+    }
+
+    /// [`Generator::start_pool`] once this thread is the builder.
+    fn start_pool_locked(&self, pid: u32) -> Option<&rayon::ThreadPool> {
+        let current = self.pool.load(Ordering::Acquire);
+        // SAFETY: as in `pool`.
+        if let Some(pool) = unsafe { current.as_ref() } {
+            if pool.pid == pid {
+                return Some(&pool.pool); // built meanwhile by another thread
+            }
+        }
+        let now = self.created.elapsed().as_nanos() as u64 + 1;
+        let failed = self.pool_failed.load(Ordering::Relaxed);
+        if failed != 0 && now.saturating_sub(failed) < POOL_RETRY.as_nanos() as u64 {
+            return None;
+        }
+        let mut workers = Vec::with_capacity(self.threads);
+        match self.build_pool(&mut workers) {
             Ok(pool) => {
-                *failed = None;
-                Some(self.pool.get_or_init(|| pool))
+                self.pool_failed.store(0, Ordering::Relaxed);
+                let new = Box::into_raw(Box::new(Pool { pool, workers, pid, next_forsaken: ptr::null_mut() }));
+                self.pool.store(new, Ordering::Release);
+                // `current` is null or a pool inherited through fork, which
+                // is given up without being stopped or freed (see `forsake`;
+                // not freeing it also keeps valid any reference to it that a
+                // call of this process may still hold).
+                if !current.is_null() {
+                    // SAFETY: it came from `Box::into_raw`, and the generator
+                    // no longer refers to it.
+                    unsafe { forsake(current) };
+                }
+                // SAFETY: just published, freed only by `Drop`.
+                Some(unsafe { &(*new).pool })
             }
             Err(_) => {
-                *failed = Some(Instant::now());
+                self.pool_failed.store(now, Ordering::Relaxed);
                 // rayon stops the threads a failed build started; join them so
                 // that none outlives the attempt.
-                let started = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
-                for w in started {
+                for w in workers {
                     let _ = w.join();
                 }
                 None
@@ -301,7 +499,7 @@ impl Generator {
         }
     }
 
-    fn build_pool(&self) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    fn build_pool(&self, workers: &mut Vec<JoinHandle<()>>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
         let pinned = self.placement.pinned.clone();
         rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads)
@@ -318,7 +516,7 @@ impl Generator {
                     }
                     thread.run()
                 })?;
-                self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                workers.push(handle);
                 Ok(())
             })
             .build()
@@ -429,16 +627,34 @@ impl io::Read for Generator {
     }
 }
 
+/// The stream, as [`Generator::fill_shared`] gives it, so that threads can
+/// read one generator at once (as `&File` reads one file): each `read` takes
+/// the next bytes of the stream.
+impl io::Read for &Generator {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.fill_shared(buf)?)
+    }
+}
+
 /// Moves the position [`Generator::fill`] and `read` continue from. A
 /// position past the end of a sized stream, before 0 or past 2^64 - 1 is an
 /// [`io::ErrorKind::InvalidInput`] error and leaves the position alone;
 /// `SeekFrom::End` on an endless stream is one too, as it has no end.
 impl io::Seek for Generator {
     fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        (&*self).seek(pos)
+    }
+}
+
+/// As `Seek for Generator`, through a shared reference. `SeekFrom::Current`
+/// reads the position and then stores the new one: a fill by another thread
+/// in between is overwritten, as with two threads seeking one `&File`.
+impl io::Seek for &Generator {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
         let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
         let (base, delta) = match pos {
             io::SeekFrom::Start(n) => (n, 0),
-            io::SeekFrom::Current(d) => (self.pos, d),
+            io::SeekFrom::Current(d) => (self.position(), d),
             io::SeekFrom::End(_) if self.config.size == 0 => {
                 return Err(invalid("cannot seek from the end of an endless stream (size 0)".into()));
             }
@@ -477,7 +693,25 @@ mod tests {
         // Two workers even on a one-CPU machine, where the cap would leave one
         // and no fill would reach the pool.
         g.threads = 2;
+        // A clock that started before POOL_RETRY, so that a test can age a
+        // failure past it (see `age_failure`).
+        g.created = Instant::now().checked_sub(2 * POOL_RETRY).expect("the machine is up for 2 s");
         g
+    }
+
+    /// The published pool, if any.
+    fn published(g: &Generator) -> Option<&Pool> {
+        // SAFETY: as in `Generator::pool`.
+        unsafe { g.pool.load(Ordering::Acquire).as_ref() }
+    }
+
+    fn failed(g: &Generator) -> bool {
+        g.pool_failed.load(Ordering::Relaxed) != 0
+    }
+
+    /// Moves the last failure POOL_RETRY into the past.
+    fn age_failure(g: &Generator) {
+        g.pool_failed.fetch_sub(POOL_RETRY.as_nanos() as u64, Ordering::Relaxed);
     }
 
     fn reference(g: &Generator, offset: u64, len: usize) -> Vec<u8> {
@@ -498,9 +732,9 @@ mod tests {
             REFUSE_FROM.with(|r| r.set(Some(refuse_from)));
             g.fill_at(off, &mut buf).unwrap();
             assert!(buf == want, "the calling thread's fill gives the same bytes");
-            assert!(g.pool.get().is_none());
-            assert!(g.pool_failed.lock().unwrap().is_some());
-            assert!(g.workers.lock().unwrap().is_empty(), "a worker of the failed pool was left running");
+            assert!(published(&g).is_none());
+            assert!(failed(&g));
+            assert_eq!(g.building.load(Ordering::Relaxed), 0, "the build claim was left held");
             g.verify_at(off, &buf).unwrap();
 
             // Within the back-off nothing is tried, even with the limit gone.
@@ -508,16 +742,17 @@ mod tests {
             buf.fill(0);
             g.fill_at(off, &mut buf).unwrap();
             assert!(buf == want);
-            assert!(g.pool.get().is_none(), "retried before POOL_RETRY passed");
+            assert!(published(&g).is_none(), "retried before POOL_RETRY passed");
 
             // After it, the pool is built and used.
-            *g.pool_failed.lock().unwrap() = Instant::now().checked_sub(POOL_RETRY);
+            age_failure(&g);
             buf.fill(0);
             g.fill_at(off, &mut buf).unwrap();
             assert!(buf == want);
-            assert!(g.pool.get().is_some(), "the pool was not tried again");
-            assert!(g.pool_failed.lock().unwrap().is_none());
-            assert_eq!(g.workers.lock().unwrap().len(), 2);
+            let pool = published(&g).expect("the pool was not tried again");
+            assert!(!failed(&g));
+            assert_eq!(pool.workers.len(), 2);
+            assert_eq!(pool.pid, std::process::id());
             let mut bad = buf.clone();
             bad[3 << 20] ^= 1;
             assert_eq!(
@@ -538,5 +773,67 @@ mod tests {
         }
         REFUSE_FROM.with(|r| r.set(None));
         assert!(got == want);
+    }
+
+    /// What a child of fork sees, without forking (tests/shared.rs forks for
+    /// real): a published pool and a build claim of another process.
+    #[test]
+    fn a_pool_or_a_build_claim_of_another_process_is_replaced() {
+        let g = two_workers();
+        let (off, len) = (4096u64, 4 << 20);
+        let want = reference(&g, off, len);
+        let mut buf = vec![0u8; len];
+        g.fill_at(off, &mut buf).unwrap();
+        let first = g.pool.load(Ordering::Acquire);
+        assert!(!first.is_null());
+
+        // As if the pool had been built by the parent of a fork, and the
+        // parent had been building another when it forked.
+        let foreign = std::process::id().wrapping_add(1).max(1);
+        // SAFETY: no reference to the pool is alive on this thread or any
+        // other (this test alone uses `g`).
+        unsafe { (*first).pid = foreign };
+        g.building.store(foreign, Ordering::Release);
+        buf.fill(0);
+        g.fill_at(off, &mut buf).unwrap();
+        assert!(buf == want);
+        let second = g.pool.load(Ordering::Acquire);
+        assert!(second != first, "the pool of another process was used");
+        assert_eq!(published(&g).map(|p| p.pid), Some(std::process::id()));
+        assert_eq!(g.building.load(Ordering::Relaxed), 0);
+        g.verify_at(off, &buf).unwrap();
+
+        // The generator gave up the foreign pool, as it must after a real
+        // fork: it is listed as forsaken. Here its threads do exist, so take
+        // it off the list (no other test of this binary forsakes a pool) and
+        // stop them.
+        // SAFETY: `first` came from `Box::into_raw`; the generator published
+        // `second` in its place and only the list refers to it.
+        let next = unsafe { (*first).next_forsaken };
+        assert!(FORSAKEN.compare_exchange(first, next, Ordering::AcqRel, Ordering::Acquire).is_ok());
+        // SAFETY: as above, and now nothing refers to it.
+        let Pool { pool, workers, .. } = *unsafe { Box::from_raw(first) };
+        drop(pool);
+        for w in workers {
+            w.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn reserve_clamps_at_the_end_and_unreserve_gives_back_only_the_last_range() {
+        let cfg = Config { size: 10_000, seed: Some(1), ..Config::default() };
+        let g = Generator::new(cfg).unwrap();
+        assert_eq!(g.reserve(4096), 0..4096);
+        let second = g.reserve(8192);
+        assert_eq!(second, 4096..10_000);
+        assert_eq!(g.reserve(1), 10_000..10_000);
+        assert!(!g.unreserve(0..4096), "a range with another after it came back");
+        assert!(g.unreserve(second));
+        assert_eq!(g.position(), 4096);
+        let mut buf = vec![0u8; 8192];
+        assert_eq!(g.fill_shared(&mut buf).unwrap(), 10_000 - 4096);
+        g.verify_at(4096, &buf[..10_000 - 4096]).unwrap();
+        assert_eq!(g.fill_shared(&mut buf).unwrap(), 0);
+        assert!(g.is_complete());
     }
 }

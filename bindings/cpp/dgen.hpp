@@ -6,10 +6,13 @@
 //   std::vector<uint8_t> block(1 << 20);
 //   while (gen.fill(block) > 0) { /* write block */ }
 //
-// Thread safety is that of the C handle: fill_at, verify_at, is_complete,
-// seed, size, threads and position may run from many threads at once on one
-// Generator; fill, read, seek, rewind and move/destruction need it to
-// themselves.
+// Thread safety is that of the C handle: every member function may run from
+// many threads at once on one Generator, except move and destruction, which
+// need it to themselves. fill and read take the next bytes of the stream with
+// one atomic step, so threads that share a stream get disjoint consecutive
+// ranges that together are the stream; seek and rewind move the position
+// atomically (they and fill are not const, as they move it). A Generator
+// made before fork() works in the child, with the same bytes.
 //
 // Seeds: Config().seed(v) fixes the seed (any value, 0 included); without it
 // each Generator draws a fresh seed, which seed() reads back. A C config with
@@ -236,6 +239,7 @@ public:
 
     /// Continues the stream into `buf`; returns the bytes written: `len`,
     /// less for the last fill of a sized stream, 0 once it is complete.
+    /// Thread-safe: concurrent fills each get their own consecutive range.
     std::size_t fill(void *buf, std::size_t len) {
         std::size_t written = 0;
         detail::check(dgen_fill(gen_, buf, len, &written));

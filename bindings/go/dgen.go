@@ -249,8 +249,10 @@ func (cfg Config) cConfig() (C.dgen_config, error) {
 // Close.
 type Generator struct {
 	// mu guards gen and pos: Read, WriteTo, Seek and Close take it for
-	// writing (the library needs the handle to itself for them), ReadAt and
-	// Verify for reading.
+	// writing, ReadAt and Verify for reading. The library lets dgen_fill,
+	// dgen_seek and dgen_rewind run at once on one handle (only dgen_free
+	// needs it alone); Read and Seek take the lock to keep pos, Go's copy
+	// of the library's position, moving with it.
 	mu   sync.RWMutex
 	gen  *C.dgen_generator
 	pos  uint64 // the library's position, which only calls under mu move

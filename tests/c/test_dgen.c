@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -244,6 +245,176 @@ static void test_threads(void) {
     dgen_free(gen);
     free(serial);
     free(parallel);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* A thread that continues one shared stream with dgen_fill until it ends,
+ * keeping what it got: its chunks one after another in `arena`, their
+ * lengths in `lens`. */
+struct streamer {
+    dgen_generator *gen;
+    pthread_barrier_t *start;
+    size_t piece; /* call size, different per thread */
+    unsigned char *arena;
+    size_t *lens;
+    size_t count;
+    dgen_status status;
+};
+
+static void *stream_worker(void *arg) {
+    struct streamer *s = arg;
+    size_t used = 0, written = 0;
+    s->count = 0;
+    pthread_barrier_wait(s->start);
+    for (;;) {
+        s->status = dgen_fill(s->gen, s->arena + used, s->piece, &written);
+        if (s->status != DGEN_STATUS_OK || written == 0) {
+            return NULL;
+        }
+        s->lens[s->count++] = written;
+        used += written;
+    }
+}
+
+static void test_shared_stream(void) {
+    /* THREADS threads call dgen_fill on one handle at once: each call takes
+     * its own consecutive range, so the chunks tile the stream exactly once.
+     * dgen_fill does not say where a chunk lies; the bytes do. Each thread's
+     * chunks come in stream order, so the chunk at the first offset not yet
+     * placed heads some thread's list, and dgen_verify_at tells which. */
+    const size_t pieces[THREADS] = {4097, 65537, ((size_t)2 << 20) + 3, 12345}; /* one for the pool */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL;
+    pthread_t tid[THREADS];
+    pthread_barrier_t start;
+    struct streamer s[THREADS];
+    size_t head[THREADS], done[THREADS];
+    uint64_t next = 0;
+    int i, placed;
+    cfg.size = SHARED_LEN + 11;
+    cfg.compress_ratio = 2.0;
+    cfg.seed = 77;
+    cfg.has_seed = true;
+    cfg.threads = 2;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK(pthread_barrier_init(&start, NULL, THREADS) == 0);
+    for (i = 0; i < THREADS; i++) {
+        s[i].gen = gen;
+        s[i].start = &start;
+        s[i].piece = pieces[i];
+        s[i].arena = xmalloc(cfg.size + pieces[i]); /* one thread may get it all */
+        s[i].lens = xmalloc(sizeof(size_t) * (cfg.size / pieces[i] + 2));
+        CHECK(pthread_create(&tid[i], NULL, stream_worker, &s[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(tid[i], NULL) == 0);
+        CHECK_STATUS(s[i].status, DGEN_STATUS_OK);
+        head[i] = 0;
+        done[i] = 0;
+    }
+    pthread_barrier_destroy(&start);
+    CHECK(dgen_is_complete(gen));
+    CHECK(dgen_position(gen) == cfg.size);
+    do {
+        placed = 0;
+        for (i = 0; i < THREADS && next < cfg.size; i++) {
+            if (head[i] < s[i].count &&
+                dgen_verify_at(gen, next, s[i].arena + done[i], s[i].lens[head[i]], NULL) == DGEN_STATUS_OK) {
+                next += s[i].lens[head[i]];
+                done[i] += s[i].lens[head[i]];
+                head[i]++;
+                placed = 1;
+            }
+        }
+    } while (placed);
+    if (next != cfg.size) {
+        CHECK_FAIL("no chunk is the stream's bytes at %llu (of %llu)\n", (unsigned long long)next,
+                   (unsigned long long)cfg.size);
+    }
+    for (i = 0; i < THREADS; i++) {
+        CHECK(head[i] == s[i].count); /* no chunk left over: nothing twice */
+        free(s[i].arena);
+        free(s[i].lens);
+    }
+    dgen_free(gen);
+}
+
+/* What the child of test_fork checks: 0 when a stream fill and a fill at an
+ * offset give `want` and freeing works, 1 otherwise. */
+static int fork_child(dgen_generator *gen, dgen_generator *other, const unsigned char *want, size_t len) {
+    unsigned char *got = malloc(len);
+    size_t written = 0;
+    int ok;
+    /* `other`'s workers stayed in the parent: this must not wait for them. */
+    dgen_free(other);
+    if (got == NULL) {
+        return 1;
+    }
+    ok = dgen_fill(gen, got, len, &written) == DGEN_STATUS_OK && written == len && memcmp(got, want, len) == 0 &&
+         dgen_position(gen) == 2 * (uint64_t)len;
+    memset(got, 0, len);
+    ok = ok && dgen_fill_at(gen, len, got, len) == DGEN_STATUS_OK && memcmp(got, want, len) == 0;
+    ok = ok && dgen_verify_at(gen, len, want, len, NULL) == DGEN_STATUS_OK;
+    free(got);
+    dgen_free(gen); /* stops the worker threads the child started */
+    return ok ? 0 : 1;
+}
+
+static void test_fork(void) {
+    /* A generator whose worker pool ran before fork() works in the child:
+     * the child has only the thread that called fork, so a fill there that
+     * waited for the parent's workers would never return. */
+    const size_t len = ((size_t)4 << 20) + 12345; /* >= 2 MiB: the pool runs */
+    dgen_config cfg = base_config();
+    dgen_generator *gen = NULL, *other = NULL;
+    unsigned char *before = xmalloc(len), *want = xmalloc(len);
+    size_t written = 0;
+    struct timespec tick = {0, 20000000};
+    int status = 0, waited;
+    pid_t pid, done = 0;
+    cfg.size = 4 * (uint64_t)len;
+    cfg.compress_ratio = 3.0;
+    cfg.seed = 5;
+    cfg.has_seed = true;
+    cfg.threads = 2;
+    CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_create(&cfg, &other), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill(gen, before, len, &written), DGEN_STATUS_OK);
+    CHECK(written == len);
+    CHECK_STATUS(dgen_fill_at(other, 0, before, len), DGEN_STATUS_OK);
+    CHECK_STATUS(dgen_fill_at(gen, len, want, len), DGEN_STATUS_OK);
+    if (dgen_threads(gen) < 2) {
+        printf("fork: one CPU, so no worker pool: only the plain case is tested\n");
+    }
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        _exit(fork_child(gen, other, want, len));
+    }
+    /* Up to 120 s: valgrind runs this too, far slower. */
+    for (waited = 0; waited < 6000 && done == 0; waited++) {
+        done = waitpid(pid, &status, WNOHANG);
+        if (done == 0) {
+            nanosleep(&tick, NULL);
+        }
+    }
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        CHECK_FAIL("%s\n", "the child hung on a generator whose worker pool started before fork");
+    }
+    CHECK(done == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    /* The parent's generator goes on from where it was. */
+    CHECK_STATUS(dgen_fill(gen, before, len, &written), DGEN_STATUS_OK);
+    CHECK(written == len && memcmp(before, want, len) == 0);
+    dgen_free(gen);
+    dgen_free(other);
+    free(before);
+    free(want);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -929,6 +1100,8 @@ static const struct test_case cases[] = {
     {"stream", test_stream},
     {"endless", test_endless},
     {"threads", test_threads},
+    {"shared_stream", test_shared_stream},
+    {"fork", test_fork},
     {"verify", test_verify},
     {"null_pointers", test_null_pointers},
     {"bad_config", test_bad_config},

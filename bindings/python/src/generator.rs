@@ -2,12 +2,14 @@
 //!
 //! The class is frozen (no per-call borrow flag) and shared freely between
 //! Python threads. Every fill and verify runs with the GIL released. The
-//! stream position is an atomic: `fill` reserves its range with one
-//! compare-and-swap and then fills it like `fill_at`, so threads that share a
-//! stream each get their own consecutive range. `close` takes the generator
-//! out under a write lock, so it waits for calls in flight and later calls
-//! see that it is closed.
+//! library's generator is thread-safe as it is: its stream position is an
+//! atomic (`fill` is `dgen::Generator::fill_shared`, which reserves its range
+//! with one compare-and-swap, so threads that share a stream each get their
+//! own consecutive range), and it works in the child of a fork. `close` takes
+//! the generator out under a write lock, so it waits for calls in flight and
+//! later calls see that it is closed.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
@@ -37,9 +39,9 @@ use dgen::storage::Operation;
 #[pyclass(module = "dgen", name = "Generator", frozen)]
 pub struct Generator {
     inner: RwLock<Option<dgen::Generator>>,
-    /// The value of [`FORKS`] when `inner` was built in this process.
-    epoch: AtomicU64,
-    pos: AtomicU64,
+    /// The position when `close` took the generator, which `position` reads
+    /// from then on.
+    closed_pos: AtomicU64,
     config: dgen::Config,
     seed: u64,
     threads: usize,
@@ -60,25 +62,6 @@ struct Window {
 /// The size of a [`Window`], and the alignment of its start.
 const WINDOW: u64 = 1 << 20;
 
-/// How many times this process has been forked into (counted in the child by
-/// `dgen/__init__.py` through `os.register_at_fork`).
-///
-/// A child process has only the thread that called fork: a generator whose
-/// worker pool was started before the fork would wait forever for workers
-/// that do not exist. A generator built before the latest fork is therefore
-/// rebuilt, from the same config and seed (so the same bytes), on its first
-/// use in the child.
-pub static FORKS: AtomicU64 = AtomicU64::new(0);
-
-/// Bytes left after `pos`: to `size`, or to 2^64 - 1 for an endless stream.
-fn remaining(size: u64, pos: u64) -> u64 {
-    if size == 0 {
-        u64::MAX - pos
-    } else {
-        size.saturating_sub(pos)
-    }
-}
-
 impl Generator {
     /// Builds the Python object from a parsed config.
     pub fn from_config(py: Python<'_>, config: dgen::Config) -> PyResult<Generator> {
@@ -87,8 +70,7 @@ impl Generator {
         let threads = gen.threads();
         Ok(Generator {
             inner: RwLock::new(Some(gen)),
-            epoch: AtomicU64::new(FORKS.load(Ordering::Acquire)),
-            pos: AtomicU64::new(0),
+            closed_pos: AtomicU64::new(0),
             config: dgen::Config { seed: Some(seed), ..config },
             seed,
             threads,
@@ -99,9 +81,6 @@ impl Generator {
     /// The live generator, or `Failure::Closed`. Taken with the GIL released:
     /// a `close` in progress may hold the write lock.
     fn live(&self) -> Result<RwLockReadGuard<'_, Option<dgen::Generator>>, Failure> {
-        if self.epoch.load(Ordering::Relaxed) != FORKS.load(Ordering::Relaxed) {
-            self.rebuild_after_fork()?;
-        }
         // Writers only swap the Option (a panic in between leaves it either
         // way), so a poisoned lock still holds a usable value.
         let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
@@ -119,60 +98,29 @@ impl Generator {
         Ok(f(gen))
     }
 
-    /// Replaces a generator inherited through fork by a new one (see [`FORKS`]).
-    #[cold]
-    fn rebuild_after_fork(&self) -> Result<(), Failure> {
-        let mut slot = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let forks = FORKS.load(Ordering::Acquire);
-        if self.epoch.load(Ordering::Acquire) == forks {
-            return Ok(()); // another thread of this process rebuilt it
-        }
-        if let Some(old) = slot.take() {
-            let new = dgen::Generator::new(self.config.clone());
-            // The old one's worker threads stayed in the parent: dropping it
-            // would wait for them forever. Its memory is left as it is.
-            std::mem::forget(old);
-            *slot = Some(new?);
-        }
-        self.epoch.store(forks, Ordering::Release);
-        Ok(())
-    }
-
     /// Claims the next `want` bytes of the stream (fewer at the end of a sized
-    /// stream); returns their start and length.
-    fn reserve(&self, want: u64) -> (u64, u64) {
-        let mut pos = self.pos.load(Ordering::Relaxed);
-        loop {
-            let n = want.min(remaining(self.config.size, pos));
-            match self.pos.compare_exchange_weak(pos, pos + n, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return (pos, n),
-                Err(now) => pos = now,
-            }
-        }
+    /// stream): `dgen::Generator::reserve`.
+    fn reserve(&self, want: u64) -> Result<Range<u64>, Failure> {
+        self.with_live(|gen| gen.reserve(want))
     }
 
     /// Gives back a range claimed by `reserve` whose fill failed, unless
     /// another thread has moved the position since.
-    fn unreserve(&self, start: u64, n: u64) {
-        let _ = self.pos.compare_exchange(start + n, start, Ordering::AcqRel, Ordering::Relaxed);
+    fn unreserve(&self, range: Range<u64>) {
+        let _ = self.with_live(|gen| gen.unreserve(range));
     }
 
     /// Continues the stream into `raw`; runs with the GIL released.
     fn stream_fill(&self, raw: Raw) -> Result<usize, Failure> {
-        self.with_live(|gen| {
-            let (start, n) = self.reserve(raw.len() as u64);
-            if n == 0 {
-                return Ok(0);
-            }
-            // SAFETY: `raw` comes from a writable view that the caller holds
-            // until this returns; nothing else in this process borrows it.
-            let buf = unsafe { &mut raw.as_mut()[..n as usize] };
-            if let Err(e) = gen.fill_at(start, buf) {
-                self.unreserve(start, n);
-                return Err(e.into());
-            }
-            Ok(n as usize)
-        })?
+        // SAFETY: `raw` comes from a writable view that the caller holds
+        // until this returns; nothing else in this process borrows it.
+        let buf = unsafe { raw.as_mut() };
+        self.with_live(|gen| gen.fill_shared(buf))?.map_err(Failure::from)
+    }
+
+    /// The position: the live generator's, or the one it had when closed.
+    fn current_position(&self) -> u64 {
+        self.with_live(|gen| gen.position()).unwrap_or_else(|_| self.closed_pos.load(Ordering::Acquire))
     }
 
     /// `read`'s `n` as a byte count: None or negative for the rest of a sized
@@ -500,24 +448,25 @@ impl Generator {
     fn read<'py>(&self, py: Python<'py>, n: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyBytes>> {
         self.check_open()?;
         if let Some(small) = n.and_then(small_count) {
-            let (start, len) = self.reserve(small as u64);
-            return match self.read_attached(py, start, len as usize) {
+            let range = self.reserve(small as u64).map_err(|f| f.into_pyerr(py))?;
+            return match self.read_attached(py, range.start, (range.end - range.start) as usize) {
                 Ok(bytes) => Ok(bytes.cast_into()?),
                 Err(e) => {
-                    self.unreserve(start, len);
+                    self.unreserve(range);
                     Err(e)
                 }
             };
         }
         let want = self.read_count(n)?;
-        let (start, len) = self.reserve(want);
+        let range = self.reserve(want).map_err(|f| f.into_pyerr(py))?;
+        let (start, len) = (range.start, range.end - range.start);
         let filled = buffer::new_filled(py, NewObject::Bytes, len as usize, |buf| {
             self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
         });
         match filled {
             Ok(bytes) => Ok(bytes.cast_into()?),
             Err(e) => {
-                self.unreserve(start, len);
+                self.unreserve(range);
                 Err(e)
             }
         }
@@ -533,7 +482,8 @@ impl Generator {
             Some(small) => small as u64,
             None => self.read_count(Some(n))?,
         };
-        let (start, len) = self.reserve(want);
+        let range = self.reserve(want).map_err(|f| f.into_pyerr(py))?;
+        let (start, len) = (range.start, range.end - range.start);
         let filled = (|| {
             if len != 0 && len as usize <= SMALL_READ {
                 if let Some(view) = self.window_view(py, start, len as usize)? {
@@ -555,7 +505,7 @@ impl Generator {
             view::new_view(py, Arc::new(block), 0, len)
         })();
         if filled.is_err() {
-            self.unreserve(start, len);
+            self.unreserve(range);
         }
         filled
     }
@@ -565,12 +515,12 @@ impl Generator {
     /// stream. Returns the new position. ValueError for a position before 0
     /// or past the end of a sized stream.
     #[pyo3(signature = (pos, whence=0, /))]
-    fn seek(&self, pos: &Bound<'_, PyAny>, whence: i32) -> PyResult<u64> {
+    fn seek(&self, py: Python<'_>, pos: &Bound<'_, PyAny>, whence: i32) -> PyResult<u64> {
         self.check_open()?;
         let delta: i128 = args::int(pos, "pos")?;
         let base: i128 = match whence {
             0 => 0,
-            1 => self.pos.load(Ordering::Acquire) as i128,
+            1 => self.current_position() as i128,
             2 if self.config.size != 0 => self.config.size as i128,
             2 => {
                 return Err(PyValueError::new_err(
@@ -586,21 +536,21 @@ impl Generator {
                 "seek position must be from 0 to {end} (the end of the stream), got {target}"
             )));
         }
-        self.pos.store(target as u64, Ordering::Release);
+        // In range (checked above), so the library takes it.
+        self.with_live(|gen| gen.set_position(target as u64))
+            .map_err(|f| f.into_pyerr(py))?
+            .map_err(|e| Failure::from(e).into_pyerr(py))?;
         Ok(target as u64)
     }
 
     /// The position, as files call it.
-    fn tell(&self) -> PyResult<u64> {
-        self.check_open()?;
-        Ok(self.pos.load(Ordering::Acquire))
+    fn tell(&self, py: Python<'_>) -> PyResult<u64> {
+        self.with_live(|gen| gen.position()).map_err(|f| f.into_pyerr(py))
     }
 
     /// Starts the stream over from offset 0.
-    fn rewind(&self) -> PyResult<()> {
-        self.check_open()?;
-        self.pos.store(0, Ordering::Release);
-        Ok(())
+    fn rewind(&self, py: Python<'_>) -> PyResult<()> {
+        self.with_live(|gen| gen.rewind()).map_err(|f| f.into_pyerr(py))
     }
 
     /// Frees the generator and stops its worker threads, after calls in
@@ -618,6 +568,9 @@ impl Generator {
         // Waiting for calls in flight must not hold the GIL: they need it to
         // return. Dropping the generator joins its workers, also without it.
         let taken = py.detach(|| self.inner.write().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(gen) = &taken {
+            self.closed_pos.store(gen.position(), Ordering::Release);
+        }
         py.detach(move || drop(taken));
         Ok(())
     }
@@ -643,14 +596,14 @@ impl Generator {
     /// The offset the next `fill`, `read` or `readinto` starts at.
     #[getter]
     fn position(&self) -> u64 {
-        self.pos.load(Ordering::Acquire)
+        self.current_position()
     }
 
     /// True when a sized stream has produced all its bytes (never for an
     /// endless one).
     #[getter]
     fn is_complete(&self) -> bool {
-        self.config.size != 0 && self.pos.load(Ordering::Acquire) >= self.config.size
+        self.config.size != 0 && self.current_position() >= self.config.size
     }
 
     /// Total dedup units / distinct dedup units.

@@ -142,14 +142,6 @@ fn _bytearrays<'py>(py: Python<'py>, count: usize, size: usize) -> PyResult<Boun
     Ok(list)
 }
 
-/// Called in a child process right after a fork (registered by
-/// `dgen/__init__.py` with `os.register_at_fork`): generators made before
-/// the fork rebuild themselves on their next use.
-#[pyfunction]
-fn _after_fork_in_child() {
-    generator::FORKS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-}
-
 /// libdgen for Python: synthetic data for storage testing, with the dedup and
 /// compression ratios you ask for, reproducible from a seed, generated in
 /// place into your buffers.
@@ -172,7 +164,6 @@ fn _dgen(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(object::put_objects, m)?)?;
     m.add_function(wrap_pyfunction!(object::get_objects, m)?)?;
     m.add_function(wrap_pyfunction!(object::verify_objects, m)?)?;
-    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(vectors::fill_f32_at, m)?)?;
     m.add_function(wrap_pyfunction!(vectors::normalize_rows, m)?)?;
     // What dgen.compat builds dgen-py's API from.

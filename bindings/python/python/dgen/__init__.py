@@ -32,7 +32,6 @@ pure function of the seed and its index, as in the C and Go faces. ``dgen.compat
 script written for dgen-py runs with ``import dgen.compat as dgen_py``.
 """
 
-import os as _os
 from typing import Any as _Any
 
 from ._dgen import (
@@ -54,14 +53,6 @@ from ._dgen import (
     verify_objects,
     write_file,
 )
-from ._dgen import _after_fork_in_child
-
-# A child of fork has none of its parent's threads, so generators inherited
-# through fork rebuild their worker pools (same config and seed, same bytes)
-# on first use instead of waiting for workers that are not there.
-if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(after_in_child=_after_fork_in_child)
-
 
 
 def _whole(name: str, value: _Any, least: int) -> int:

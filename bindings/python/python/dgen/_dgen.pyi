@@ -30,7 +30,6 @@ __all__ = [
     "MismatchError",
     "WriteState",
     "__version__",
-    "_after_fork_in_child",
     "_bytearrays",
     "_float_view",
     "bench_rolling_pool",
@@ -576,6 +575,3 @@ def _float_view(
 
 def _bytearrays(count: int, size: int) -> List[bytearray]:
     """``count`` bytearrays of ``size`` bytes whose contents are not initialised."""
-
-def _after_fork_in_child() -> None:
-    """Marks generators made before a fork for a rebuild in the child (registered with os.register_at_fork)."""
