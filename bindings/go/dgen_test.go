@@ -24,7 +24,7 @@ var _ interface {
 	io.Closer
 } = (*dgen.Generator)(nil)
 
-// The SHA-256 of the first 16 MiB of goldenConfig; tests/ffi.rs and
+// The SHA-256 of the first 16 MiB of goldenConfig; ffi/src/tests.rs and
 // tests/c/golden.h assert the same constant, so Go, C and Rust agree.
 const golden16MiB = "4a84921f9562c02d4836b178f56a0f0dd023496020d67947817f0430c141eb0a"
 

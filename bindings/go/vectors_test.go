@@ -12,7 +12,7 @@ import (
 )
 
 // The SHA-256 of 65536 float32 values of seed 42 from element 1000001 over
-// [-1, 1), as little-endian bytes; tests/ffi.rs, tests/c/golden.h and the
+// [-1, 1), as little-endian bytes; ffi/src/tests.rs, tests/c/golden.h and the
 // Python tests assert the same constant.
 const goldenF32 = "880909259f0482a6fbe9795ea1e674f00cd85fe6d5f07b37033663d03a15f20f"
 

@@ -1,6 +1,6 @@
 /* dgen.h on its own, as strict C99 with every warning an error (see
  * CMakeLists.txt), and the struct layout C sees, which must equal the one
- * Rust uses (tests/ffi.rs checks the same numbers on the Rust side). */
+ * Rust uses (ffi/src/tests.rs checks the same numbers on the Rust side). */
 #include "dgen.h"
 
 #include <stddef.h>

@@ -86,7 +86,7 @@ static int holds(dgen_generator *gen, const char *path, uint64_t offset, size_t 
 
 static void test_defaults(void) {
     dgen_io_options o;
-    /* The same numbers as the layout test in src/ffi/storage.rs. */
+    /* The same numbers as the layout test in ffi/src/storage.rs. */
     CHECK(sizeof(dgen_io_options) == 72 && offsetof(dgen_io_options, block_size) == 24 &&
           offsetof(dgen_io_options, progress) == 48 && offsetof(dgen_io_options, progress_interval_ms) == 64);
     CHECK(sizeof(dgen_io_report) == 536 && offsetof(dgen_io_report, latency_us) == 216 &&

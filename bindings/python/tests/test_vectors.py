@@ -1,7 +1,7 @@
 """Seeded float32 vectors: dgen.fill_f32_at, dgen.vectors, dgen.normalize_rows.
 
 The values come from the library, so they are the C and Go faces' values: the
-golden hash below is asserted in tests/ffi.rs, tests/c/golden.h and
+golden hash below is asserted in ffi/src/tests.rs, tests/c/golden.h and
 bindings/go/vectors_test.go too.
 """
 
