@@ -43,6 +43,11 @@ pub const PARALLEL_MIN: usize = 2 << 20;
 /// ordinary stores faster (the README's speed tables, from `cargo bench
 /// --bench throughput`, say where each was measured).
 pub const STREAM_MIN: usize = 16 << 20;
+
+/// Fills of at least this many bytes use non-temporal stores.
+pub fn streaming_threshold() -> usize {
+    STREAM_MIN
+}
 /// Smallest piece a worker takes.
 const PIECE_MIN: usize = 256 << 10;
 /// After the worker pool fails to start, large fills run on the calling
@@ -554,7 +559,7 @@ impl Generator {
     /// only when `streaming` allows them.
     fn fill_at_stores(&self, offset: u64, buf: &mut [u8], streaming: bool) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
-        let stream = streaming && buf.len() >= STREAM_MIN;
+        let stream = streaming && buf.len() >= streaming_threshold();
         if !self.parallel(buf.len()) {
             self.fill_alone(offset, buf, stream);
             return Ok(());

@@ -84,7 +84,7 @@ pub use config::{
     MAX_THREADS,
 };
 pub use error::{Bounds, Error, ErrorKind, Field};
-pub use generator::{default_threads, generate, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
+pub use generator::{default_threads, generate, streaming_threshold, Generator, PARALLEL_MIN, POOL_RETRY, STREAM_MIN};
 pub use model::dedup::WINDOW_UNITS;
 pub use model::GRANULE;
 #[cfg(unix)]

@@ -72,6 +72,43 @@ fn read_trimmed(path: &Path) -> Option<String> {
     fs::read_to_string(path).ok().map(|s| s.trim().to_string())
 }
 
+/// Bytes of last-level (L3) cache that the CPUs `cpus` share among them,
+/// from Linux sysfs under `sys` (`/sys/devices/system/cpu`): the sum over
+/// the distinct L3 caches those CPUs sit on. `None` when sysfs says nothing
+/// of an L3 (no Linux, a VM that hides it, a CPU without one).
+pub fn l3_bytes(sys: &Path, cpus: &[usize]) -> Option<u64> {
+    let mut seen = BTreeSet::new();
+    let mut total = 0u64;
+    for cpu in cpus {
+        let Ok(dir) = fs::read_dir(sys.join(format!("cpu{cpu}/cache"))) else { continue };
+        for index in dir.flatten().map(|e| e.path()) {
+            if read_trimmed(&index.join("level")).as_deref() != Some("3") {
+                continue;
+            }
+            let shared = read_trimmed(&index.join("shared_cpu_list")).unwrap_or_else(|| cpu.to_string());
+            let size = read_trimmed(&index.join("size")).and_then(|s| parse_cache_size(&s));
+            if let (Some(size), true) = (size, seen.insert(shared)) {
+                total += size;
+            }
+        }
+    }
+    (total > 0).then_some(total)
+}
+
+/// A sysfs cache size such as `491520K` or `32M`, in bytes.
+fn parse_cache_size(text: &str) -> Option<u64> {
+    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = digits.parse().ok()?;
+    let scale = match unit.trim() {
+        "" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
 /// The CPUs named by `Cpus_allowed_list` in a `/proc/<pid>/status` text.
 pub fn allowed_from_status(status: &str) -> Option<Vec<usize>> {
     let line = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?;
@@ -312,6 +349,30 @@ pub struct Placement {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn l3_is_summed_over_distinct_caches_of_the_cpus_given() {
+        let root = std::env::temp_dir().join(format!("dgen-l3-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        // CPUs 0-1 share one 32 MiB L3, CPU 2 has its own of 8192K; CPU 3 has
+        // only an L2.
+        for (cpu, level, size, shared) in
+            [(0, 3, "32M", "0-1"), (1, 3, "32M", "0-1"), (2, 3, "8192K", "2"), (3, 2, "1024K", "3")]
+        {
+            let dir = root.join(format!("cpu{cpu}/cache/index3"));
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(dir.join("level"), format!("{level}\n")).unwrap();
+            fs::write(dir.join("size"), format!("{size}\n")).unwrap();
+            fs::write(dir.join("shared_cpu_list"), format!("{shared}\n")).unwrap();
+        }
+        assert_eq!(l3_bytes(&root, &[0, 1]), Some(32 << 20));
+        assert_eq!(l3_bytes(&root, &[0, 1, 2]), Some((32 << 20) + (8 << 20)));
+        assert_eq!(l3_bytes(&root, &[3]), None);
+        assert_eq!(l3_bytes(&root, &[9]), None);
+        assert_eq!(parse_cache_size("491520K"), Some(480 << 20));
+        assert_eq!(parse_cache_size("12Q"), None);
+        let _ = fs::remove_dir_all(&root);
+    }
 
     /// Writes a sysfs-like tree: `nodes` maps node id to cpulist text; CPUs
     /// get core ids `cpu / threads_per_core`.
