@@ -28,27 +28,22 @@ python3 --version
 cargo --version
 
 step "the golden hashes are the ones Rust, C and Go check"
-golden=$(sed -n 's/^GOLDEN_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_generator.py)
-c_golden=$(sed -n 's/^#define DGEN_GOLDEN_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
-[ -n "$golden" ] && [ "$golden" = "$c_golden" ] || {
-  echo "the Python golden hash ($golden) differs from tests/c/golden.h ($c_golden)" >&2
-  exit 1
+# same_golden WHAT NAME FILE C_NAME NOTE: the hash NAME in the Python test
+# FILE (WHAT, in the message when they differ) equals C_NAME in
+# tests/c/golden.h; prints it, followed by NOTE.
+same_golden() {
+  local py c
+  py=$(sed -n "s/^$2 = \"\\([0-9a-f]*\\)\"\$/\\1/p" "bindings/python/tests/$3")
+  c=$(sed -n "s/^#define $4 \"\\([0-9a-f]*\\)\"\$/\\1/p" tests/c/golden.h)
+  [ -n "$py" ] && [ "$py" = "$c" ] || {
+    echo "the Python $1 ($py) differs from tests/c/golden.h ($c)" >&2
+    exit 1
+  }
+  echo "$py$5"
 }
-echo "$golden"
-f32_golden=$(sed -n 's/^GOLDEN_F32_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_vectors.py)
-c_f32_golden=$(sed -n 's/^#define DGEN_GOLDEN_F32_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
-[ -n "$f32_golden" ] && [ "$f32_golden" = "$c_f32_golden" ] || {
-  echo "the Python float32 golden hash ($f32_golden) differs from tests/c/golden.h ($c_f32_golden)" >&2
-  exit 1
-}
-echo "$f32_golden (float32)"
-v1_golden=$(sed -n 's/^GOLDEN_V1_SHA256 = "\([0-9a-f]*\)"$/\1/p' bindings/python/tests/test_state.py)
-c_v1_golden=$(sed -n 's/^#define DGEN_GOLDEN_V1_SHA256 "\([0-9a-f]*\)"$/\1/p' tests/c/golden.h)
-[ -n "$v1_golden" ] && [ "$v1_golden" = "$c_v1_golden" ] || {
-  echo "the Python write-version golden hash ($v1_golden) differs from tests/c/golden.h ($c_v1_golden)" >&2
-  exit 1
-}
-echo "$v1_golden (version 1 through a write state)"
+same_golden "golden hash" GOLDEN_SHA256 test_generator.py DGEN_GOLDEN_SHA256 ""
+same_golden "float32 golden hash" GOLDEN_F32_SHA256 test_vectors.py DGEN_GOLDEN_F32_SHA256 " (float32)"
+same_golden "write-version golden hash" GOLDEN_V1_SHA256 test_state.py DGEN_GOLDEN_V1_SHA256 " (version 1 through a write state)"
 
 step "rustfmt and clippy on bindings/python (not in the cargo workspace)"
 run cargo fmt --manifest-path bindings/python/Cargo.toml --check

@@ -200,17 +200,6 @@ def child(kind, threads, size, compress, total, budget):
     print(json.dumps({"bytes": nbytes, "wall": wall, "cpu": cpu}))
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def load_average():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -237,6 +226,10 @@ def main():
         kind, *numbers = args.child
         child(kind, *map(int, numbers), args.budget)
         return
+    # Not at the top: bench.py imports dgen, which the children that run
+    # dgen-py's interpreter do not have.
+    from bench import cpu_name
+
     if not args.peer_python:
         sys.exit("bench_compat: --peer-python is required (an interpreter with dgen-py installed)")
     groups = [g for g in args.only.split(",") if g]

@@ -118,6 +118,20 @@ impl Generator {
         self.with_live(|gen| gen.fill_shared(buf))?.map_err(Failure::from)
     }
 
+    /// Fills `buf` with the stream's bytes at `start` (a range `reserve`
+    /// claimed; an empty one asks the library nothing).
+    fn fill_range(&self, start: u64, buf: &mut [u8]) -> Result<(), Failure> {
+        self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
+    }
+
+    /// `filled`, after giving `range` back (see `unreserve`) when it failed.
+    fn unreserve_on_error<T>(&self, range: Range<u64>, filled: PyResult<T>) -> PyResult<T> {
+        if filled.is_err() {
+            self.unreserve(range);
+        }
+        filled
+    }
+
     /// The position: the live generator's, or the one it had when closed.
     fn current_position(&self) -> u64 {
         self.with_live(|gen| gen.position()).unwrap_or_else(|_| self.closed_pos.load(Ordering::Acquire))
@@ -149,9 +163,7 @@ impl Generator {
     /// The stream's `len` bytes at `start` in a new bytes object, filled with
     /// the GIL held (for small reads).
     fn read_attached<'py>(&self, py: Python<'py>, start: u64, len: usize) -> PyResult<Bound<'py, PyAny>> {
-        buffer::new_bytes_attached(py, len, |buf| {
-            self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
-        })
+        buffer::new_bytes_attached(py, len, |buf| self.fill_range(start, buf))
     }
 
     /// A view of the stream's `len` bytes at `start` (a small read) cut from
@@ -447,29 +459,19 @@ impl Generator {
     #[pyo3(signature = (n=None, /))]
     fn read<'py>(&self, py: Python<'py>, n: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyBytes>> {
         self.check_open()?;
-        if let Some(small) = n.and_then(small_count) {
-            let range = self.reserve(small as u64).map_err(|f| f.into_pyerr(py))?;
-            return match self.read_attached(py, range.start, (range.end - range.start) as usize) {
-                Ok(bytes) => Ok(bytes.cast_into()?),
-                Err(e) => {
-                    self.unreserve(range);
-                    Err(e)
-                }
-            };
-        }
-        let want = self.read_count(n)?;
+        let small = n.and_then(small_count);
+        let want = match small {
+            Some(small) => small as u64,
+            None => self.read_count(n)?,
+        };
         let range = self.reserve(want).map_err(|f| f.into_pyerr(py))?;
-        let (start, len) = (range.start, range.end - range.start);
-        let filled = buffer::new_filled(py, NewObject::Bytes, len as usize, |buf| {
-            self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
-        });
-        match filled {
-            Ok(bytes) => Ok(bytes.cast_into()?),
-            Err(e) => {
-                self.unreserve(range);
-                Err(e)
-            }
-        }
+        let (start, len) = (range.start, (range.end - range.start) as usize);
+        let filled = if small.is_some() {
+            self.read_attached(py, start, len)
+        } else {
+            buffer::new_filled(py, NewObject::Bytes, len, |buf| self.fill_range(start, buf))
+        };
+        Ok(self.unreserve_on_error(range, filled)?.cast_into()?)
     }
 
     /// Reads up to `n` bytes of the stream (as `read`) into a new
@@ -492,22 +494,15 @@ impl Generator {
             }
             let mut block = Block::zeroed(py, len)?;
             let len = block.len();
-            let fill = |buf: &mut [u8]| -> Result<(), Failure> {
-                self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?
-                    .map_err(Failure::from)
-            };
             if len <= SMALL_READ {
-                guarded(|| fill(block.bytes_mut())).map_err(|f| f.into_pyerr(py))?;
+                guarded(|| self.fill_range(start, block.bytes_mut())).map_err(|f| f.into_pyerr(py))?;
             } else {
                 let buf = block.bytes_mut();
-                py.detach(|| guarded(|| fill(buf))).map_err(|f| f.into_pyerr(py))?;
+                py.detach(|| guarded(|| self.fill_range(start, buf))).map_err(|f| f.into_pyerr(py))?;
             }
             view::new_view(py, Arc::new(block), 0, len)
         })();
-        if filled.is_err() {
-            self.unreserve(range);
-        }
-        filled
+        self.unreserve_on_error(range, filled)
     }
 
     /// Moves the position, like a file's `seek`: `whence` 0 from the start

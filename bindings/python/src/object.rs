@@ -14,14 +14,14 @@ use dgen::object::{
     self, Layout, Naming, ObjectControl, ObjectError, ObjectErrorKind, ObjectOptions, ObjectReport, ObjectUrl,
     SizeDist, Store,
 };
-use dgen::storage::Value;
 use pyo3::exceptions::{PyConnectionError, PyFileNotFoundError, PyKeyboardInterrupt, PyPermissionError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
+use pyo3::types::{PyDict, PyList};
 
 use crate::args;
 use crate::config::{given, Args};
 use crate::errors::{lib_error, MismatchError};
+use crate::storage;
 
 /// Time between two signal checks while a run goes on.
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -151,26 +151,10 @@ fn plan(py: Python<'_>, op: Op, a: &ObjectArgs<'_, '_>, config: Args<'_, '_>) ->
     Ok(Plan { url, store, layout, opts, gen })
 }
 
-fn dict_of<'py>(py: Python<'py>, list: &[(&'static str, Value)]) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    for (key, value) in list {
-        let v: Bound<'py, PyAny> = match value {
-            Value::U64(n) => n.into_pyobject(py)?.into_any(),
-            Value::F64(x) => PyFloat::new(py, *x).into_any(),
-            Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-            Value::Str(s) => PyString::new(py, s).into_any(),
-            Value::Null => py.None().into_bound(py),
-            Value::Map(inner) => dict_of(py, inner)?.into_any(),
-        };
-        dict.set_item(*key, v)?;
-    }
-    Ok(dict)
-}
-
 /// The report as a dict: the keys of the CLI's JSON report, `problems` a
 /// list of dicts for a verification.
 fn report_dict<'py>(py: Python<'py>, r: &ObjectReport) -> PyResult<Bound<'py, PyDict>> {
-    let d = dict_of(py, &r.entries())?;
+    let d = storage::entries(py, &r.entries())?;
     if r.operation == object::ObjectOp::Verify {
         let list = PyList::empty(py);
         for p in &r.problems {
@@ -243,15 +227,20 @@ fn run<'py>(py: Python<'py>, op: Op, a: ObjectArgs<'_, 'py>, config: Args<'_, 'p
     }
 }
 
+/// `put_objects`, `get_objects` and `verify_objects`: one signature, one
+/// body, three operations.
 macro_rules! object_fn {
-    ($name:ident, $op:expr, $doc:literal, $sig:literal) => {
+    ($name:ident, $op:expr, $doc:literal) => {
         #[doc = $doc]
         #[pyfunction]
         #[pyo3(signature = (url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=None,
                             compress_ratio=None, dedup_unit=None, seed=None, threads=None, compressor=None, jobs=None,
                             part_size=None, create_bucket=None, endpoint=None, region=None, addressing=None,
                             access_key=None, secret_key=None, profile=None),
-               text_signature = $sig)]
+               text_signature = "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, \
+                                 compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, compressor='auto', \
+                                 jobs=8, part_size=8388608, create_bucket=False, endpoint=None, region=None, \
+                                 addressing=None, access_key=None, secret_key=None, profile=None)")]
         #[allow(clippy::too_many_arguments)]
         pub fn $name<'py>(
             py: Python<'py>,
@@ -303,27 +292,18 @@ object_fn!(
     Op::Put,
     "Puts `objects` objects on S3 under `url` (`s3://BUCKET/PREFIX`): object i is the stream's range after \
      objects 0..i, so the bucket has the dataset's ratios. Returns the report as a dict (the keys of \
-     `dgen put --json`). With `seed=None` a seed is drawn: the report's `seed` has it.",
-    "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, compress_ratio=1.0, \
-     dedup_unit=4096, seed=None, threads=0, compressor='auto', jobs=8, part_size=8388608, create_bucket=False, \
-     endpoint=None, region=None, addressing=None, access_key=None, secret_key=None, profile=None)"
+     `dgen put --json`). With `seed=None` a seed is drawn: the report's `seed` has it."
 );
 object_fn!(
     get_objects,
     Op::Get,
     "Gets the objects `put_objects` put (same options, `seed` required) and discards them; returns the report \
-     with the GET latency and time to first byte.",
-    "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, compress_ratio=1.0, \
-     dedup_unit=4096, seed=None, threads=0, compressor='auto', jobs=8, part_size=8388608, create_bucket=False, \
-     endpoint=None, region=None, addressing=None, access_key=None, secret_key=None, profile=None)"
+     with the GET latency and time to first byte."
 );
 object_fn!(
     verify_objects,
     Op::Verify,
     "Checks every object `put_objects` put (same options, `seed` required) against the stream, and the prefix \
      for extra keys; returns the report, or raises `MismatchError` with the report (its `problems` name each \
-     missing, short, wrong or extra key with the first wrong offset).",
-    "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, compress_ratio=1.0, \
-     dedup_unit=4096, seed=None, threads=0, compressor='auto', jobs=8, part_size=8388608, create_bucket=False, \
-     endpoint=None, region=None, addressing=None, access_key=None, secret_key=None, profile=None)"
+     missing, short, wrong or extra key with the first wrong offset)."
 );

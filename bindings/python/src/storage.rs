@@ -308,7 +308,9 @@ pub fn report_dict<'py>(py: Python<'py>, report: &Report) -> PyResult<Bound<'py,
     Ok(dict)
 }
 
-fn entries<'py>(py: Python<'py>, list: &[(&'static str, Value)]) -> PyResult<Bound<'py, PyDict>> {
+/// A report's entries (`Report::entries`, `ObjectReport::entries`) as a
+/// dict, each `Value::Map` as a dict of its own.
+pub fn entries<'py>(py: Python<'py>, list: &[(&'static str, Value)]) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in list {
         let v: Bound<'py, PyAny> = match value {
@@ -416,123 +418,94 @@ fn source<'a>(py: Python<'_>, size: &'a Bound<'_, PyAny>, config: Args<'_, '_>) 
     Ok(Source::Owned(Box::new(gen)))
 }
 
-/// Writes a dataset to a file or block device with the library's parallel
-/// writer and returns the report as a dict.
-///
-/// `size` is the dataset's size (0: the endless stream, which needs a
-/// `length`) with the config keywords of `Generator`, or a `Generator`
-/// (then no config keywords): `write_file(path, g, ...)` is
-/// `g.write_file(path, ...)`, and `write_file(path, size, **config, ...)` is
-/// `Generator(size, **config).write_file(path, ...)`; see there for the I/O
-/// keywords, the report and the errors. With `seed=None` a seed is drawn:
-/// the report's `seed` has it.
-#[pyfunction]
-#[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
-                    numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
-                    block_size=None, iodepth=None, direct=None, engine=None, sync=None, truncate=None, part=None,
-                    progress=None, state=None),
-       text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
-                         numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
-                         block_size=1048576, iodepth=1, direct=False, engine='auto', sync=True, truncate=True, \
-                         part=None, progress=None, state=None)")]
-#[allow(clippy::too_many_arguments)]
-pub fn write_file<'py>(
-    py: Python<'py>,
-    path: &Bound<'py, PyAny>,
-    size: &Bound<'py, PyAny>,
-    dedup_ratio: Option<&Bound<'py, PyAny>>,
-    compress_ratio: Option<&Bound<'py, PyAny>>,
-    dedup_unit: Option<&Bound<'py, PyAny>>,
-    seed: Option<&Bound<'py, PyAny>>,
-    threads: Option<&Bound<'py, PyAny>>,
-    numa_mode: Option<&Bound<'py, PyAny>>,
-    numa_node: Option<&Bound<'py, PyAny>>,
-    compressor: Option<&Bound<'py, PyAny>>,
-    offset: Option<&Bound<'py, PyAny>>,
-    length: Option<&Bound<'py, PyAny>>,
-    jobs: Option<&Bound<'py, PyAny>>,
-    block_size: Option<&Bound<'py, PyAny>>,
-    iodepth: Option<&Bound<'py, PyAny>>,
-    direct: Option<&Bound<'py, PyAny>>,
-    engine: Option<&Bound<'py, PyAny>>,
-    sync: Option<&Bound<'py, PyAny>>,
-    truncate: Option<&Bound<'py, PyAny>>,
-    part: Option<&Bound<'py, PyAny>>,
-    progress: Option<&Bound<'py, PyAny>>,
-    state: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let config =
-        Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io =
-        IoArgs { offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress, state };
-    // Options are checked before a generator is made for them.
-    io.options()?;
-    let source = source(py, size, config)?;
-    run(py, Operation::Write, source, path, io)
+/// The module's `write_file` and `verify_file`: the config keywords of
+/// `Generator` (or a `Generator` as `size`), then the keyword-only I/O
+/// keywords `$io` (those of the method of the same name). `$check`, where
+/// given, runs once the I/O options are checked, on `size` and `seed`,
+/// before a generator is made.
+macro_rules! file_fn {
+    ($(#[doc = $doc:literal])* $name:ident, $op:expr, io($($io:ident),*), $(check($check:path),)?
+     text_signature = $sig:literal) => {
+        $(#[doc = $doc])*
+        #[pyfunction]
+        #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None,
+                            threads=None, numa_mode=None, numa_node=None, compressor=None, *, $($io=None),*),
+               text_signature = $sig)]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            path: &Bound<'py, PyAny>,
+            size: &Bound<'py, PyAny>,
+            dedup_ratio: Option<&Bound<'py, PyAny>>,
+            compress_ratio: Option<&Bound<'py, PyAny>>,
+            dedup_unit: Option<&Bound<'py, PyAny>>,
+            seed: Option<&Bound<'py, PyAny>>,
+            threads: Option<&Bound<'py, PyAny>>,
+            numa_mode: Option<&Bound<'py, PyAny>>,
+            numa_node: Option<&Bound<'py, PyAny>>,
+            compressor: Option<&Bound<'py, PyAny>>,
+            $($io: Option<&Bound<'py, PyAny>>),*
+        ) -> PyResult<Bound<'py, PyDict>> {
+            let config =
+                Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
+            let mut io = IoArgs::default();
+            $(io.$io = $io;)*
+            // Options are checked before a generator is made for them.
+            io.options()?;
+            $($check(size, seed)?;)?
+            let source = source(py, size, config)?;
+            run(py, $op, source, path, io)
+        }
+    };
 }
 
-/// Reads a file or block device back with the library's parallel verifier
-/// and checks every byte against the dataset; returns the report as a dict.
-///
-/// `size` is the size the dataset was written with (0: the endless stream)
-/// with its config keywords, `seed` included (it is required: the one the
-/// data was written with, as the write's report gives it), or a `Generator`
-/// (then no config keywords): `verify_file(path, g, ...)` is
-/// `g.verify_file(path, ...)`; see there for the I/O keywords, the report
-/// and the errors (`MismatchError` when the data is wrong, short or long).
-#[pyfunction]
-#[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
-                    numa_mode=None, numa_node=None, compressor=None, *, offset=None, length=None, jobs=None,
-                    block_size=None, iodepth=None, direct=None, engine=None, part=None, progress=None, state=None),
-       text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
-                         numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
-                         block_size=1048576, iodepth=1, direct=False, engine='auto', part=None, progress=None, \
-                         state=None)")]
-#[allow(clippy::too_many_arguments)]
-pub fn verify_file<'py>(
-    py: Python<'py>,
-    path: &Bound<'py, PyAny>,
-    size: &Bound<'py, PyAny>,
-    dedup_ratio: Option<&Bound<'py, PyAny>>,
-    compress_ratio: Option<&Bound<'py, PyAny>>,
-    dedup_unit: Option<&Bound<'py, PyAny>>,
-    seed: Option<&Bound<'py, PyAny>>,
-    threads: Option<&Bound<'py, PyAny>>,
-    numa_mode: Option<&Bound<'py, PyAny>>,
-    numa_node: Option<&Bound<'py, PyAny>>,
-    compressor: Option<&Bound<'py, PyAny>>,
-    offset: Option<&Bound<'py, PyAny>>,
-    length: Option<&Bound<'py, PyAny>>,
-    jobs: Option<&Bound<'py, PyAny>>,
-    block_size: Option<&Bound<'py, PyAny>>,
-    iodepth: Option<&Bound<'py, PyAny>>,
-    direct: Option<&Bound<'py, PyAny>>,
-    engine: Option<&Bound<'py, PyAny>>,
-    part: Option<&Bound<'py, PyAny>>,
-    progress: Option<&Bound<'py, PyAny>>,
-    state: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let config =
-        Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-    let io = IoArgs {
-        offset,
-        length,
-        jobs,
-        block_size,
-        iodepth,
-        direct,
-        engine,
-        part,
-        progress,
-        state,
-        ..IoArgs::default()
-    };
-    io.options()?;
+file_fn!(
+    /// Writes a dataset to a file or block device with the library's parallel
+    /// writer and returns the report as a dict.
+    ///
+    /// `size` is the dataset's size (0: the endless stream, which needs a
+    /// `length`) with the config keywords of `Generator`, or a `Generator`
+    /// (then no config keywords): `write_file(path, g, ...)` is
+    /// `g.write_file(path, ...)`, and `write_file(path, size, **config, ...)` is
+    /// `Generator(size, **config).write_file(path, ...)`; see there for the I/O
+    /// keywords, the report and the errors. With `seed=None` a seed is drawn:
+    /// the report's `seed` has it.
+    write_file,
+    Operation::Write,
+    io(offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress, state),
+    text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
+                      numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
+                      block_size=1048576, iodepth=1, direct=False, engine='auto', sync=True, truncate=True, \
+                      part=None, progress=None, state=None)"
+);
+
+file_fn!(
+    /// Reads a file or block device back with the library's parallel verifier
+    /// and checks every byte against the dataset; returns the report as a dict.
+    ///
+    /// `size` is the size the dataset was written with (0: the endless stream)
+    /// with its config keywords, `seed` included (it is required: the one the
+    /// data was written with, as the write's report gives it), or a `Generator`
+    /// (then no config keywords): `verify_file(path, g, ...)` is
+    /// `g.verify_file(path, ...)`; see there for the I/O keywords, the report
+    /// and the errors (`MismatchError` when the data is wrong, short or long).
+    verify_file,
+    Operation::Verify,
+    io(offset, length, jobs, block_size, iodepth, direct, engine, part, progress, state),
+    check(seed_given),
+    text_signature = "(path, size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
+                      numa_mode='auto', numa_node=None, compressor='auto', *, offset=0, length=None, jobs=0, \
+                      block_size=1048576, iodepth=1, direct=False, engine='auto', part=None, progress=None, \
+                      state=None)"
+);
+
+/// `verify_file` needs the seed the data was written with, unless `size` is
+/// a `Generator` (which has its own).
+fn seed_given(size: &Bound<'_, PyAny>, seed: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     if size.cast::<Generator>().is_err() && given(seed).is_none() {
         return Err(PyValueError::new_err(
             "seed must be the seed the data was written with (write_file's report has it), got None",
         ));
     }
-    let source = source(py, size, config)?;
-    run(py, Operation::Verify, source, path, io)
+    Ok(())
 }

@@ -108,6 +108,12 @@ def test_read_only_buffers_are_refused_with_buffer_error(tmp_path):
     keep[0].close()
 
 
+def buffer_calls(g, buf):
+    """`g.fill(buf)`, `g.fill_at(0, buf)` and `g.verify_at(0, buf)`, each to
+    be called under its own `pytest.raises`."""
+    return (lambda: g.fill(buf), lambda: g.fill_at(0, buf), lambda: g.verify_at(0, buf))
+
+
 def test_non_contiguous_buffers_are_refused_with_buffer_error():
     g = dgen.Generator(seed=1)
     for buf in (
@@ -116,24 +122,18 @@ def test_non_contiguous_buffers_are_refused_with_buffer_error():
         np.zeros((64, 64), dtype=np.float64, order="F"),
         np.zeros(1000, dtype=np.int32)[::3],
     ):
-        with pytest.raises(BufferError, match="C-contiguous"):
-            g.fill(buf)
-        with pytest.raises(BufferError, match="C-contiguous"):
-            g.fill_at(0, buf)
-        with pytest.raises(BufferError, match="C-contiguous"):
-            g.verify_at(0, buf)
+        for call in buffer_calls(g, buf):
+            with pytest.raises(BufferError, match="C-contiguous"):
+                call()
     assert g.position == 0
 
 
 @pytest.mark.parametrize("buf", ["text", 42, None, [1, 2, 3], object(), 4.5])
 def test_objects_without_the_buffer_protocol_are_a_type_error(buf):
     g = dgen.Generator(seed=1)
-    with pytest.raises(TypeError, match="buf must be a"):
-        g.fill(buf)
-    with pytest.raises(TypeError, match="buf must be a"):
-        g.fill_at(0, buf)
-    with pytest.raises(TypeError, match="buf must be a"):
-        g.verify_at(0, buf)
+    for call in buffer_calls(g, buf):
+        with pytest.raises(TypeError, match="buf must be a"):
+            call()
 
 
 def test_ranges_past_the_end_are_a_value_error():

@@ -7,7 +7,6 @@ import json
 import os
 import random
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -510,35 +509,12 @@ def test_any_signal_handler_runs_during_a_call():
 
 
 @pytest.mark.parametrize("target", ["file", "stream"])
-def test_the_gil_is_released_during_the_io(tmp_path, target):
+def test_the_gil_is_released_during_the_io(tmp_path, target, another_thread_runs):
     """Another Python thread runs while write_file works (see
-    test_threads.test_the_gil_is_released_while_generating for the method)."""
+    `another_thread_runs` in conftest.py for the method)."""
     g = dgen.Generator(size=SIZE, **CONFIG)
     path = tmp_path / "gil.bin" if target == "file" else "/dev/null"
-    ticks = [0]
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            ticks[0] += 1
-            time.sleep(0.0001)
-
-    old = sys.getswitchinterval()
-    t = threading.Thread(target=count, daemon=True)
-    moved = False
-    try:
-        sys.setswitchinterval(1000.0)
-        t.start()
-        time.sleep(0.01)
-        deadline = time.monotonic() + 20
-        while not moved and time.monotonic() < deadline:
-            before = ticks[0]
-            g.write_file(path, sync=False)
-            moved = ticks[0] != before
-    finally:
-        stop.set()
-        sys.setswitchinterval(old)
-        t.join()
+    moved = another_thread_runs(lambda: g.write_file(path, sync=False))
     assert moved, "no other thread ran during 20 s of write_file calls: the GIL was held"
 
 

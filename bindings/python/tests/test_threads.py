@@ -2,7 +2,6 @@
 while it works."""
 
 import hashlib
-import sys
 import threading
 import time
 
@@ -137,50 +136,19 @@ def test_close_waits_for_calls_in_flight():
 
 
 @pytest.mark.parametrize("call", ["fill", "fill_at", "verify_at", "readinto"])
-def test_the_gil_is_released_while_generating(call):
-    """Another Python thread runs while a call is inside the library.
-
-    With the switch interval set far longer than the test, the interpreter
-    never takes the GIL away from the main thread: the only way the counter
-    thread can run between the two reads of `ticks` is the call under test
-    letting go of the GIL. Held, the count cannot move; released, it moves
-    during some call of a series.
-    """
+def test_the_gil_is_released_while_generating(call, another_thread_runs):
+    """Another Python thread runs while a call is inside the library (see
+    `another_thread_runs` in conftest.py for the method)."""
     g = dgen.Generator(threads=1, **CONFIG)
     buf = bytearray(32 << 20)
     g.fill_at(0, buf)
-    ticks = [0]
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            ticks[0] += 1
-            time.sleep(0.0001)  # let go of the GIL between ticks
-
     calls = {
         "fill": lambda: g.fill(buf),
         "fill_at": lambda: g.fill_at(0, buf),
         "verify_at": lambda: g.verify_at(0, buf),
         "readinto": lambda: g.readinto(buf),
     }
-    old = sys.getswitchinterval()
-    t = threading.Thread(target=count, daemon=True)
-    moved = False
-    try:
-        sys.setswitchinterval(1000.0)
-        t.start()
-        time.sleep(0.01)  # the counter thread is in its loop
-        # Calls until the count moves, for up to 20 s: a machine busy with
-        # other work may leave the counter thread waiting for a CPU a while.
-        deadline = time.monotonic() + 20
-        while not moved and time.monotonic() < deadline:
-            before = ticks[0]
-            calls[call]()
-            moved = ticks[0] != before
-    finally:
-        stop.set()
-        sys.setswitchinterval(old)
-        t.join()
+    moved = another_thread_runs(calls[call])
     assert moved, f"no other thread ran during 20 s of {call} calls: the GIL was held"
 
 
