@@ -424,11 +424,12 @@ impl Generator {
 
     fn check_range(&self, offset: u64, len: usize) -> Result<(), Error> {
         let size = self.config.size;
-        let bad = Error::OutOfRange { offset, len: len as u64, size };
+        // Built only on the error path, not on every 4 KiB fill.
+        let bad = || Error::OutOfRange { offset, len: len as u64, size };
         // An endless stream ends at u64::MAX: the last offset it can address.
-        let end = offset.checked_add(len as u64).ok_or(bad.clone())?;
+        let end = offset.checked_add(len as u64).ok_or_else(bad)?;
         if size != 0 && end > size {
-            return Err(bad);
+            return Err(bad());
         }
         Ok(())
     }

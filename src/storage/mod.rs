@@ -183,8 +183,8 @@ impl IoOptions {
         let bad = |field: Field, value: usize| {
             let report = Report::new(Operation::Write, "", TargetKind::File, 0);
             let message = format!("{field} {}, got {value}", field.expected());
-            let fault = Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None, field: None };
-            Err(StorageError { field: Some(field), ..fault.into_error(report) })
+            Err(Fault { kind: StorageErrorKind::InvalidOption, message, os_error: None, field: Some(field) }
+                .into_error(report))
         };
         let b = self.block_size;
         if b == 0 || !b.is_multiple_of(ALIGN) || b > MAX_BLOCK_SIZE {
