@@ -16,6 +16,7 @@
 //! the moment of a fork can stop the child either.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
@@ -44,6 +45,10 @@ pub const PARALLEL_MIN: usize = 2 << 20;
 /// ordinary stores faster (the README's speed tables, from `cargo bench
 /// --bench throughput`, say where each was measured).
 pub const STREAM_MIN: usize = 16 << 20;
+/// [`Generator::fill_uninit_at`] zeroes and fills never-initialised memory
+/// in steps of this many bytes (a whole number of granules), small enough
+/// to stay in a core's L2 cache between the two.
+pub const UNINIT_STEP: usize = 64 << 10;
 
 /// Fills of at least this many bytes use non-temporal stores: the larger of
 /// [`STREAM_MIN`] and the L3 cache of the CPUs this process may use (summed
@@ -68,6 +73,35 @@ const PIECE_MIN: usize = 256 << 10;
 /// (`ulimit -u`) or memory is often lifted within seconds, and trying on
 /// every fill would spend a failing `clone` per fill meanwhile.
 pub const POOL_RETRY: Duration = Duration::from_secs(1);
+
+/// [`Generator::fill_uninit_at`] asks for transparent huge pages over
+/// buffers at least this large.
+const HUGE_MIN: usize = 8 << 20;
+
+/// Asks Linux to back the whole 2 MiB pages inside `buf` with transparent
+/// huge pages (`MADV_HUGEPAGE`), so that the first touch of fresh memory
+/// faults 2 MiB in at once instead of 4 KiB: a new 64 MiB buffer otherwise
+/// costs 16,384 faults, more than its fill. A hint only: where the kernel
+/// has THP off, or the memory is not anonymous, the call fails and nothing
+/// changes; no byte is read or written.
+fn advise_huge_pages(buf: &mut [MaybeUninit<u8>]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let first = buf.as_mut_ptr() as usize;
+        let start = first.next_multiple_of(HUGE);
+        let end = (first + buf.len()) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: `[start, end)` lies inside `buf`, which the caller lends
+            // us mutably, so no one else relies on its pages now; the advice
+            // changes how the kernel backs them, never their contents, and
+            // its result is ignored (it is a hint).
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
+}
 
 /// A seekable, reproducible stream of synthetic bytes.
 ///
@@ -241,20 +275,16 @@ pub fn generate(config: Config) -> Result<Vec<u8>, Error> {
     }
     let gen = Generator::new(config)?;
     let len = size as usize;
-    // Zeroed memory straight from the allocator (calloc: fresh pages are
-    // already zero), so the only pass over the bytes is the fill itself;
-    // `vec![0; len]` would do the same but abort when memory runs out.
-    let layout = std::alloc::Layout::array::<u8>(len).map_err(|_| bad("is more memory than can be allocated"))?;
-    // SAFETY: `layout` has a non-zero size (len >= 1, checked above).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-    if ptr.is_null() {
-        return Err(bad("is more memory than can be allocated"));
-    }
-    // SAFETY: `ptr` comes from the global allocator with `layout` (len bytes,
-    // alignment 1, the layout a Vec<u8> of capacity `len` uses), and all `len`
-    // bytes are initialized (zero).
-    let mut out = unsafe { Vec::from_raw_parts(ptr, len, len) };
-    gen.fill_new_at(0, &mut out)?;
+    // Memory as the allocator gives it, filled once by the workers
+    // (`fill_uninit_at`): no pass of zeroes over it first, and fresh pages
+    // first touched in parallel. `try_reserve_exact`, as `vec!` would abort
+    // when memory runs out.
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| bad("is more memory than can be allocated"))?;
+    gen.fill_uninit_at(0, &mut out.spare_capacity_mut()[..len])?;
+    // SAFETY: `fill_uninit_at` returned Ok, so it wrote all of the first
+    // `len` bytes of the capacity (at least `len`, reserved above).
+    unsafe { out.set_len(len) };
     Ok(out)
 }
 
@@ -569,48 +599,77 @@ impl Generator {
         self.fill_at_stores(offset, buf, false)
     }
 
+    /// [`Generator::fill_new_at`] for memory that was never initialised (a
+    /// new object from a foreign allocator, say, that hands out its pages
+    /// untouched): fills all of `buf` with the stream's bytes at `[offset,
+    /// offset + buf.len())` and returns it as initialised bytes.
+    ///
+    /// No pass over the whole buffer comes before the fill: each thread
+    /// zeroes a piece of [`UNINIT_STEP`] bytes while it is in cache and
+    /// fills it at once, so that a large fill of fresh pages takes their
+    /// first-touch faults on every worker instead of zeroing them all on
+    /// the calling thread first.
+    pub fn fill_uninit_at<'a>(&self, offset: u64, buf: &'a mut [MaybeUninit<u8>]) -> Result<&'a mut [u8], Error> {
+        self.check_range(offset, buf.len())?;
+        if buf.len() >= HUGE_MIN {
+            advise_huge_pages(buf);
+        }
+        let model = &self.model;
+        self.split(offset, buf, |at, chunk| {
+            for (i, step) in chunk.chunks_mut(UNINIT_STEP).enumerate() {
+                // SAFETY: `step` is `step.len()` writable bytes, and writing
+                // any byte to a `MaybeUninit<u8>` is sound.
+                unsafe { ptr::write_bytes(step.as_mut_ptr(), 0, step.len()) };
+                // SAFETY: every byte of `step` was just written (zero), and
+                // `MaybeUninit<u8>` has the layout of `u8`.
+                let step = unsafe { &mut *(step as *mut [MaybeUninit<u8>] as *mut [u8]) };
+                model.fill(at + (i * UNINIT_STEP) as u64, step);
+            }
+        });
+        // SAFETY: `split` ran the closure over pieces that cover all of
+        // `buf`, and the closure wrote every byte of each.
+        Ok(unsafe { &mut *(buf as *mut [MaybeUninit<u8>] as *mut [u8]) })
+    }
+
     /// [`Generator::fill_at`], with non-temporal stores for large fills
     /// only when `streaming` allows them.
     fn fill_at_stores(&self, offset: u64, buf: &mut [u8], streaming: bool) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
-        let stream = streaming && buf.len() >= streaming_threshold();
-        if !self.parallel(buf.len()) {
-            self.fill_alone(offset, buf, stream);
-            return Ok(());
-        }
-        let Some(pool) = self.pool() else {
-            self.fill_alone(offset, buf, stream);
-            return Ok(());
-        };
-        let piece = self.piece(buf.len());
-        // The head runs up to the next granule boundary so every piece after it
-        // starts on one.
-        let head = (((GRANULE as u64 - offset % GRANULE as u64) % GRANULE as u64) as usize).min(buf.len());
-        let (first, rest) = buf.split_at_mut(head);
+        let stream = streaming && buf.len() >= STREAM_MIN && buf.len() >= streaming_threshold();
         let model = &self.model;
-        self.model.fill(offset, first);
-        let base = offset + head as u64;
-        pool.install(|| {
-            rest.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| {
-                let at = base + (i * piece) as u64;
+        self.split(
+            offset,
+            buf,
+            |at, chunk| {
                 if stream {
                     model.fill_streaming(at, chunk)
                 } else {
                     model.fill(at, chunk)
                 }
-            });
-        });
+            },
+        );
         Ok(())
     }
 
-    /// A fill on the calling thread alone, with non-temporal stores when
-    /// `stream`.
-    fn fill_alone(&self, offset: u64, buf: &mut [u8], stream: bool) {
-        if stream {
-            self.model.fill_streaming(offset, buf);
-        } else {
-            self.model.fill(offset, buf);
-        }
+    /// Runs `fill(offset of piece, piece)` over pieces that cover `buf` (the
+    /// stream's bytes at `offset`): the whole of it on the calling thread
+    /// when the fill is small or no pool can be had, else a head up to the
+    /// next granule boundary on this thread and [`Generator::piece`]-sized
+    /// pieces, each starting on a granule, over the pool.
+    fn split<T: Send>(&self, offset: u64, buf: &mut [T], fill: impl Fn(u64, &mut [T]) + Sync) {
+        let pool = if self.parallel(buf.len()) { self.pool() } else { None };
+        let Some(pool) = pool else {
+            fill(offset, buf);
+            return;
+        };
+        let piece = self.piece(buf.len());
+        let head = (((GRANULE as u64 - offset % GRANULE as u64) % GRANULE as u64) as usize).min(buf.len());
+        let (first, rest) = buf.split_at_mut(head);
+        fill(offset, first);
+        let base = offset + head as u64;
+        pool.install(|| {
+            rest.par_chunks_mut(piece).enumerate().for_each(|(i, chunk)| fill(base + (i * piece) as u64, chunk));
+        });
     }
 
     /// Checks that `buf` holds the stream's bytes at `offset`. On a difference,

@@ -238,7 +238,12 @@ fn io_seek_moves_the_position() {
 /// `dgen::generate` gives the bytes a generator gives for the same config.
 #[test]
 fn generate_equals_the_stream() {
-    for c in [Config { size: 3 << 20, ..cfg(2) }, Config { size: 12_345, ..cfg(1) }] {
+    // Small, split over the pool, and large enough for huge pages.
+    for c in [
+        Config { size: 3 << 20, ..cfg(2) },
+        Config { size: 12_345, ..cfg(1) },
+        Config { size: (9 << 20) + 5, ..cfg(2) },
+    ] {
         let data = dgen::generate(c.clone()).unwrap();
         assert_eq!(data.len() as u64, c.size);
         let g = Generator::new(c).unwrap();
@@ -265,4 +270,31 @@ fn fill_new_at_gives_the_bytes_of_fill_at() {
         g.fill_new_at(4097, &mut b).unwrap();
         assert!(a == b, "threads {threads}");
     }
+}
+
+#[test]
+fn fill_uninit_at_gives_the_bytes_of_fill_at_and_writes_every_byte() {
+    use std::mem::MaybeUninit;
+    // Small (one thread), and large enough to be split over the pool, from
+    // an offset off the granule grid and from 0.
+    for (threads, len, offset) in [(1usize, 12_345usize, 4097u64), (3, 5 << 20, 4097), (3, 5 << 20, 0), (2, 0, 7)] {
+        let g = dgen::Generator::new(dgen::Config {
+            size: 8 << 20,
+            dedup_ratio: 2.0,
+            compress_ratio: 3.0,
+            seed: Some(9),
+            threads,
+            ..dgen::Config::default()
+        })
+        .unwrap();
+        let mut want = vec![0u8; len];
+        g.fill_at(offset, &mut want).unwrap();
+        // Filled with a byte first, so a byte the fill skipped would show.
+        let mut raw = vec![MaybeUninit::new(0xA5u8); len];
+        let got = g.fill_uninit_at(offset, &mut raw).unwrap();
+        assert!(got == &want[..], "threads {threads}, len {len}, offset {offset}");
+    }
+    let g = dgen::Generator::new(dgen::Config { size: 100, ..dgen::Config::default() }).unwrap();
+    let mut raw = vec![MaybeUninit::<u8>::uninit(); 101];
+    assert!(matches!(g.fill_uninit_at(0, &mut raw), Err(dgen::Error::OutOfRange { offset: 0, len: 101, size: 100 })));
 }

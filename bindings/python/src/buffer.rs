@@ -313,31 +313,32 @@ pub fn new_unfilled_bytearray(py: Python<'_>, len: usize) -> PyResult<Bound<'_, 
     new_uninit(py, NewObject::ByteArray, len).map(|(object, _)| object)
 }
 
-/// `len` bytes at `ptr`, zeroed first so that the slice never covers
-/// uninitialised memory, as a slice to fill.
+/// `len` bytes at `ptr`, not yet initialised, as a slice to fill
+/// (`dgen::Generator::fill_uninit_at` writes every byte of it).
 ///
 /// # Safety
 /// `ptr` points at `len` writable bytes that nothing else uses while the
 /// slice lives.
-unsafe fn zeroed_slice<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+unsafe fn uninit_slice<'a>(ptr: *mut u8, len: usize) -> &'a mut [MaybeUninit<u8>] {
     if len == 0 {
         return &mut [];
     }
-    // SAFETY: as the caller promises.
-    unsafe {
-        std::ptr::write_bytes(ptr, 0, len);
-        std::slice::from_raw_parts_mut(ptr, len)
-    }
+    // SAFETY: as the caller promises; `MaybeUninit<u8>` has the layout of
+    // `u8` and may hold any byte or none.
+    unsafe { std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<u8>>(), len) }
 }
 
 /// A new `bytes` or `bytearray` of `len` bytes (at most `isize::MAX`),
-/// zeroed and then filled by `fill` with the GIL released (under
-/// [`guarded`]).
+/// filled by `fill` with the GIL released (under [`guarded`]). `fill`
+/// gets the object's bytes uninitialised, as the allocator gave them, and
+/// must write every one before it returns `Ok` (a large object's pages are
+/// then first touched by the generator's workers, not zeroed on this thread
+/// first); on `Err` the object is dropped unseen.
 pub fn new_filled<'py>(
     py: Python<'py>,
     kind: NewObject,
     len: usize,
-    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure> + Send,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Result<(), Failure> + Send,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (object, start) = new_uninit(py, kind, len)?;
     let ptr = SendPtr(start);
@@ -346,7 +347,7 @@ pub fn new_filled<'py>(
             let ptr = ptr;
             // SAFETY: `ptr` points at the new object's `len` bytes, which only
             // this call can reach until the object is returned.
-            fill(unsafe { zeroed_slice(ptr.0, len) })
+            fill(unsafe { uninit_slice(ptr.0, len) })
         })
     });
     result.map_err(|f| f.into_pyerr(py))?;
@@ -358,12 +359,12 @@ pub fn new_filled<'py>(
 pub fn new_bytes_attached<'py>(
     py: Python<'py>,
     len: usize,
-    fill: impl FnOnce(&mut [u8]) -> Result<(), Failure>,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Result<(), Failure>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (object, start) = new_uninit(py, NewObject::Bytes, len)?;
     // SAFETY: `start` points at the new object's `len` bytes, which only this
     // call can reach until the object is returned.
-    guarded(|| fill(unsafe { zeroed_slice(start, len) })).map_err(|f| f.into_pyerr(py))?;
+    guarded(|| fill(unsafe { uninit_slice(start, len) })).map_err(|f| f.into_pyerr(py))?;
     Ok(object)
 }
 

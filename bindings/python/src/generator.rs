@@ -9,6 +9,7 @@
 //! the generator out under a write lock, so it waits for calls in flight and
 //! later calls see that it is closed.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
@@ -124,6 +125,13 @@ impl Generator {
         self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_at(start, buf) })?.map_err(Failure::from)
     }
 
+    /// As `fill_range`, into a new object's bytes that were never written
+    /// (`dgen::Generator::fill_uninit_at`), every one of which it writes.
+    fn fill_new(&self, start: u64, buf: &mut [MaybeUninit<u8>]) -> Result<(), Failure> {
+        self.with_live(|gen| if buf.is_empty() { Ok(()) } else { gen.fill_uninit_at(start, buf).map(drop) })?
+            .map_err(Failure::from)
+    }
+
     /// `filled`, after giving `range` back (see `unreserve`) when it failed.
     fn unreserve_on_error<T>(&self, range: Range<u64>, filled: PyResult<T>) -> PyResult<T> {
         if filled.is_err() {
@@ -163,7 +171,7 @@ impl Generator {
     /// The stream's `len` bytes at `start` in a new bytes object, filled with
     /// the GIL held (for small reads).
     fn read_attached<'py>(&self, py: Python<'py>, start: u64, len: usize) -> PyResult<Bound<'py, PyAny>> {
-        buffer::new_bytes_attached(py, len, |buf| self.fill_range(start, buf))
+        buffer::new_bytes_attached(py, len, |buf| self.fill_new(start, buf))
     }
 
     /// A view of the stream's `len` bytes at `start` (a small read) cut from
@@ -469,7 +477,7 @@ impl Generator {
         let filled = if small.is_some() {
             self.read_attached(py, start, len)
         } else {
-            buffer::new_filled(py, NewObject::Bytes, len, |buf| self.fill_range(start, buf))
+            buffer::new_filled(py, NewObject::Bytes, len, |buf| self.fill_new(start, buf))
         };
         Ok(self.unreserve_on_error(range, filled)?.cast_into()?)
     }

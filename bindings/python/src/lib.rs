@@ -67,10 +67,9 @@ fn generate<'py>(
     let config = args.config()?;
     let gen = dgen::Generator::new(config).map_err(|e| lib_error(py, e))?;
     let array = buffer::new_filled(py, NewObject::ByteArray, len as usize, move |buf| {
-        if !buf.is_empty() {
-            // A new object's pages were never written: ordinary stores.
-            gen.fill_new_at(0, buf)?;
-        }
+        // A new object's pages were never written: ordinary stores, each
+        // page first touched by the thread that fills it.
+        gen.fill_uninit_at(0, buf)?;
         // Dropping the generator joins its worker threads: not under the GIL.
         drop(gen);
         Ok(())
