@@ -11,9 +11,13 @@ use dgen::object::{
 };
 use dgen::{Config, Generator};
 
+/// The S3 server and bucket of scripts/test-s3.sh, or None (said on
+/// stderr) when there is none and the test has nothing to run against.
 fn server() -> Option<(Store, String)> {
-    let endpoint = std::env::var("DGEN_S3_ENDPOINT").ok()?;
-    let bucket = std::env::var("DGEN_S3_BUCKET").ok()?;
+    let (Ok(endpoint), Ok(bucket)) = (std::env::var("DGEN_S3_ENDPOINT"), std::env::var("DGEN_S3_BUCKET")) else {
+        eprintln!("no S3 server: set DGEN_S3_ENDPOINT and DGEN_S3_BUCKET (scripts/test-s3.sh does)");
+        return None;
+    };
     Some((Store { endpoint: Some(endpoint), ..Store::default() }, bucket))
 }
 
@@ -37,10 +41,7 @@ fn dataset(prefix: &str, seed: u64) -> (Layout, Generator) {
 
 #[test]
 fn mixed_sizes_put_in_parts_and_verify_object_by_object() {
-    let Some((store, bucket)) = server() else {
-        eprintln!("no S3 server: set DGEN_S3_ENDPOINT and DGEN_S3_BUCKET (scripts/test-s3.sh does)");
-        return;
-    };
+    let Some((store, bucket)) = server() else { return };
     let url = ObjectUrl::parse(&format!("s3://{bucket}/rust-mixed/")).unwrap();
     let (layout, gen) = dataset(&url.prefix, 21);
     let opts = ObjectOptions { jobs: 4, part_size: 5 << 20, create_bucket: true };
@@ -67,10 +68,7 @@ fn mixed_sizes_put_in_parts_and_verify_object_by_object() {
 
 #[test]
 fn a_cancelled_put_stops_before_its_first_object() {
-    let Some((store, bucket)) = server() else {
-        eprintln!("no S3 server: set DGEN_S3_ENDPOINT and DGEN_S3_BUCKET (scripts/test-s3.sh does)");
-        return;
-    };
+    let Some((store, bucket)) = server() else { return };
     let url = ObjectUrl::parse(&format!("s3://{bucket}/rust-cancel/")).unwrap();
     let (layout, gen) = dataset(&url.prefix, 23);
     let cancel = AtomicBool::new(true);

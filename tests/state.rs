@@ -65,6 +65,15 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// A state for `g` at `path` and a target that has had one pass written
+/// through it in blocks of `block` bytes: where most tests start.
+fn preconditioned(path: impl AsRef<std::path::Path>, g: &Generator, block: usize) -> (WriteState, Target) {
+    let st = WriteState::open_or_create(path, g).unwrap();
+    let mut t = Target::new(g.size());
+    t.precondition(&st, g, block);
+    (st, t)
+}
+
 fn random_block(rng: &mut Xoshiro256PlusPlus, units: u64, block_units: u64) -> u64 {
     (rng.next_u64() % (units / block_units)) * block_units
 }
@@ -73,9 +82,7 @@ fn random_block(rng: &mut Xoshiro256PlusPlus, units: u64, block_units: u64) -> u
 fn a_first_pass_through_a_state_writes_the_stream_itself() {
     let dir = scratch();
     let g = gen(8 << 20, 2.0, 3.0, 42);
-    let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
-    let mut t = Target::new(g.size());
-    t.precondition(&st, &g, 128 << 10);
+    let (st, mut t) = preconditioned(dir.path().join("s"), &g, 128 << 10);
     let mut want = vec![0u8; g.size() as usize];
     g.fill_at(0, &mut want).unwrap();
     assert!(t.data == want, "version 0 is the stream's content");
@@ -108,9 +115,7 @@ fn overwrites_write_new_data_with_the_dataset_ratios() {
     for (dedup, compress) in [(2.0, 3.0), (3.0, 2.0), (1.0, 4.0), (5.0, 1.0)] {
         let dir = scratch();
         let g = gen(32 << 20, dedup, compress, 9);
-        let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
-        let mut t = Target::new(g.size());
-        t.precondition(&st, &g, 1 << 20);
+        let (st, mut t) = preconditioned(dir.path().join("s"), &g, 1 << 20);
         let first_pass = t.data.clone();
         let units = st.units();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
@@ -153,9 +158,7 @@ fn lost_writes_are_reported_stale_and_nothing_else() {
     for seed in [1u64, 2, 3] {
         let dir = scratch();
         let g = gen(16 << 20, 2.5, 3.0, seed);
-        let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
-        let mut t = Target::new(g.size());
-        t.precondition(&st, &g, 256 << 10);
+        let (st, mut t) = preconditioned(dir.path().join("s"), &g, 256 << 10);
         let units = st.units();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed * 77);
         // The latest write of each unit, and whether it was dropped.
@@ -190,9 +193,7 @@ fn lost_writes_are_reported_stale_and_nothing_else() {
 fn misplaced_zero_and_corrupt_units_are_told_apart() {
     let dir = scratch();
     let g = gen(4 << 20, 2.0, 2.0, 4);
-    let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
-    let mut t = Target::new(g.size());
-    t.precondition(&st, &g, 64 << 10);
+    let (st, mut t) = preconditioned(dir.path().join("s"), &g, 64 << 10);
     // Overwrite units 10..20 once, so both versions 0 and 1 exist.
     for u in 10..20u64 {
         t.write(&st, &g, u * UNIT as u64, UNIT);
@@ -373,9 +374,7 @@ fn inspect_reads_the_header_and_summary_without_a_generator() {
     let dir = scratch();
     let path = dir.path().join("s");
     let g = gen(3 << 20, 1.5, 2.5, 99);
-    let st = WriteState::open_or_create(&path, &g).unwrap();
-    let mut t = Target::new(g.size());
-    t.precondition(&st, &g, 1 << 20);
+    let (st, mut t) = preconditioned(&path, &g, 1 << 20);
     t.write(&st, &g, 0, 8192);
     let (h, s) = WriteState::inspect(&path).unwrap();
     assert_eq!((h.units, h.size, h.seed, h.unit_bytes), (768, 3 << 20, 99, 4096));
@@ -413,9 +412,7 @@ fn version_1_of_the_golden_dataset_has_the_golden_hash() {
         ..Config::default()
     })
     .unwrap();
-    let st = WriteState::open_or_create(dir.path().join("s"), &g).unwrap();
-    let mut t = Target::new(g.size());
-    t.precondition(&st, &g, 1 << 20);
+    let (st, mut t) = preconditioned(dir.path().join("s"), &g, 1 << 20);
     t.precondition(&st, &g, 1 << 20);
     let hex: String = Sha256::digest(&t.data).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, GOLDEN_V1_16MIB);

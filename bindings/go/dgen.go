@@ -519,18 +519,12 @@ func (g *Generator) Verify(p []byte, off int64) error {
 // Verify, WriteTo and Seek after it return ErrClosed (Seed, Size, Threads,
 // Position and IsComplete keep answering from what the generator last knew).
 func (g *Generator) Close() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.freeLocked()
+	g.free()
 	runtime.SetFinalizer(g, nil)
 	return nil
 }
 
-func (g *Generator) free() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.freeLocked()
-}
+func (g *Generator) free() { locked(&g.mu, g.freeLocked) }
 
 func (g *Generator) freeLocked() {
 	if g.gen != nil {
@@ -579,6 +573,14 @@ func callError(r C.dgen_go_result) error {
 		C.free(unsafe.Pointer(r.message))
 	}
 	return e
+}
+
+// locked runs f holding mu: the wrappers' free, which a finalizer calls,
+// takes the lock that Close takes.
+func locked(mu sync.Locker, f func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	f()
 }
 
 // Version returns the version of the linked libdgen, e.g. "0.1.0".

@@ -225,9 +225,7 @@ func (s *State) Summary() (StateInfo, error) {
 // other goroutines. It returns nil, also when called again; the other
 // methods then return ErrStateClosed.
 func (s *State) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.freeLocked()
+	s.free()
 	runtime.SetFinalizer(s, nil)
 	return nil
 }
@@ -250,11 +248,7 @@ func (s *State) CloseRemove() (bool, error) {
 	return bool(removed), err
 }
 
-func (s *State) free() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.freeLocked()
-}
+func (s *State) free() { locked(&s.mu, s.freeLocked) }
 
 func (s *State) freeLocked() {
 	if s.st != nil {
@@ -312,18 +306,12 @@ func NewStateCheck() *StateCheck {
 // Close frees the result. It returns nil, also when called again; State
 // calls given it later return ErrStateClosed.
 func (c *StateCheck) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.freeLocked()
+	c.free()
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
 
-func (c *StateCheck) free() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.freeLocked()
-}
+func (c *StateCheck) free() { locked(&c.mu, c.freeLocked) }
 
 func (c *StateCheck) freeLocked() {
 	if c.c != nil {
