@@ -518,11 +518,7 @@ func (g *Generator) Verify(p []byte, off int64) error {
 // goroutines. It always returns nil, a second Close included; Read, ReadAt,
 // Verify, WriteTo and Seek after it return ErrClosed (Seed, Size, Threads,
 // Position and IsComplete keep answering from what the generator last knew).
-func (g *Generator) Close() error {
-	g.free()
-	runtime.SetFinalizer(g, nil)
-	return nil
-}
+func (g *Generator) Close() error { return closed(g, g.free) }
 
 func (g *Generator) free() { locked(&g.mu, g.freeLocked) }
 
@@ -573,6 +569,14 @@ func callError(r C.dgen_go_result) error {
 		C.free(unsafe.Pointer(r.message))
 	}
 	return e
+}
+
+// closed frees a wrapper's C object with free and drops the finalizer that
+// would have: what Close does, returning nil.
+func closed(wrapper any, free func()) error {
+	free()
+	runtime.SetFinalizer(wrapper, nil)
+	return nil
 }
 
 // locked runs f holding mu: the wrappers' free, which a finalizer calls,

@@ -224,11 +224,7 @@ func (s *State) Summary() (StateInfo, error) {
 // Close unmaps the state and closes its file, after calls in progress on
 // other goroutines. It returns nil, also when called again; the other
 // methods then return ErrStateClosed.
-func (s *State) Close() error {
-	s.free()
-	runtime.SetFinalizer(s, nil)
-	return nil
-}
+func (s *State) Close() error { return closed(s, s.free) }
 
 // CloseRemove closes the state as Close does and removes its file when no
 // other process has it open, and reports whether it did: for a state made
@@ -305,11 +301,7 @@ func NewStateCheck() *StateCheck {
 
 // Close frees the result. It returns nil, also when called again; State
 // calls given it later return ErrStateClosed.
-func (c *StateCheck) Close() error {
-	c.free()
-	runtime.SetFinalizer(c, nil)
-	return nil
-}
+func (c *StateCheck) Close() error { return closed(c, c.free) }
 
 func (c *StateCheck) free() { locked(&c.mu, c.freeLocked) }
 
@@ -367,28 +359,44 @@ func (s *State) Verify(g *Generator, offset int64, buf []byte, check *StateCheck
 	if check == nil {
 		return &Error{Status: StatusNullPointer, Message: "Verify: check must be a *StateCheck from NewStateCheck, got nil"}
 	}
-	check.mu.Lock()
-	defer check.mu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	switch {
-	case s.st == nil || check.c == nil:
-		return ErrStateClosed
-	case g.gen == nil:
-		return ErrClosed
+	unlock, err := s.enter(g, check)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	var first unsafe.Pointer
 	if len(buf) > 0 {
 		first = unsafe.Pointer(&buf[0])
 	}
-	err := callError(C.dgen_go_state_verify(s.st, g.gen, C.uint64_t(offset), first, C.size_t(len(buf)), check.c))
+	err = callError(C.dgen_go_state_verify(s.st, g.gen, C.uint64_t(offset), first, C.size_t(len(buf)), check.c))
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(g)
 	runtime.KeepAlive(check)
 	return err
+}
+
+// enter takes what Verify and Finish hold while they run: check's lock,
+// then s and g for reading. It returns the function that lets them go, or
+// ErrStateClosed or ErrClosed, holding nothing, when one of them is closed.
+func (s *State) enter(g *Generator, check *StateCheck) (func(), error) {
+	check.mu.Lock()
+	s.mu.RLock()
+	g.mu.RLock()
+	unlock := func() {
+		g.mu.RUnlock()
+		s.mu.RUnlock()
+		check.mu.Unlock()
+	}
+	switch {
+	case s.st == nil || check.c == nil:
+		unlock()
+		return nil, ErrStateClosed
+	case g.gen == nil:
+		unlock()
+		return nil, ErrClosed
+	}
+	return unlock, nil
 }
 
 // StateResult is what a verification against a state found
@@ -431,20 +439,13 @@ func (s *State) Finish(g *Generator, check *StateCheck) (StateResult, error) {
 		return StateResult{}, &Error{Status: StatusNullPointer,
 			Message: "Finish: check must be a *StateCheck from NewStateCheck, got nil"}
 	}
-	check.mu.Lock()
-	defer check.mu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	switch {
-	case s.st == nil || check.c == nil:
-		return StateResult{}, ErrStateClosed
-	case g.gen == nil:
-		return StateResult{}, ErrClosed
+	unlock, err := s.enter(g, check)
+	if err != nil {
+		return StateResult{}, err
 	}
+	defer unlock()
 	var r C.dgen_state_result
-	err := callError(C.dgen_go_state_check_finish(s.st, g.gen, check.c, &r))
+	err = callError(C.dgen_go_state_check_finish(s.st, g.gen, check.c, &r))
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(g)
 	runtime.KeepAlive(check)

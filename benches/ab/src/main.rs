@@ -45,14 +45,24 @@ fn speed(buf: &mut [u8], budget: Duration, fill: &dyn Fn(u64, &mut [u8])) -> f64
     bytes as f64 / start.elapsed().as_secs_f64() / 1e9
 }
 
+/// The middle measurement (rounds are odd).
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    v[v.len() / 2]
+}
+
+/// A generator of version `$v` (`base` or `head`) for `$row`: the same
+/// config from two crates, whose types differ.
+macro_rules! generator {
+    ($v:ident, $row:expr) => {
+        $v::Generator::new($v::Config {
+            compress_ratio: $row.compress,
+            seed: Some(1),
+            threads: $row.threads,
+            ..Default::default()
+        })
+        .expect("a valid config")
+    };
 }
 
 fn arg(name: &str, default: f64) -> f64 {
@@ -70,7 +80,8 @@ fn arg(name: &str, default: f64) -> f64 {
 }
 
 fn main() {
-    let rounds = arg("--rounds", 7.0) as usize;
+    // Odd, so that the median is one of the measurements.
+    let rounds = arg("--rounds", 7.0) as usize | 1;
     let budget = Duration::from_secs_f64(arg("--budget", 0.2));
     let mut rows = Vec::new();
     for threads in [1, 2] {
@@ -83,21 +94,7 @@ fn main() {
     println!("rounds of both versions back to back, alternating which goes first: {rounds}; medians");
     println!("{:>7} {:>8} {:>9} {:>10} {:>10} {:>9}", "threads", "buffer", "compress", "base GB/s", "head GB/s", "head/base");
     for row in rows {
-        let seed = Some(1);
-        let base = base::Generator::new(base::Config {
-            compress_ratio: row.compress,
-            seed,
-            threads: row.threads,
-            ..Default::default()
-        })
-        .expect("a valid config");
-        let head = head::Generator::new(head::Config {
-            compress_ratio: row.compress,
-            seed,
-            threads: row.threads,
-            ..Default::default()
-        })
-        .expect("a valid config");
+        let (base, head) = (generator!(base, row), generator!(head, row));
         let fill_base = |at: u64, buf: &mut [u8]| base.fill_at(at, buf).expect("in range");
         let fill_head = |at: u64, buf: &mut [u8]| head.fill_at(at, buf).expect("in range");
         // A buffer for each version, reused by every round as a caller
