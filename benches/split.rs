@@ -31,8 +31,8 @@ fn main() {
         dgen::streaming_threshold() >> 20
     );
     println!(
-        "{:>7} {:>8} {:>12} {:>12} {:>7}  {}",
-        "threads", "compress", "one call", "8 MiB calls", "ratio", "stores chosen"
+        "{:>7} {:>8} {:>12} {:>12} {:>7}  stores chosen",
+        "threads", "compress", "one call", "8 MiB calls", "ratio"
     );
     let mut buf = vec![1u8; BUF];
     for threads in [1, 2] {

@@ -82,7 +82,7 @@ fn random_block(rng: &mut Xoshiro256PlusPlus, units: u64, block_units: u64) -> u
 fn a_first_pass_through_a_state_writes_the_stream_itself() {
     let dir = scratch();
     let g = gen(8 << 20, 2.0, 3.0, 42);
-    let (st, mut t) = preconditioned(dir.path().join("s"), &g, 128 << 10);
+    let (st, t) = preconditioned(dir.path().join("s"), &g, 128 << 10);
     let mut want = vec![0u8; g.size() as usize];
     g.fill_at(0, &mut want).unwrap();
     assert!(t.data == want, "version 0 is the stream's content");
