@@ -6,7 +6,7 @@
 use dgen::Field;
 use pyo3::prelude::*;
 
-use crate::args;
+use crate::args::{self, arg_struct};
 
 /// `numa_mode` values, as the other faces name them.
 pub const NUMA_MODES: &str = "must be one of auto, off, force";
@@ -31,18 +31,11 @@ pub fn numa_mode_name(mode: dgen::NumaMode) -> &'static str {
     }
 }
 
-/// Keyword arguments as passed; `None` stands for "not given".
-#[derive(Default)]
-pub struct Args<'a, 'py> {
-    pub size: Option<&'a Bound<'py, PyAny>>,
-    pub dedup_ratio: Option<&'a Bound<'py, PyAny>>,
-    pub compress_ratio: Option<&'a Bound<'py, PyAny>>,
-    pub dedup_unit: Option<&'a Bound<'py, PyAny>>,
-    pub seed: Option<&'a Bound<'py, PyAny>>,
-    pub threads: Option<&'a Bound<'py, PyAny>>,
-    pub numa_mode: Option<&'a Bound<'py, PyAny>>,
-    pub numa_node: Option<&'a Bound<'py, PyAny>>,
-    pub compressor: Option<&'a Bound<'py, PyAny>>,
+arg_struct! {
+    /// Keyword arguments as passed; `None` stands for "not given".
+    pub struct Args {
+        size, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor,
+    }
 }
 
 /// The argument, unless it was left out or passed as None.
