@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyString};
 
 use crate::args::{self, arg_struct, py_fn};
-use crate::config::{given, Args};
+use crate::config::{given, set_given, Args};
 use crate::errors::{guarded, lib_error, MismatchError};
 use crate::generator::Generator;
 use crate::state::WriteState;
@@ -85,15 +85,9 @@ impl<'a> IoArgs<'a, '_> {
             o.offset = args::uint(v, "offset", "must be an integer from 0 to 2**64-1")?;
         }
         o.length = args::opt_uint(self.length, "length", "must be None or an integer from 0 to 2**64-1")?;
-        if let Some(v) = given(self.jobs) {
-            o.jobs = args::uint(v, "jobs", Field::Jobs.expected())?;
-        }
-        if let Some(v) = given(self.block_size) {
-            o.block_size = args::uint(v, "block_size", Field::BlockSize.expected())?;
-        }
-        if let Some(v) = given(self.iodepth) {
-            o.iodepth = args::uint(v, "iodepth", Field::Iodepth.expected())?;
-        }
+        set_given(&mut o.jobs, Field::Jobs, self.jobs, args::uint)?;
+        set_given(&mut o.block_size, Field::BlockSize, self.block_size, args::uint)?;
+        set_given(&mut o.iodepth, Field::Iodepth, self.iodepth, args::uint)?;
         if let Some(v) = given(self.direct) {
             o.direct = flag(v, "direct")?;
         }
