@@ -107,6 +107,49 @@ pub fn int(value: &Bound<'_, PyAny>, field: &str) -> PyResult<i128> {
     }
 }
 
+/// Declares a `#[pyfunction]` whose arguments are all Python objects, as
+/// passed: the `$arg`s are required and positional, the `$opt`s positional
+/// and the `$kw`s (after `*`) keyword-only, these two `None` when left out.
+/// PyO3 wants every name twice, in `signature` and as a parameter, in the
+/// same order; here each is written once, so that the functions that take
+/// the long config and I/O keyword lists do not spell them out twice.
+macro_rules! py_fn {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis fn $name:ident<$lt:lifetime>($py:ident; $($arg:ident),*; $($opt:ident),* $(; *, $($kw:ident),+)?)
+            -> $ret:ty,
+        text_signature = $sig:literal,
+        $body:block
+    ) => {
+        $(#[doc = $doc])*
+        #[pyfunction]
+        #[pyo3(signature = ($($arg,)* $($opt=None,)* $(*, $($kw=None,)+)?), text_signature = $sig)]
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<$lt>(
+            $py: Python<$lt>,
+            $($arg: &Bound<$lt, PyAny>,)*
+            $($opt: Option<&Bound<$lt, PyAny>>,)*
+            $($($kw: Option<&Bound<$lt, PyAny>>,)+)?
+        ) -> $ret $body
+    };
+}
+pub(crate) use py_fn;
+
+/// Declares a struct of optional arguments as passed, each an
+/// `Option<&Bound<PyAny>>` (`None`: not given) with the struct's
+/// visibility, and `Default` (none given): how the functions `py_fn!`
+/// declares hand their keyword arguments on.
+macro_rules! arg_struct {
+    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident { $($field:ident),+ $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Default)]
+        $vis struct $name<'a, 'py> {
+            $($vis $field: Option<&'a Bound<'py, PyAny>>,)+
+        }
+    };
+}
+pub(crate) use arg_struct;
+
 /// A stream offset: `fill_at`'s and `verify_at`'s first argument, read once
 /// per call (so once per 4 KiB at fio-like call sizes).
 ///

@@ -6,7 +6,7 @@
 use dgen::Field;
 use pyo3::prelude::*;
 
-use crate::args;
+use crate::args::{self, arg_struct};
 
 /// `numa_mode` values, as the other faces name them.
 pub const NUMA_MODES: &str = "must be one of auto, off, force";
@@ -31,23 +31,32 @@ pub fn numa_mode_name(mode: dgen::NumaMode) -> &'static str {
     }
 }
 
-/// Keyword arguments as passed; `None` stands for "not given".
-#[derive(Default)]
-pub struct Args<'a, 'py> {
-    pub size: Option<&'a Bound<'py, PyAny>>,
-    pub dedup_ratio: Option<&'a Bound<'py, PyAny>>,
-    pub compress_ratio: Option<&'a Bound<'py, PyAny>>,
-    pub dedup_unit: Option<&'a Bound<'py, PyAny>>,
-    pub seed: Option<&'a Bound<'py, PyAny>>,
-    pub threads: Option<&'a Bound<'py, PyAny>>,
-    pub numa_mode: Option<&'a Bound<'py, PyAny>>,
-    pub numa_node: Option<&'a Bound<'py, PyAny>>,
-    pub compressor: Option<&'a Bound<'py, PyAny>>,
+arg_struct! {
+    /// Keyword arguments as passed; `None` stands for "not given".
+    pub struct Args {
+        size, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor,
+    }
 }
 
 /// The argument, unless it was left out or passed as None.
 pub fn given<'a, 'py>(v: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
     v.filter(|v| !v.is_none())
+}
+
+/// Parses the argument for `field` into `slot` when it was given, and
+/// leaves the default there when not. `parse` (such as `args::uint`) gets
+/// the field's name and the words of its range from the library's `Field`,
+/// so that the two cannot disagree.
+pub fn set_given<'py, T>(
+    slot: &mut T,
+    field: Field,
+    value: Option<&Bound<'py, PyAny>>,
+    parse: impl FnOnce(&Bound<'py, PyAny>, &str, &str) -> PyResult<T>,
+) -> PyResult<()> {
+    if let Some(v) = given(value) {
+        *slot = parse(v, field.name(), field.expected())?;
+    }
+    Ok(())
 }
 
 impl Args<'_, '_> {
@@ -60,19 +69,11 @@ impl Args<'_, '_> {
         if let Some(v) = self.size {
             c.size = args::uint(v, "size", "must be an integer from 0 (endless) to 2**64-1")?;
         }
-        if let Some(v) = given(self.dedup_ratio) {
-            c.dedup_ratio = args::ratio(v, "dedup_ratio", Field::DedupRatio.expected())?;
-        }
-        if let Some(v) = given(self.compress_ratio) {
-            c.compress_ratio = args::ratio(v, "compress_ratio", Field::CompressRatio.expected())?;
-        }
-        if let Some(v) = given(self.dedup_unit) {
-            c.dedup_unit = args::uint(v, "dedup_unit", Field::DedupUnit.expected())?;
-        }
+        set_given(&mut c.dedup_ratio, Field::DedupRatio, self.dedup_ratio, args::ratio)?;
+        set_given(&mut c.compress_ratio, Field::CompressRatio, self.compress_ratio, args::ratio)?;
+        set_given(&mut c.dedup_unit, Field::DedupUnit, self.dedup_unit, args::uint)?;
         c.seed = args::opt_uint(self.seed, "seed", "must be None or an integer from 0 to 2**64-1")?;
-        if let Some(v) = given(self.threads) {
-            c.threads = args::uint(v, "threads", Field::Threads.expected())?;
-        }
+        set_given(&mut c.threads, Field::Threads, self.threads, args::uint)?;
         if let Some(v) = given(self.numa_mode) {
             c.numa_mode = numa_mode(v)?;
         }

@@ -44,7 +44,12 @@ pub struct Generator {
     /// from then on.
     closed_pos: AtomicU64,
     config: dgen::Config,
+    /// The seed in use (the drawn one when `seed=None`).
+    #[pyo3(get)]
     seed: u64,
+    /// Worker threads used for fills of 2 MiB and more (resolved from
+    /// `threads=0`).
+    #[pyo3(get)]
     threads: usize,
     /// The stream window small `_read_view`s are cut from.
     window: Mutex<Window>,
@@ -584,12 +589,6 @@ impl Generator {
         self.inner.read().unwrap_or_else(|e| e.into_inner()).is_none()
     }
 
-    /// The seed in use (the drawn one when `seed=None`).
-    #[getter]
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-
     /// The stream's size in bytes; 0 for an endless stream.
     #[getter]
     fn size(&self) -> u64 {
@@ -625,13 +624,6 @@ impl Generator {
     #[getter]
     fn dedup_unit(&self) -> u32 {
         self.config.dedup_unit
-    }
-
-    /// Worker threads used for fills of 2 MiB and more (resolved from
-    /// `threads=0`).
-    #[getter]
-    fn threads(&self) -> usize {
-        self.threads
     }
 
     /// `"auto"`, `"off"` or `"force"`.
@@ -670,9 +662,7 @@ impl Generator {
     /// A closed generator cannot be used again, in a `with` block or not
     /// (as a closed file cannot).
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        if slf.get().closed() {
-            return Err(closed_error());
-        }
+        slf.get().check_open()?;
         Ok(slf)
     }
 

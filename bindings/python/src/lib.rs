@@ -22,49 +22,41 @@ mod view;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyList, PyTuple};
 
+use crate::args::py_fn;
 use crate::buffer::NewObject;
 use crate::config::Args;
 use crate::errors::{guarded, lib_error, MismatchError};
 use crate::generator::Generator;
 
-/// Generates `size` bytes in one call and returns them as a bytearray: the
-/// first `size` bytes of `Generator(size, **config)`. The keyword arguments
-/// are the Generator's. The GIL is released while the bytes are generated.
-#[pyfunction]
-#[pyo3(signature = (size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None, threads=None,
-                    numa_mode=None, numa_node=None, compressor=None),
-       text_signature = "(size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
-                         numa_mode='auto', numa_node=None, compressor='auto')")]
-#[allow(clippy::too_many_arguments)]
-fn generate<'py>(
+py_fn! {
+    /// Generates `size` bytes in one call and returns them as a bytearray: the
+    /// first `size` bytes of `Generator(size, **config)`. The keyword arguments
+    /// are the Generator's. The GIL is released while the bytes are generated.
+    fn generate<'py>(py; size; dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor)
+        -> PyResult<Bound<'py, PyByteArray>>,
+    text_signature = "(size, dedup_ratio=1.0, compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, \
+                      numa_mode='auto', numa_node=None, compressor='auto')",
+    {
+        let config = Args {
+            size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor,
+        };
+        new_bytearray(py, size, config)
+    }
+}
+
+/// What `generate` returns, in a function of its own so that rustfmt
+/// formats it (it leaves what is inside `py_fn! { }` as written).
+fn new_bytearray<'py>(
     py: Python<'py>,
     size: &Bound<'py, PyAny>,
-    dedup_ratio: Option<&Bound<'py, PyAny>>,
-    compress_ratio: Option<&Bound<'py, PyAny>>,
-    dedup_unit: Option<&Bound<'py, PyAny>>,
-    seed: Option<&Bound<'py, PyAny>>,
-    threads: Option<&Bound<'py, PyAny>>,
-    numa_mode: Option<&Bound<'py, PyAny>>,
-    numa_node: Option<&Bound<'py, PyAny>>,
-    compressor: Option<&Bound<'py, PyAny>>,
+    config: Args<'_, 'py>,
 ) -> PyResult<Bound<'py, PyByteArray>> {
     const RANGE: &str = "must be an integer from 0 to 2**63-1 (a bytearray's limit)";
     let len: u64 = args::uint(size, "size", RANGE)?;
     if len > isize::MAX as u64 {
         return Err(args::invalid("size", RANGE, size));
     }
-    let args = Args {
-        size: Some(size),
-        dedup_ratio,
-        compress_ratio,
-        dedup_unit,
-        seed,
-        threads,
-        numa_mode,
-        numa_node,
-        compressor,
-    };
-    let config = args.config()?;
+    let config = Args { size: Some(size), ..config }.config()?;
     let gen = dgen::Generator::new(config).map_err(|e| lib_error(py, e))?;
     let array = buffer::new_filled(py, NewObject::ByteArray, len as usize, move |buf| {
         // A new object's pages were never written: ordinary stores, each

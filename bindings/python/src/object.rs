@@ -18,7 +18,7 @@ use pyo3::exceptions::{PyConnectionError, PyFileNotFoundError, PyKeyboardInterru
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::args;
+use crate::args::{self, arg_struct, py_fn};
 use crate::config::{given, Args};
 use crate::errors::{lib_error, MismatchError};
 use crate::storage;
@@ -33,22 +33,13 @@ enum Op {
     Verify,
 }
 
-/// The keywords every object function takes, as passed.
-struct ObjectArgs<'a, 'py> {
-    url: &'a Bound<'py, PyAny>,
-    objects: &'a Bound<'py, PyAny>,
-    object_size: Option<&'a Bound<'py, PyAny>>,
-    sizes: Option<&'a Bound<'py, PyAny>>,
-    name: Option<&'a Bound<'py, PyAny>>,
-    jobs: Option<&'a Bound<'py, PyAny>>,
-    part_size: Option<&'a Bound<'py, PyAny>>,
-    create_bucket: Option<&'a Bound<'py, PyAny>>,
-    endpoint: Option<&'a Bound<'py, PyAny>>,
-    region: Option<&'a Bound<'py, PyAny>>,
-    addressing: Option<&'a Bound<'py, PyAny>>,
-    access_key: Option<&'a Bound<'py, PyAny>>,
-    secret_key: Option<&'a Bound<'py, PyAny>>,
-    profile: Option<&'a Bound<'py, PyAny>>,
+arg_struct! {
+    /// The optional keywords every object function takes but the config
+    /// ones, as passed.
+    struct ObjectArgs {
+        object_size, sizes, name, jobs, part_size, create_bucket, endpoint, region, addressing, access_key,
+        secret_key, profile,
+    }
 }
 
 fn opt_string(v: Option<&Bound<'_, PyAny>>, field: &str) -> PyResult<Option<String>> {
@@ -93,9 +84,17 @@ struct Plan {
     gen: dgen::Generator,
 }
 
-fn plan(py: Python<'_>, op: Op, a: &ObjectArgs<'_, '_>, config: Args<'_, '_>) -> PyResult<Plan> {
-    let url = ObjectUrl::parse(&args::string(a.url, "url")?).map_err(|m| PyValueError::new_err(format!("url: {m}")))?;
-    let count: u64 = args::uint(a.objects, "objects", "must be an integer from 1 to 2**64-1")?;
+fn plan(
+    py: Python<'_>,
+    op: Op,
+    url_obj: &Bound<'_, PyAny>,
+    objects: &Bound<'_, PyAny>,
+    a: &ObjectArgs<'_, '_>,
+    config: Args<'_, '_>,
+) -> PyResult<Plan> {
+    let url =
+        ObjectUrl::parse(&args::string(url_obj, "url")?).map_err(|m| PyValueError::new_err(format!("url: {m}")))?;
+    let count: u64 = args::uint(objects, "objects", "must be an integer from 1 to 2**64-1")?;
     let sizes = match (given(a.object_size), given(a.sizes)) {
         (Some(s), None) => SizeDist::Fixed(args::uint(s, "object_size", "must be an integer from 1 to 5 TiB")?),
         (None, Some(d)) => SizeDist::parse(&args::string(d, "sizes")?, size_text)
@@ -120,7 +119,7 @@ fn plan(py: Python<'_>, op: Op, a: &ObjectArgs<'_, '_>, config: Args<'_, '_>) ->
         Some("path") => Some(true),
         Some("virtual") => Some(false),
         Some(_) => {
-            return Err(args::invalid("addressing", "must be 'path' or 'virtual'", a.addressing.unwrap_or(a.url)))
+            return Err(args::invalid("addressing", "must be 'path' or 'virtual'", a.addressing.unwrap_or(url_obj)))
         }
     };
     let store = Store {
@@ -189,8 +188,15 @@ fn object_error(py: Python<'_>, e: ObjectError) -> PyErr {
     with_report(py, err, &e.report)
 }
 
-fn run<'py>(py: Python<'py>, op: Op, a: ObjectArgs<'_, 'py>, config: Args<'_, 'py>) -> PyResult<Bound<'py, PyDict>> {
-    let p = plan(py, op, &a, config)?;
+fn run<'py>(
+    py: Python<'py>,
+    op: Op,
+    url: &Bound<'py, PyAny>,
+    objects: &Bound<'py, PyAny>,
+    a: ObjectArgs<'_, 'py>,
+    config: Args<'_, 'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = plan(py, op, url, objects, &a, config)?;
     let cancel = AtomicBool::new(false);
     let mut pending: Option<PyErr> = None;
     let result = py.detach(|| {
@@ -229,60 +235,41 @@ fn run<'py>(py: Python<'py>, op: Op, a: ObjectArgs<'_, 'py>, config: Args<'_, 'p
 
 /// `put_objects`, `get_objects` and `verify_objects`: one signature, one
 /// body, three operations.
+// rustfmt moves the continuation lines of the signature string further
+// left on every run inside a macro definition; this one stays as written.
+#[rustfmt::skip]
 macro_rules! object_fn {
     ($name:ident, $op:expr, $doc:literal) => {
-        #[doc = $doc]
-        #[pyfunction]
-        #[pyo3(signature = (url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=None,
-                            compress_ratio=None, dedup_unit=None, seed=None, threads=None, compressor=None, jobs=None,
-                            part_size=None, create_bucket=None, endpoint=None, region=None, addressing=None,
-                            access_key=None, secret_key=None, profile=None),
-               text_signature = "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, \
-                                 compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, compressor='auto', \
-                                 jobs=8, part_size=8388608, create_bucket=False, endpoint=None, region=None, \
-                                 addressing=None, access_key=None, secret_key=None, profile=None)")]
-        #[allow(clippy::too_many_arguments)]
-        pub fn $name<'py>(
-            py: Python<'py>,
-            url: &Bound<'py, PyAny>,
-            objects: &Bound<'py, PyAny>,
-            object_size: Option<&Bound<'py, PyAny>>,
-            sizes: Option<&Bound<'py, PyAny>>,
-            name: Option<&Bound<'py, PyAny>>,
-            dedup_ratio: Option<&Bound<'py, PyAny>>,
-            compress_ratio: Option<&Bound<'py, PyAny>>,
-            dedup_unit: Option<&Bound<'py, PyAny>>,
-            seed: Option<&Bound<'py, PyAny>>,
-            threads: Option<&Bound<'py, PyAny>>,
-            compressor: Option<&Bound<'py, PyAny>>,
-            jobs: Option<&Bound<'py, PyAny>>,
-            part_size: Option<&Bound<'py, PyAny>>,
-            create_bucket: Option<&Bound<'py, PyAny>>,
-            endpoint: Option<&Bound<'py, PyAny>>,
-            region: Option<&Bound<'py, PyAny>>,
-            addressing: Option<&Bound<'py, PyAny>>,
-            access_key: Option<&Bound<'py, PyAny>>,
-            secret_key: Option<&Bound<'py, PyAny>>,
-            profile: Option<&Bound<'py, PyAny>>,
-        ) -> PyResult<Bound<'py, PyDict>> {
-            let config = Args { dedup_ratio, compress_ratio, dedup_unit, seed, threads, compressor, ..Args::default() };
-            let a = ObjectArgs {
-                url,
-                objects,
-                object_size,
-                sizes,
-                name,
-                jobs,
-                part_size,
-                create_bucket,
-                endpoint,
-                region,
-                addressing,
-                access_key,
-                secret_key,
-                profile,
-            };
-            run(py, $op, a, config)
+        py_fn! {
+            #[doc = $doc]
+            pub fn $name<'py>(
+                py; url, objects; object_size;
+                *, sizes, name, dedup_ratio, compress_ratio, dedup_unit, seed, threads, compressor, jobs, part_size,
+                create_bucket, endpoint, region, addressing, access_key, secret_key, profile
+            ) -> PyResult<Bound<'py, PyDict>>,
+            text_signature = "(url, objects, object_size=None, *, sizes=None, name=None, dedup_ratio=1.0, \
+                              compress_ratio=1.0, dedup_unit=4096, seed=None, threads=0, compressor='auto', \
+                              jobs=8, part_size=8388608, create_bucket=False, endpoint=None, region=None, \
+                              addressing=None, access_key=None, secret_key=None, profile=None)",
+            {
+                let config =
+                    Args { dedup_ratio, compress_ratio, dedup_unit, seed, threads, compressor, ..Args::default() };
+                let a = ObjectArgs {
+                    object_size,
+                    sizes,
+                    name,
+                    jobs,
+                    part_size,
+                    create_bucket,
+                    endpoint,
+                    region,
+                    addressing,
+                    access_key,
+                    secret_key,
+                    profile,
+                };
+                run(py, $op, url, objects, a, config)
+            }
         }
     };
 }

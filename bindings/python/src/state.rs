@@ -33,7 +33,12 @@ pub struct WriteState {
     inner: RwLock<Option<dgen::state::WriteState>>,
     generator: Py<Generator>,
     header: Header,
+    /// The state file's path, as given.
+    #[pyo3(get)]
     path: String,
+    /// True when opened with `write=True`: `fill` and `complete` record
+    /// writes. A state opened with `write=False` refuses them.
+    #[pyo3(get)]
     writable: bool,
 }
 
@@ -87,31 +92,29 @@ impl WriteState {
     }
 }
 
+/// Sets `dict[key]` to `from.key` for each key, or to `from.field` for a
+/// `key = field` whose field has another name: the keys of `dgen state
+/// show --json` are the field names of `Header` and `Summary`, but for
+/// `dedup_unit`.
+macro_rules! set_fields {
+    (@field $from:expr, $key:ident) => { $from.$key };
+    (@field $from:expr, $key:ident $field:ident) => { $from.$field };
+    ($dict:expr, $from:expr; $($key:ident $(= $field:ident)?),+) => {
+        $($dict.set_item(stringify!($key), &set_fields!(@field $from, $key $($field)?))?;)+
+    };
+}
+
 /// The dataset a state describes, with the keys of `dgen state show --json`.
 fn header_items(path: &str, h: &Header, dict: &Bound<'_, PyDict>) -> PyResult<()> {
     dict.set_item("path", path)?;
-    dict.set_item("format", h.format)?;
-    dict.set_item("size", h.size)?;
-    dict.set_item("dedup_unit", h.unit_bytes)?;
-    dict.set_item("seed", h.seed)?;
-    dict.set_item("dedup_ratio", h.dedup_ratio)?;
-    dict.set_item("compress_ratio", h.compress_ratio)?;
-    dict.set_item("compressor", &h.compressor)?;
+    set_fields!(dict, h; format, size, dedup_unit = unit_bytes, seed, dedup_ratio, compress_ratio, compressor);
     Ok(())
 }
 
 /// What a state holds, with the keys of `dgen state show --json`.
 fn summary_items(s: &Summary, dict: &Bound<'_, PyDict>) -> PyResult<()> {
-    dict.set_item("units", s.units)?;
-    dict.set_item("written", s.written)?;
-    dict.set_item("first_pass", s.first_pass)?;
-    dict.set_item("overwritten", s.overwritten)?;
-    dict.set_item("max_version", s.max_version)?;
-    dict.set_item("writes_claimed", s.writes_claimed)?;
-    dict.set_item("writes_completed", s.writes_completed)?;
-    dict.set_item("in_flight", s.in_flight)?;
-    dict.set_item("ambiguous", s.ambiguous)?;
-    dict.set_item("in_doubt", s.in_doubt)?;
+    set_fields!(dict, s; units, written, first_pass, overwritten, max_version, writes_claimed, writes_completed,
+                in_flight, ambiguous, in_doubt);
     Ok(())
 }
 
@@ -250,12 +253,6 @@ impl WriteState {
         Ok(dict)
     }
 
-    /// The state file's path, as given.
-    #[getter]
-    fn path(&self) -> &str {
-        &self.path
-    }
-
     /// The `Generator` the state was opened for.
     #[getter]
     fn generator(&self, py: Python<'_>) -> Py<Generator> {
@@ -266,13 +263,6 @@ impl WriteState {
     #[getter]
     fn units(&self) -> u64 {
         self.header.units
-    }
-
-    /// True when opened with `write=True`: `fill` and `complete` record
-    /// writes. A state opened with `write=False` refuses them.
-    #[getter]
-    fn writable(&self) -> bool {
-        self.writable
     }
 
     /// True once `close` or `close_remove` has been called.

@@ -23,8 +23,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyTypeErr
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyString};
 
-use crate::args;
-use crate::config::{given, Args};
+use crate::args::{self, arg_struct, py_fn};
+use crate::config::{given, set_given, Args};
 use crate::errors::{guarded, lib_error, MismatchError};
 use crate::generator::Generator;
 use crate::state::WriteState;
@@ -68,22 +68,12 @@ impl Drop for CallbackMark {
     }
 }
 
-/// The I/O keyword arguments of `write_file` and `verify_file`, as passed;
-/// `None` stands for "not given".
-#[derive(Default)]
-pub struct IoArgs<'a, 'py> {
-    pub offset: Option<&'a Bound<'py, PyAny>>,
-    pub length: Option<&'a Bound<'py, PyAny>>,
-    pub jobs: Option<&'a Bound<'py, PyAny>>,
-    pub block_size: Option<&'a Bound<'py, PyAny>>,
-    pub iodepth: Option<&'a Bound<'py, PyAny>>,
-    pub direct: Option<&'a Bound<'py, PyAny>>,
-    pub engine: Option<&'a Bound<'py, PyAny>>,
-    pub sync: Option<&'a Bound<'py, PyAny>>,
-    pub truncate: Option<&'a Bound<'py, PyAny>>,
-    pub part: Option<&'a Bound<'py, PyAny>>,
-    pub progress: Option<&'a Bound<'py, PyAny>>,
-    pub state: Option<&'a Bound<'py, PyAny>>,
+arg_struct! {
+    /// The I/O keyword arguments of `write_file` and `verify_file`, as passed;
+    /// `None` stands for "not given".
+    pub struct IoArgs {
+        offset, length, jobs, block_size, iodepth, direct, engine, sync, truncate, part, progress, state,
+    }
 }
 
 impl<'a> IoArgs<'a, '_> {
@@ -95,15 +85,9 @@ impl<'a> IoArgs<'a, '_> {
             o.offset = args::uint(v, "offset", "must be an integer from 0 to 2**64-1")?;
         }
         o.length = args::opt_uint(self.length, "length", "must be None or an integer from 0 to 2**64-1")?;
-        if let Some(v) = given(self.jobs) {
-            o.jobs = args::uint(v, "jobs", Field::Jobs.expected())?;
-        }
-        if let Some(v) = given(self.block_size) {
-            o.block_size = args::uint(v, "block_size", Field::BlockSize.expected())?;
-        }
-        if let Some(v) = given(self.iodepth) {
-            o.iodepth = args::uint(v, "iodepth", Field::Iodepth.expected())?;
-        }
+        set_given(&mut o.jobs, Field::Jobs, self.jobs, args::uint)?;
+        set_given(&mut o.block_size, Field::BlockSize, self.block_size, args::uint)?;
+        set_given(&mut o.iodepth, Field::Iodepth, self.iodepth, args::uint)?;
         if let Some(v) = given(self.direct) {
             o.direct = flag(v, "direct")?;
         }
@@ -426,35 +410,27 @@ fn source<'a>(py: Python<'_>, size: &'a Bound<'_, PyAny>, config: Args<'_, '_>) 
 macro_rules! file_fn {
     ($(#[doc = $doc:literal])* $name:ident, $op:expr, io($($io:ident),*), $(check($check:path),)?
      text_signature = $sig:literal) => {
-        $(#[doc = $doc])*
-        #[pyfunction]
-        #[pyo3(signature = (path, size, dedup_ratio=None, compress_ratio=None, dedup_unit=None, seed=None,
-                            threads=None, numa_mode=None, numa_node=None, compressor=None, *, $($io=None),*),
-               text_signature = $sig)]
-        #[allow(clippy::too_many_arguments)]
-        pub fn $name<'py>(
-            py: Python<'py>,
-            path: &Bound<'py, PyAny>,
-            size: &Bound<'py, PyAny>,
-            dedup_ratio: Option<&Bound<'py, PyAny>>,
-            compress_ratio: Option<&Bound<'py, PyAny>>,
-            dedup_unit: Option<&Bound<'py, PyAny>>,
-            seed: Option<&Bound<'py, PyAny>>,
-            threads: Option<&Bound<'py, PyAny>>,
-            numa_mode: Option<&Bound<'py, PyAny>>,
-            numa_node: Option<&Bound<'py, PyAny>>,
-            compressor: Option<&Bound<'py, PyAny>>,
-            $($io: Option<&Bound<'py, PyAny>>),*
-        ) -> PyResult<Bound<'py, PyDict>> {
-            let config =
-                Args { size: None, dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor };
-            let mut io = IoArgs::default();
-            $(io.$io = $io;)*
-            // Options are checked before a generator is made for them.
-            io.options()?;
-            $($check(size, seed)?;)?
-            let source = source(py, size, config)?;
-            run(py, $op, source, path, io)
+        py_fn! {
+            $(#[doc = $doc])*
+            pub fn $name<'py>(
+                py; path, size;
+                dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor;
+                *, $($io),*
+            ) -> PyResult<Bound<'py, PyDict>>,
+            text_signature = $sig,
+            {
+                let config = Args {
+                    size: None,
+                    dedup_ratio, compress_ratio, dedup_unit, seed, threads, numa_mode, numa_node, compressor,
+                };
+                let mut io = IoArgs::default();
+                $(io.$io = $io;)*
+                // Options are checked before a generator is made for them.
+                io.options()?;
+                $($check(size, seed)?;)?
+                let source = source(py, size, config)?;
+                run(py, $op, source, path, io)
+            }
         }
     };
 }
