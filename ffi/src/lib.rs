@@ -29,6 +29,17 @@ macro_rules! non_null {
     };
 }
 
+/// Asserts the size of the C struct `$t` and the offsets of the fields
+/// named, the numbers the C tests assert from their side, so that the header
+/// and the Rust definitions cannot drift apart unnoticed.
+#[cfg(test)]
+macro_rules! assert_layout {
+    ($t:ty, $size:expr, { $($field:ident: $offset:expr),* $(,)? }) => {{
+        assert_eq!(std::mem::size_of::<$t>(), $size, "size of {}", stringify!($t));
+        $(assert_eq!(std::mem::offset_of!($t, $field), $offset, "offset of {}.{}", stringify!($t), stringify!($field));)*
+    }};
+}
+
 mod alloc;
 mod config;
 mod generator;

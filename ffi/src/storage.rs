@@ -619,18 +619,11 @@ mod tests {
 #[cfg(test)]
 mod layout {
     use super::*;
-    use std::mem::{offset_of, size_of};
 
-    /// tests/c/test_storage.c checks the same numbers from the C side, so
-    /// the header and this file cannot drift apart unnoticed.
+    /// tests/c/test_storage.c checks the same numbers from the C side.
     #[test]
     fn the_structs_have_the_layout_the_c_test_checks() {
-        assert_eq!(size_of::<dgen_io_options>(), 72);
-        assert_eq!(offset_of!(dgen_io_options, block_size), 24);
-        assert_eq!(offset_of!(dgen_io_options, progress), 48);
-        assert_eq!(offset_of!(dgen_io_options, progress_interval_ms), 64);
-        assert_eq!(size_of::<dgen_io_report>(), 536);
-        assert_eq!(offset_of!(dgen_io_report, latency_us), 216);
-        assert_eq!(offset_of!(dgen_io_report, extra_data), 528);
+        assert_layout!(dgen_io_options, 72, { block_size: 24, progress: 48, progress_interval_ms: 64 });
+        assert_layout!(dgen_io_report, 536, { latency_us: 216, extra_data: 528 });
     }
 }
