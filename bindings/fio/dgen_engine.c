@@ -319,32 +319,43 @@ static int set_sqpoll_cpu(void *data, unsigned long long *val)
 }
 
 /*
+ * What every option of the engine's struct has: its names, its fio type,
+ * where fio stores it, its help, and the engine's category.
+ */
+#define OPTION_FIELDS(opt_name, long_name, opt_type, field, help_text)	\
+	.name	= opt_name,						\
+	.lname	= long_name,						\
+	.type	= opt_type,						\
+	.off1	= offsetof(struct dgen_fio_options, field),		\
+	.help	= help_text,						\
+	.category = FIO_OPT_C_ENGINE,					\
+	.group	= FIO_OPT_G_INVALID
+
+/*
  * A dgen_* option that fio keeps as the text given, for the engine to parse.
  * Every one is checked by check_option() as soon as fio stores it, so a bad
  * value stops fio while it reads the job file.
  */
 #define TEXT_OPTION(opt_name, long_name, field, help_text)		\
 	{								\
-		.name	= opt_name,					\
-		.lname	= long_name,					\
-		.type	= FIO_OPT_STR_STORE,				\
-		.off1	= offsetof(struct dgen_fio_options, field),	\
+		OPTION_FIELDS(opt_name, long_name, FIO_OPT_STR_STORE,	\
+			      field, help_text),			\
 		.verify	= check_option,					\
-		.help	= help_text,					\
-		.category = FIO_OPT_C_ENGINE,				\
-		.group	= FIO_OPT_G_INVALID,				\
 	}
 
 /* An option that is on when named, as fio's own io_uring engine has them. */
 #define FLAG_OPTION(opt_name, long_name, field, help_text)		\
 	{								\
-		.name	= opt_name,					\
-		.lname	= long_name,					\
-		.type	= FIO_OPT_STR_SET,				\
-		.off1	= offsetof(struct dgen_fio_options, field),	\
-		.help	= help_text,					\
-		.category = FIO_OPT_C_ENGINE,				\
-		.group	= FIO_OPT_G_INVALID,				\
+		OPTION_FIELDS(opt_name, long_name, FIO_OPT_STR_SET,	\
+			      field, help_text),			\
+	}
+
+/* An option set to 0 or 1, off unless given. */
+#define BOOL_OPTION(opt_name, long_name, field, help_text)		\
+	{								\
+		OPTION_FIELDS(opt_name, long_name, FIO_OPT_BOOL, field,	\
+			      help_text),				\
+		.def	= "0",						\
 	}
 
 static struct fio_option options[] = {
@@ -365,31 +376,15 @@ static struct fio_option options[] = {
 	TEXT_OPTION("dgen_seed", "dgen seed", seed,
 		    "Seed of the data, 0 to 2^64-1 (default: one random seed "
 		    "per fio run, shared by its jobs and printed)"),
-	{
-		.name	= "dgen_verify",
-		.lname	= "dgen verify reads",
-		.type	= FIO_OPT_BOOL,
-		.off1	= offsetof(struct dgen_fio_options, verify),
-		.def	= "0",
-		.help	= "Check every read: against the write state when the "
-			  "job has one (a verdict per class at the job's end), "
-			  "else against the data the same options write (a "
-			  "wrong byte fails the I/O with EILSEQ)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
-	{
-		.name	= "dgen_null",
-		.lname	= "dgen null mode",
-		.type	= FIO_OPT_BOOL,
-		.off1	= offsetof(struct dgen_fio_options, null_io),
-		.def	= "0",
-		.help	= "Fill write buffers but do no I/O and touch no file "
-			  "but the run's state, to measure generation alone "
-			  "(needs size=)",
-		.category = FIO_OPT_C_ENGINE,
-		.group	= FIO_OPT_G_INVALID,
-	},
+	BOOL_OPTION("dgen_verify", "dgen verify reads", verify,
+		    "Check every read: against the write state when the job "
+		    "has one (a verdict per class at the job's end), else "
+		    "against the data the same options write (a wrong byte "
+		    "fails the I/O with EILSEQ)"),
+	BOOL_OPTION("dgen_null", "dgen null mode", null_io,
+		    "Fill write buffers but do no I/O and touch no file but "
+		    "the run's state, to measure generation alone (needs "
+		    "size=)"),
 	TEXT_OPTION("dgen_part", "dgen part", part,
 		    "Run on part I of N (from 0, e.g. 1/4) of the job's range "
 		    "(offset= and size=, or the file or device from offset=), "

@@ -139,6 +139,15 @@ int dgen_uring_register_buffers(struct thread_data *td, struct dgen_job *job)
 	return ret;
 }
 
+/*
+ * The opcode of a read [0] or a write [1] of an io_u's buffer: plain [0],
+ * or [1] with the buffer fixedbufs registered (at the io_u's index).
+ */
+static const uint8_t rw_opcodes[2][2] = {
+	{ IORING_OP_READ, IORING_OP_READ_FIXED },
+	{ IORING_OP_WRITE, IORING_OP_WRITE_FIXED },
+};
+
 /* Writes, reads and the file syncs fio asks for; trims run in place. */
 enum fio_q_status dgen_uring_queue(struct thread_data *td, struct dgen_job *job,
 				   struct io_u *io_u)
@@ -166,22 +175,14 @@ enum fio_q_status dgen_uring_queue(struct thread_data *td, struct dgen_job *job,
 
 	switch (io_u->ddir) {
 	case DDIR_READ:
-		if (u->fixedbufs)
-			io_uring_prep_read_fixed(sqe, f->fd, io_u->xfer_buf,
-						 io_u->xfer_buflen, io_u->offset,
-						 io_u->index);
-		else
-			io_uring_prep_read(sqe, f->fd, io_u->xfer_buf,
-					   io_u->xfer_buflen, io_u->offset);
-		break;
 	case DDIR_WRITE:
+		/* What io_uring_prep_read(), _write() and their _fixed forms
+		 * do: a _FIXED opcode also names the registered buffer. */
+		io_uring_prep_rw(rw_opcodes[io_u->ddir == DDIR_WRITE][u->fixedbufs],
+				 sqe, f->fd, io_u->xfer_buf, io_u->xfer_buflen,
+				 io_u->offset);
 		if (u->fixedbufs)
-			io_uring_prep_write_fixed(sqe, f->fd, io_u->xfer_buf,
-						  io_u->xfer_buflen, io_u->offset,
-						  io_u->index);
-		else
-			io_uring_prep_write(sqe, f->fd, io_u->xfer_buf,
-					    io_u->xfer_buflen, io_u->offset);
+			sqe->buf_index = (__u16)io_u->index;
 		break;
 	case DDIR_SYNC_FILE_RANGE:
 		io_uring_prep_sync_file_range(sqe, f->fd,

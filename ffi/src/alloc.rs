@@ -23,16 +23,15 @@ pub(crate) const ALIGNED_HEADER: usize = 2 * std::mem::size_of::<usize>();
 /// `out` is NULL or writable for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_alloc_aligned(len: usize, alignment: usize, out: *mut *mut c_void) -> dgen_status {
-    guard("dgen_alloc_aligned", Message::Reset, dgen_status::Panic, || {
-        if out.is_null() {
-            return null("dgen_alloc_aligned", "out");
-        }
+    guard_status("dgen_alloc_aligned", |func| {
+        non_null!(func; out)?;
         // SAFETY: `out` is not NULL and the caller guarantees it is writable.
         unsafe { out.write(std::ptr::null_mut()) };
+        // Every refusal here is of a length or an alignment no block can have.
+        let out_of_range = |message| Err(refuse(dgen_status::OutOfRange, message));
         let asked = if alignment == 0 { 4096 } else { alignment };
         if !asked.is_power_of_two() {
-            set_error(format!("dgen_alloc_aligned: alignment {alignment} is not a power of two"));
-            return dgen_status::OutOfRange;
+            return out_of_range(format!("{func}: alignment {alignment} is not a power of two"));
         }
         // The header sits in the `align` bytes before the block, so `align`
         // is at least the header's size.
@@ -40,24 +39,19 @@ pub unsafe extern "C" fn dgen_alloc_aligned(len: usize, alignment: usize, out: *
         // An alignment no block can have (one of its own size already does
         // not fit) is the alignment's fault, whatever the length.
         if std::alloc::Layout::from_size_align(align, align).is_err() {
-            set_error(format!(
-                "dgen_alloc_aligned: alignment {alignment} is larger than any buffer can be aligned to (at most {})",
+            return out_of_range(format!(
+                "{func}: alignment {alignment} is larger than any buffer can be aligned to (at most {})",
                 1usize << (usize::BITS - 2)
             ));
-            return dgen_status::OutOfRange;
         }
-        let layout = match len.checked_add(align).map(|total| std::alloc::Layout::from_size_align(total, align)) {
-            Some(Ok(l)) => l,
-            _ => {
-                set_error(format!("dgen_alloc_aligned: len {len} aligned to {asked} is larger than any buffer can be"));
-                return dgen_status::OutOfRange;
-            }
+        let Some(Ok(layout)) = len.checked_add(align).map(|total| std::alloc::Layout::from_size_align(total, align))
+        else {
+            return out_of_range(format!("{func}: len {len} aligned to {asked} is larger than any buffer can be"));
         };
         // SAFETY: `layout` has a non-zero size (at least `align` bytes).
         let base = unsafe { std::alloc::alloc(layout) };
         if base.is_null() {
-            set_error(format!("dgen_alloc_aligned: cannot allocate {len} bytes aligned to {asked}"));
-            return dgen_status::OutOfRange;
+            return out_of_range(format!("{func}: cannot allocate {len} bytes aligned to {asked}"));
         }
         // SAFETY: the block is `align + len` bytes from `base`, so `base +
         // align` is inside it (or its end when len is 0) and aligned to
@@ -70,7 +64,7 @@ pub unsafe extern "C" fn dgen_alloc_aligned(len: usize, alignment: usize, out: *
             header.add(1).write(align);
             out.write(block.cast());
         }
-        dgen_status::Ok
+        Ok(())
     })
 }
 

@@ -102,28 +102,41 @@ pub enum dgen_numa_mode {
 /// `cfg` is NULL or points to writable memory for one `dgen_config`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_config_init(cfg: *mut dgen_config) {
-    guard("dgen_config_init", Message::Reset, (), || {
-        if cfg.is_null() {
-            null("dgen_config_init", "cfg");
+    // SAFETY: the caller guarantees what `write_defaults` needs.
+    unsafe {
+        write_defaults("dgen_config_init", "cfg", cfg, || {
+            let d = Config::default();
+            dgen_config {
+                size: d.size,
+                dedup_ratio: d.dedup_ratio,
+                compress_ratio: d.compress_ratio,
+                dedup_unit: DEFAULT_DEDUP_UNIT,
+                seed: 0,
+                has_seed: false,
+                threads: 0,
+                numa_mode: dgen_numa_mode::Auto as u32,
+                numa_node: -1,
+                compressor: dgen_compressor::Auto as u32,
+            }
+        })
+    }
+}
+
+/// The body of an `_init` function, whose argument `arg` is `out`: writes
+/// `defaults()` to `*out`, or, when `out` is NULL, only sets the message.
+///
+/// # Safety
+/// `out` is NULL or points to writable memory for one `T`.
+pub(crate) unsafe fn write_defaults<T>(name: &str, arg: &str, out: *mut T, defaults: impl FnOnce() -> T) {
+    guard(name, Message::Reset, (), || {
+        if out.is_null() {
+            null(name, arg);
             return;
         }
-        let d = Config::default();
-        let value = dgen_config {
-            size: d.size,
-            dedup_ratio: d.dedup_ratio,
-            compress_ratio: d.compress_ratio,
-            dedup_unit: DEFAULT_DEDUP_UNIT,
-            seed: 0,
-            has_seed: false,
-            threads: 0,
-            numa_mode: dgen_numa_mode::Auto as u32,
-            numa_node: -1,
-            compressor: dgen_compressor::Auto as u32,
-        };
-        // SAFETY: the caller guarantees `cfg` points to writable memory for a
-        // `dgen_config`; `write` does not read or drop the old contents, which
-        // may be uninitialized.
-        unsafe { cfg.write(value) };
+        let value = defaults();
+        // SAFETY: the caller guarantees `out` is writable; `write` neither
+        // reads nor drops the old contents, which may be uninitialized.
+        unsafe { out.write(value) };
     })
 }
 
@@ -242,12 +255,12 @@ pub(crate) unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, dgen
     // SAFETY: guaranteed by the caller.
     let raw = unsafe { RawConfig::read(cfg) };
     raw.to_config().map_err(|e| match e {
-        Error::InvalidConfig { field: Field::Seed, value, .. } => {
-            set_error(format!(
+        Error::InvalidConfig { field: Field::Seed, value, .. } => refuse(
+            dgen_status::InvalidConfig,
+            format!(
                 "seed is {value} but has_seed is false: set has_seed to use it, or leave seed 0 to draw a fresh seed"
-            ));
-            dgen_status::InvalidConfig
-        }
+            ),
+        ),
         e => fail(e),
     })
 }
@@ -264,25 +277,16 @@ pub(crate) unsafe fn read_config(cfg: *const dgen_config) -> Result<Config, dgen
 /// `name` is NULL or a NUL-terminated string; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_compressor_from_name(name: *const c_char, out: *mut u32) -> dgen_status {
-    guard("dgen_compressor_from_name", Message::Reset, dgen_status::Panic, || {
-        if name.is_null() {
-            return null("dgen_compressor_from_name", "name");
-        }
-        if out.is_null() {
-            return null("dgen_compressor_from_name", "out");
-        }
+    guard_status("dgen_compressor_from_name", |func| {
+        non_null!(func; name, out)?;
         // SAFETY: `name` is not NULL and the caller guarantees it is a
         // NUL-terminated string that stays valid during the call.
         let text = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy();
-        match text.parse::<libdgen::Compressor>() {
-            Ok(c) => {
-                let value = libdgen::Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0) as u32;
-                // SAFETY: `out` is not NULL and the caller guarantees it is writable.
-                unsafe { out.write(value) };
-                dgen_status::Ok
-            }
-            Err(e) => fail(e),
-        }
+        let c = text.parse::<libdgen::Compressor>().map_err(fail)?;
+        let value = libdgen::Compressor::ALL.iter().position(|&x| x == c).unwrap_or(0) as u32;
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(value) };
+        Ok(())
     })
 }
 
@@ -348,15 +352,10 @@ const _: () = assert!(Field::ALL.len() == dgen_field::Dim as usize + 1);
 /// `cfg` is NULL or points to a readable `dgen_config`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_config_check(cfg: *const dgen_config) -> dgen_status {
-    guard("dgen_config_check", Message::Reset, dgen_status::Panic, || {
-        if cfg.is_null() {
-            return null("dgen_config_check", "cfg");
-        }
+    guard_status("dgen_config_check", |func| {
+        non_null!(func; cfg)?;
         // SAFETY: `cfg` is non-null and the caller guarantees it is readable.
-        match unsafe { read_config(cfg) } {
-            Ok(_) => dgen_status::Ok,
-            Err(status) => status,
-        }
+        unsafe { read_config(cfg) }.map(drop)
     })
 }
 
@@ -374,29 +373,21 @@ pub unsafe extern "C" fn dgen_config_check(cfg: *const dgen_config) -> dgen_stat
 /// `min` and `max` are NULL or point to writable doubles.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_param_bounds(field: u32, min: *mut f64, max: *mut f64) -> dgen_status {
-    guard("dgen_param_bounds", Message::Reset, dgen_status::Panic, || {
-        if min.is_null() {
-            return null("dgen_param_bounds", "min");
-        }
-        if max.is_null() {
-            return null("dgen_param_bounds", "max");
-        }
+    guard_status("dgen_param_bounds", |func| {
+        non_null!(func; min, max)?;
         let Some(&f) = Field::ALL.get(field as usize) else {
-            set_error(format!(
-                "dgen_param_bounds: field must be a dgen_field (0 to {}), got {field}",
-                Field::ALL.len() - 1
-            ));
-            return dgen_status::InvalidConfig;
+            let message = format!("{func}: field must be a dgen_field (0 to {}), got {field}", Field::ALL.len() - 1);
+            return Err(refuse(dgen_status::InvalidConfig, message));
         };
         let Some(b) = f.bounds() else {
-            set_error(format!("dgen_param_bounds: {f} has no numeric bounds ({})", f.expected()));
-            return dgen_status::InvalidConfig;
+            let message = format!("{func}: {f} has no numeric bounds ({})", f.expected());
+            return Err(refuse(dgen_status::InvalidConfig, message));
         };
         // SAFETY: both are non-null and the caller guarantees they are writable.
         unsafe {
             min.write(b.min);
             max.write(b.max);
         }
-        dgen_status::Ok
+        Ok(())
     })
 }

@@ -49,30 +49,19 @@ pub struct dgen_generator {
 /// points to writable memory for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_create(cfg: *const dgen_config, out: *mut *mut dgen_generator) -> dgen_status {
-    guard("dgen_create", Message::Reset, dgen_status::Panic, || {
-        if out.is_null() {
-            return null("dgen_create", "out");
-        }
+    guard_status("dgen_create", |func| {
+        non_null!(func; out)?;
         // SAFETY: `out` is not NULL and the caller guarantees it is writable.
         unsafe { out.write(std::ptr::null_mut()) };
-        if cfg.is_null() {
-            return null("dgen_create", "cfg");
-        }
+        non_null!(func; cfg)?;
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
-        let config = match unsafe { read_config(cfg) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        match Generator::new(config) {
-            Ok(inner) => {
-                let raw = Box::into_raw(Box::new(dgen_generator { inner }));
-                // SAFETY: as above; ownership of the box passes to the caller,
-                // who gives it back through `dgen_free`.
-                unsafe { out.write(raw) };
-                dgen_status::Ok
-            }
-            Err(e) => fail(e),
-        }
+        let config = unsafe { read_config(cfg) }?;
+        let inner = Generator::new(config).map_err(fail)?;
+        let raw = Box::into_raw(Box::new(dgen_generator { inner }));
+        // SAFETY: as above; ownership of the box passes to the caller, who
+        // gives it back through `dgen_free`.
+        unsafe { out.write(raw) };
+        Ok(())
     })
 }
 
@@ -102,36 +91,22 @@ pub unsafe extern "C" fn dgen_fill(
     len: usize,
     written: *mut usize,
 ) -> dgen_status {
-    guard("dgen_fill", Message::Reset, dgen_status::Panic, || {
-        if written.is_null() {
-            return null("dgen_fill", "written");
-        }
+    guard_status("dgen_fill", |func| {
+        non_null!(func; written)?;
         // SAFETY: `written` is not NULL and the caller guarantees it is writable.
         unsafe { written.write(0) };
-        if gen.is_null() {
-            return null("dgen_fill", "gen");
-        }
-        if buf.is_null() && len != 0 {
-            return null("dgen_fill", "buf");
-        }
-        if let Err(s) = check_len("dgen_fill", len) {
-            return s;
-        }
-        // SAFETY: `gen` is a live generator; only shared access is made (the
-        // position is an atomic), so other threads may use it meanwhile.
-        let gen = unsafe { &(*gen).inner };
+        // SAFETY: `gen` is NULL or live, as `with_buffer` needs. Only shared
+        // access is made (the position is an atomic), so other threads may
+        // use it meanwhile.
+        let gen = unsafe { with_buffer(func, gen, buf.is_null(), len) }?;
         // SAFETY: `buf` is valid for `len` writable bytes (or `len` is 0 and a
         // dangling pointer is used), `len` fits in isize, and nothing else
         // accesses the buffer during the call.
         let buf = unsafe { bytes_mut(buf, len) };
-        match gen.fill_shared(buf) {
-            Ok(n) => {
-                // SAFETY: as above.
-                unsafe { written.write(n) };
-                dgen_status::Ok
-            }
-            Err(e) => fail(e),
-        }
+        let n = gen.fill_shared(buf).map_err(fail)?;
+        // SAFETY: as above.
+        unsafe { written.write(n) };
+        Ok(())
     })
 }
 
@@ -182,18 +157,11 @@ pub unsafe extern "C" fn dgen_fill_at(
     buf: *mut c_void,
     len: usize,
 ) -> dgen_status {
-    guard("dgen_fill_at", Message::Reset, dgen_status::Panic, || {
+    guard_status("dgen_fill_at", |func| {
         // SAFETY: `gen` is NULL or live, as `with_buffer` needs.
-        let gen = match unsafe { with_buffer("dgen_fill_at", gen, buf.is_null(), len) } {
-            Ok(g) => g,
-            Err(s) => return s,
-        };
+        let gen = unsafe { with_buffer(func, gen, buf.is_null(), len) }?;
         // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
-        let buf = unsafe { bytes_mut(buf, len) };
-        match gen.fill_at(offset, buf) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => fail(e),
-        }
+        gen.fill_at(offset, unsafe { bytes_mut(buf, len) }).map_err(fail)
     })
 }
 
@@ -217,24 +185,17 @@ pub unsafe extern "C" fn dgen_verify_at(
     len: usize,
     mismatch_offset: *mut u64,
 ) -> dgen_status {
-    guard("dgen_verify_at", Message::Reset, dgen_status::Panic, || {
+    guard_status("dgen_verify_at", |func| {
         // SAFETY: `gen` is NULL or live, as `with_buffer` needs.
-        let gen = match unsafe { with_buffer("dgen_verify_at", gen, buf.is_null(), len) } {
-            Ok(g) => g,
-            Err(s) => return s,
-        };
+        let gen = unsafe { with_buffer(func, gen, buf.is_null(), len) }?;
         // SAFETY: see `bytes`; the caller guarantees `buf`.
-        let buf = unsafe { bytes(buf, len) };
-        match gen.verify_at(offset, buf) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => {
-                if let (Error::Mismatch { offset, .. }, false) = (&e, mismatch_offset.is_null()) {
-                    // SAFETY: not NULL, and the caller guarantees it is writable.
-                    unsafe { mismatch_offset.write(*offset) };
-                }
-                fail(e)
+        gen.verify_at(offset, unsafe { bytes(buf, len) }).map_err(|e| {
+            if let (Error::Mismatch { offset, .. }, false) = (&e, mismatch_offset.is_null()) {
+                // SAFETY: not NULL, and the caller guarantees it is writable.
+                unsafe { mismatch_offset.write(*offset) };
             }
-        }
+            fail(e)
+        })
     })
 }
 
@@ -310,19 +271,14 @@ pub unsafe extern "C" fn dgen_threads(gen: *const dgen_generator) -> u32 {
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_seek(gen: *mut dgen_generator, position: u64) -> dgen_status {
-    guard("dgen_seek", Message::Reset, dgen_status::Panic, || {
-        if gen.is_null() {
-            return null("dgen_seek", "gen");
-        }
+    guard_status("dgen_seek", |func| {
+        non_null!(func; gen)?;
         // SAFETY: `gen` is a live generator; only shared access is made.
         let gen = unsafe { &(*gen).inner };
-        match gen.set_position(position) {
-            Ok(()) => dgen_status::Ok,
-            Err(_) => {
-                set_error(format!("dgen_seek: position {position} passes the end of the stream (size {})", gen.size()));
-                dgen_status::OutOfRange
-            }
-        }
+        gen.set_position(position).map_err(|_| {
+            let message = format!("{func}: position {position} passes the end of the stream (size {})", gen.size());
+            refuse(dgen_status::OutOfRange, message)
+        })
     })
 }
 
@@ -333,13 +289,11 @@ pub unsafe extern "C" fn dgen_seek(gen: *mut dgen_generator, position: u64) -> d
 /// `gen` is NULL or a live generator from `dgen_create`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_rewind(gen: *mut dgen_generator) -> dgen_status {
-    guard("dgen_rewind", Message::Reset, dgen_status::Panic, || {
-        if gen.is_null() {
-            return null("dgen_rewind", "gen");
-        }
+    guard_status("dgen_rewind", |func| {
+        non_null!(func; gen)?;
         // SAFETY: as in `dgen_seek`.
         unsafe { (*gen).inner.rewind() };
-        dgen_status::Ok
+        Ok(())
     })
 }
 
@@ -358,31 +312,14 @@ pub unsafe extern "C" fn dgen_rewind(gen: *mut dgen_generator) -> dgen_status {
 /// writes of `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_generate(cfg: *const dgen_config, buf: *mut c_void, len: usize) -> dgen_status {
-    guard("dgen_generate", Message::Reset, dgen_status::Panic, || {
-        if cfg.is_null() {
-            return null("dgen_generate", "cfg");
-        }
-        if buf.is_null() && len != 0 {
-            return null("dgen_generate", "buf");
-        }
-        if let Err(s) = check_len("dgen_generate", len) {
-            return s;
-        }
+    guard_status("dgen_generate", |func| {
+        non_null!(func; cfg, buf if len != 0)?;
+        check_len(func, len)?;
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
-        let config = match unsafe { read_config(cfg) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        let gen = match Generator::new(config) {
-            Ok(g) => g,
-            Err(e) => return fail(e),
-        };
+        let config = unsafe { read_config(cfg) }?;
+        let gen = Generator::new(config).map_err(fail)?;
         // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
-        let buf = unsafe { bytes_mut(buf, len) };
-        match gen.fill_at(0, buf) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => fail(e),
-        }
+        gen.fill_at(0, unsafe { bytes_mut(buf, len) }).map_err(fail)
     })
 }
 
@@ -393,11 +330,22 @@ pub unsafe extern "C" fn dgen_generate(cfg: *const dgen_config, buf: *mut c_void
 /// `gen` is NULL or a generator from `dgen_create` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_free(gen: *mut dgen_generator) {
-    guard("dgen_free", Message::Reset, (), || {
-        if !gen.is_null() {
-            // SAFETY: `gen` came from `Box::into_raw` in `dgen_create` and the
-            // caller hands it back exactly once.
-            drop(unsafe { Box::from_raw(gen) });
+    // SAFETY: `gen` is NULL or came from `Box::into_raw` in `dgen_create`,
+    // and the caller hands it back exactly once.
+    unsafe { release("dgen_free", Message::Reset, gen) }
+}
+
+/// The body of a function that releases a handle it gave C as
+/// `Box::into_raw`: NULL does nothing.
+///
+/// # Safety
+/// `handle` is NULL or came from `Box::into_raw` of a `Box<T>`, is released
+/// only once, and no other call uses it during or after this one.
+pub(crate) unsafe fn release<T>(name: &str, message: Message, handle: *mut T) {
+    guard(name, message, (), || {
+        if !handle.is_null() {
+            // SAFETY: guaranteed by the caller.
+            drop(unsafe { Box::from_raw(handle) });
         }
     })
 }
@@ -433,11 +381,8 @@ unsafe fn with_buffer<'a>(
     buf_is_null: bool,
     len: usize,
 ) -> Result<&'a Generator, dgen_status> {
-    // SAFETY: NULL or live, by the caller's contract.
-    let Some(g) = (unsafe { gen.as_ref() }) else { return Err(null(name, "gen")) };
-    if buf_is_null && len != 0 {
-        return Err(null(name, "buf"));
-    }
+    first_null(name, &[(gen.is_null(), "gen"), (buf_is_null && len != 0, "buf")])?;
     check_len(name, len)?;
-    Ok(&g.inner)
+    // SAFETY: not NULL, so live by the caller's contract.
+    Ok(unsafe { &(*gen).inner })
 }

@@ -3,9 +3,11 @@
 //! Every exported function runs its body inside `guard` (status.rs), which
 //! catches any panic so that none unwinds into C: functions that return a
 //! status return `DGEN_STATUS_PANIC`, the others a harmless default, and the
-//! thread-local message says what happened. Every pointer is checked before
-//! use. The header `include/dgen.h` is generated from these files by
-//! cbindgen, so their doc comments are the C user's manual.
+//! thread-local message says what happened. Those that return a status do so
+//! through `guard_status`, whose body returns a `Result` so that a refusal
+//! leaves it with `?`. Every pointer is checked before use (`non_null!`).
+//! The header `include/dgen.h` is generated from these files by cbindgen, so
+//! their doc comments are the C user's manual.
 //!
 //! One file per concept: status.rs (statuses, messages, the guard),
 //! config.rs (`dgen_config`, its checks and bounds), generator.rs (the
@@ -14,6 +16,29 @@
 
 // The C names are the Rust names, so the header and this file read alike.
 #![allow(non_camel_case_types)]
+
+/// Refuses the first NULL among the pointer arguments named, in the order
+/// given, as `null` does: `Err(DGEN_STATUS_NULL_POINTER)` and "FUNC: ARG
+/// must not be NULL". The message names each argument as the signature
+/// does, since the name is the parameter's own. `buf if len != 0` refuses
+/// `buf` only when the condition holds (a NULL buffer of length 0 is an
+/// empty one).
+macro_rules! non_null {
+    ($func:expr; $($arg:ident $(if $cond:expr)?),+ $(,)?) => {
+        $crate::status::first_null($func, &[$(($arg.is_null() $(&& $cond)?, stringify!($arg))),+])
+    };
+}
+
+/// Asserts the size of the C struct `$t` and the offsets of the fields
+/// named, the numbers the C tests assert from their side, so that the header
+/// and the Rust definitions cannot drift apart unnoticed.
+#[cfg(test)]
+macro_rules! assert_layout {
+    ($t:ty, $size:expr, { $($field:ident: $offset:expr),* $(,)? }) => {{
+        assert_eq!(std::mem::size_of::<$t>(), $size, "size of {}", stringify!($t));
+        $(assert_eq!(std::mem::offset_of!($t, $field), $offset, "offset of {}.{}", stringify!($t), stringify!($field));)*
+    }};
+}
 
 mod alloc;
 mod config;

@@ -6,12 +6,11 @@
 use std::ffi::{c_char, CStr};
 
 use super::storage::status_of;
-use super::{dgen_status, guard, null, set_error, Message};
+use super::{dgen_status, guard_status, refuse};
 use libdgen::storage::{Part, StorageError};
 
 fn fail(e: StorageError) -> dgen_status {
-    set_error(e.message);
-    status_of(e.kind)
+    refuse(status_of(e.kind), e.message)
 }
 
 /// Reads `text` as `I/N`, part I of N counted from 0 as MPI ranks are
@@ -28,31 +27,18 @@ fn fail(e: StorageError) -> dgen_status {
 /// or writable.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_part_parse(text: *const c_char, index: *mut u64, count: *mut u64) -> dgen_status {
-    guard("dgen_part_parse", Message::Reset, dgen_status::Panic, || {
-        if text.is_null() {
-            return null("dgen_part_parse", "text");
-        }
-        if index.is_null() {
-            return null("dgen_part_parse", "index");
-        }
-        if count.is_null() {
-            return null("dgen_part_parse", "count");
-        }
+    guard_status("dgen_part_parse", |func| {
+        non_null!(func; text, index, count)?;
         // SAFETY: `text` is not NULL and the caller guarantees it is a
         // NUL-terminated string that stays valid during the call.
         let text = unsafe { CStr::from_ptr(text) }.to_string_lossy();
-        match Part::parse(&text) {
-            Ok(p) => {
-                // SAFETY: neither is NULL, and the caller guarantees both are
-                // writable.
-                unsafe {
-                    index.write(p.index);
-                    count.write(p.count);
-                }
-                dgen_status::Ok
-            }
-            Err(e) => fail(e),
+        let p = Part::parse(&text).map_err(fail)?;
+        // SAFETY: neither is NULL, and the caller guarantees both are writable.
+        unsafe {
+            index.write(p.index);
+            count.write(p.count);
         }
+        Ok(())
     })
 }
 
@@ -83,24 +69,14 @@ pub unsafe extern "C" fn dgen_part_range(
     part_offset: *mut u64,
     part_length: *mut u64,
 ) -> dgen_status {
-    guard("dgen_part_range", Message::Reset, dgen_status::Panic, || {
-        if part_offset.is_null() {
-            return null("dgen_part_range", "part_offset");
+    guard_status("dgen_part_range", |func| {
+        non_null!(func; part_offset, part_length)?;
+        let (o, l) = Part::new(index, count).and_then(|p| p.range(offset, length)).map_err(fail)?;
+        // SAFETY: neither is NULL, and the caller guarantees both are writable.
+        unsafe {
+            part_offset.write(o);
+            part_length.write(l);
         }
-        if part_length.is_null() {
-            return null("dgen_part_range", "part_length");
-        }
-        match Part::new(index, count).and_then(|p| p.range(offset, length)) {
-            Ok((o, l)) => {
-                // SAFETY: neither is NULL, and the caller guarantees both are
-                // writable.
-                unsafe {
-                    part_offset.write(o);
-                    part_length.write(l);
-                }
-                dgen_status::Ok
-            }
-            Err(e) => fail(e),
-        }
+        Ok(())
     })
 }

@@ -2,11 +2,10 @@
 //! fills that claim and record each write's next version, and verification
 //! that classifies wrong units.
 
-use std::ffi::{c_char, c_void, CStr};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::{c_char, c_void};
 
-use super::{bytes, bytes_mut, check_len, dgen_generator, dgen_status, guard, null, set_error, Message};
+use super::storage::path_arg;
+use super::{bytes, bytes_mut, check_len, dgen_generator, dgen_status, guard, guard_status, refuse, release, Message};
 use libdgen::state::{Class, StateCheck, StateError, WriteState};
 
 /// A write state file, open for one dataset (`dgen_state_open`). Shared by
@@ -80,8 +79,7 @@ pub struct dgen_state_info {
 }
 
 fn state_fail(func: &str, e: StateError) -> dgen_status {
-    set_error(format!("{func}: {}", e.message));
-    dgen_status::of(e.kind.into(), None)
+    refuse(dgen_status::of(e.kind.into(), None), format!("{func}: {}", e.message))
 }
 
 /// Opens the write state at `path` for the dataset of `gen`. With `write`
@@ -104,25 +102,17 @@ pub unsafe extern "C" fn dgen_state_open(
     write: bool,
     out: *mut *mut dgen_state,
 ) -> dgen_status {
-    guard("dgen_state_open", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [(gen.is_null(), "gen"), (path.is_null(), "path"), (out.is_null(), "out")] {
-            if p {
-                return null("dgen_state_open", name);
-            }
-        }
+    guard_status("dgen_state_open", |func| {
+        non_null!(func; gen, path, out)?;
         // SAFETY: `gen` is a live generator; only shared access is made.
         let gen = unsafe { &(*gen).inner };
         // SAFETY: not NULL, and the caller guarantees a NUL-terminated string.
-        let path = Path::new(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes()));
+        let path = unsafe { path_arg(path) };
         let opened = if write { WriteState::open_or_create(path, gen) } else { WriteState::open(path, gen) };
-        match opened {
-            Ok(st) => {
-                // SAFETY: `out` is not NULL and the caller guarantees it is writable.
-                unsafe { out.write(Box::into_raw(Box::new(dgen_state { inner: st }))) };
-                dgen_status::Ok
-            }
-            Err(e) => state_fail("dgen_state_open", e),
-        }
+        let st = opened.map_err(|e| state_fail(func, e))?;
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(Box::into_raw(Box::new(dgen_state { inner: st }))) };
+        Ok(())
     })
 }
 
@@ -133,12 +123,8 @@ pub unsafe extern "C" fn dgen_state_open(
 /// other call uses it during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_close(st: *mut dgen_state) {
-    guard("dgen_state_close", Message::Keep, (), || {
-        if !st.is_null() {
-            // SAFETY: made by Box::into_raw in dgen_state_open, closed once.
-            drop(unsafe { Box::from_raw(st) });
-        }
-    })
+    // SAFETY: NULL or made by Box::into_raw in dgen_state_open, closed once.
+    unsafe { release("dgen_state_close", Message::Keep, st) }
 }
 
 /// Closes a state from `dgen_state_open` and removes its file when no other
@@ -150,9 +136,9 @@ pub unsafe extern "C" fn dgen_state_close(st: *mut dgen_state) {
 /// As for `dgen_state_close`; `removed` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_close_remove(st: *mut dgen_state, removed: *mut bool) -> dgen_status {
-    guard("dgen_state_close_remove", Message::Reset, dgen_status::Panic, || {
+    guard_status("dgen_state_close_remove", |_| {
         if st.is_null() {
-            return dgen_status::Ok;
+            return Ok(());
         }
         // SAFETY: made by Box::into_raw in dgen_state_open, closed once.
         let st = unsafe { Box::from_raw(st) };
@@ -161,7 +147,7 @@ pub unsafe extern "C" fn dgen_state_close_remove(st: *mut dgen_state, removed: *
             // SAFETY: not NULL, and the caller guarantees it is writable.
             unsafe { removed.write(gone) };
         }
-        dgen_status::Ok
+        Ok(())
     })
 }
 
@@ -186,28 +172,17 @@ pub unsafe extern "C" fn dgen_state_fill(
     buf: *mut c_void,
     len: usize,
 ) -> dgen_status {
-    guard("dgen_state_fill", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [(st.is_null(), "st"), (gen.is_null(), "gen"), (buf.is_null() && len != 0, "buf")] {
-            if p {
-                return null("dgen_state_fill", name);
-            }
-        }
-        if let Err(s) = check_len("dgen_state_fill", len) {
-            return s;
-        }
+    guard_status("dgen_state_fill", |func| {
+        non_null!(func; st, gen, buf if len != 0)?;
+        check_len(func, len)?;
         // SAFETY: live objects, shared access only (both are Sync).
         let (st, gen) = unsafe { (&(*st).inner, &(*gen).inner) };
-        if let Err(e) = st.check_generator(gen) {
-            return state_fail("dgen_state_fill", e);
-        }
+        st.check_generator(gen).map_err(|e| state_fail(func, e))?;
         // SAFETY: see `bytes_mut`; the caller guarantees `buf`.
         let buf = unsafe { bytes_mut(buf, len) };
-        match st.claim_and_fill(gen, offset, buf) {
-            // The range is what completes it; the claim's versions were
-            // only needed for the fill.
-            Ok(_claim) => dgen_status::Ok,
-            Err(e) => state_fail("dgen_state_fill", e),
-        }
+        // The range is what completes it; the claim's versions were only
+        // needed for the fill.
+        st.claim_and_fill(gen, offset, buf).map(drop).map_err(|e| state_fail(func, e))
     })
 }
 
@@ -220,16 +195,11 @@ pub unsafe extern "C" fn dgen_state_fill(
 /// `st` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_complete(st: *const dgen_state, offset: u64, len: usize) -> dgen_status {
-    guard("dgen_state_complete", Message::Reset, dgen_status::Panic, || {
-        if st.is_null() {
-            return null("dgen_state_complete", "st");
-        }
+    guard_status("dgen_state_complete", |func| {
+        non_null!(func; st)?;
         // SAFETY: live, shared access only.
         let st = unsafe { &(*st).inner };
-        match st.complete_range(offset, len as u64) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => state_fail("dgen_state_complete", e),
-        }
+        st.complete_range(offset, len as u64).map_err(|e| state_fail(func, e))
     })
 }
 
@@ -264,12 +234,9 @@ pub extern "C" fn dgen_state_check_new_unwritten_first() -> *mut dgen_state_chec
 /// `dgen_state_check_new_unwritten_first`, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_check_free(check: *mut dgen_state_check) {
-    guard("dgen_state_check_free", Message::Keep, (), || {
-        if !check.is_null() {
-            // SAFETY: made by Box::into_raw in dgen_state_check_new, freed once.
-            drop(unsafe { Box::from_raw(check) });
-        }
-    })
+    // SAFETY: NULL or made by Box::into_raw in dgen_state_check_new or
+    // dgen_state_check_new_unwritten_first, freed once.
+    unsafe { release("dgen_state_check_free", Message::Keep, check) }
 }
 
 /// Checks `buf`, read from `[offset, offset + len)` of the target (whole
@@ -291,32 +258,16 @@ pub unsafe extern "C" fn dgen_state_verify(
     len: usize,
     check: *mut dgen_state_check,
 ) -> dgen_status {
-    guard("dgen_state_verify", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [
-            (st.is_null(), "st"),
-            (gen.is_null(), "gen"),
-            (buf.is_null() && len != 0, "buf"),
-            (check.is_null(), "check"),
-        ] {
-            if p {
-                return null("dgen_state_verify", name);
-            }
-        }
-        if let Err(s) = check_len("dgen_state_verify", len) {
-            return s;
-        }
+    guard_status("dgen_state_verify", |func| {
+        non_null!(func; st, gen, buf if len != 0, check)?;
+        check_len(func, len)?;
         // SAFETY: live objects; shared access to the state and generator,
         // and the caller gives this call `check` to itself.
         let (st, gen, check) = unsafe { (&(*st).inner, &(*gen).inner, &mut (*check).inner) };
-        if let Err(e) = st.check_generator(gen) {
-            return state_fail("dgen_state_verify", e);
-        }
+        st.check_generator(gen).map_err(|e| state_fail(func, e))?;
         // SAFETY: see `bytes`; the caller guarantees `buf`.
         let buf = unsafe { bytes(buf, len) };
-        match st.check(gen, offset, buf, check) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => state_fail("dgen_state_verify", e),
-        }
+        st.check(gen, offset, buf, check).map_err(|e| state_fail(func, e))
     })
 }
 
@@ -337,12 +288,8 @@ pub unsafe extern "C" fn dgen_state_check_finish(
     check: *mut dgen_state_check,
     result: *mut dgen_state_result,
 ) -> dgen_status {
-    guard("dgen_state_check_finish", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [(st.is_null(), "st"), (gen.is_null(), "gen"), (check.is_null(), "check")] {
-            if p {
-                return null("dgen_state_check_finish", name);
-            }
-        }
+    guard_status("dgen_state_check_finish", |func| {
+        non_null!(func; st, gen, check)?;
         // SAFETY: as for dgen_state_verify.
         let (st, gen, check) = unsafe { (&(*st).inner, &(*gen).inner, &mut (*check).inner) };
         st.resolve(gen, check);
@@ -365,15 +312,16 @@ pub unsafe extern "C" fn dgen_state_check_finish(
             unsafe { result.write(r) };
         }
         if check.passed() {
-            return dgen_status::Ok;
+            return Ok(());
         }
         let classes: Vec<String> = Class::ALL
             .into_iter()
             .filter(|&c| check.count(c) > 0)
             .map(|c| format!("{} {} (first at offset {})", check.count(c), c.name(), first(c)))
             .collect();
-        set_error(format!("{} of {} units checked are wrong: {}", check.wrong(), check.checked(), classes.join(", ")));
-        dgen_status::Mismatch
+        let message =
+            format!("{} of {} units checked are wrong: {}", check.wrong(), check.checked(), classes.join(", "));
+        Err(refuse(dgen_status::Mismatch, message))
     })
 }
 
@@ -393,17 +341,12 @@ pub unsafe extern "C" fn dgen_state_check_offsets(
     max: usize,
     n: *mut usize,
 ) -> dgen_status {
-    guard("dgen_state_check_offsets", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [(check.is_null(), "check"), (offsets.is_null() && max != 0, "offsets"), (n.is_null(), "n")] {
-            if p {
-                return null("dgen_state_check_offsets", name);
-            }
-        }
+    guard_status("dgen_state_check_offsets", |func| {
+        non_null!(func; check, offsets if max != 0, n)?;
         let Some(&class) = Class::ALL.get(class as usize) else {
-            set_error(format!(
-                "dgen_state_check_offsets: class must be 0 (stale), 1 (misplaced), 2 (zero) or 3 (corrupt), got {class}"
-            ));
-            return dgen_status::InvalidConfig;
+            let message =
+                format!("{func}: class must be 0 (stale), 1 (misplaced), 2 (zero) or 3 (corrupt), got {class}");
+            return Err(refuse(dgen_status::InvalidConfig, message));
         };
         // SAFETY: live; shared access only.
         let check = unsafe { &(*check).inner };
@@ -415,7 +358,7 @@ pub unsafe extern "C" fn dgen_state_check_offsets(
         }
         // SAFETY: not NULL, and the caller guarantees it is writable.
         unsafe { n.write(count) };
-        dgen_status::Ok
+        Ok(())
     })
 }
 
@@ -426,12 +369,8 @@ pub unsafe extern "C" fn dgen_state_check_offsets(
 /// `st` is NULL or live; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_state_summary(st: *const dgen_state, out: *mut dgen_state_info) -> dgen_status {
-    guard("dgen_state_summary", Message::Reset, dgen_status::Panic, || {
-        for (p, name) in [(st.is_null(), "st"), (out.is_null(), "out")] {
-            if p {
-                return null("dgen_state_summary", name);
-            }
-        }
+    guard_status("dgen_state_summary", |func| {
+        non_null!(func; st, out)?;
         // SAFETY: live, shared access only.
         let s = unsafe { &(*st).inner }.summary();
         let r = dgen_state_info {
@@ -447,6 +386,6 @@ pub unsafe extern "C" fn dgen_state_summary(st: *const dgen_state, out: *mut dge
         };
         // SAFETY: not NULL, and the caller guarantees it is writable.
         unsafe { out.write(r) };
-        dgen_status::Ok
+        Ok(())
     })
 }

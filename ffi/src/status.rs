@@ -251,25 +251,49 @@ pub(crate) fn guard<R>(name: &str, message: Message, on_panic: R, body: impl FnO
     }
 }
 
+/// `guard` for an exported function that returns a status. The body gets
+/// the function's name for its messages and returns `Ok(())` for
+/// `DGEN_STATUS_OK` or `Err` with the status of a refusal whose message it
+/// has set (`fail`, `null`, `refuse`), so that `?` carries a refusal out of
+/// the checks and helpers it calls.
+pub(crate) fn guard_status(name: &str, body: impl FnOnce(&str) -> Result<(), dgen_status>) -> dgen_status {
+    guard(name, Message::Reset, dgen_status::Panic, || match body(name) {
+        Ok(()) => dgen_status::Ok,
+        Err(status) => status,
+    })
+}
+
 /// Status and message for a Rust error.
 pub(crate) fn fail(e: Error) -> dgen_status {
-    let status = dgen_status::from_error(&e);
-    set_error(e.to_string());
+    refuse(dgen_status::from_error(&e), e.to_string())
+}
+
+/// `status`, with `message` as the thread's message: a refusal the
+/// function words itself.
+pub(crate) fn refuse(status: dgen_status, message: String) -> dgen_status {
+    set_error(message);
     status
 }
 
 /// Status and message for a NULL argument.
 pub(crate) fn null(func: &str, arg: &str) -> dgen_status {
-    set_error(format!("{func}: {arg} must not be NULL"));
-    dgen_status::NullPointer
+    refuse(dgen_status::NullPointer, format!("{func}: {arg} must not be NULL"))
+}
+
+/// The first argument of `args` (whether it is NULL, its name) that is
+/// NULL, refused as `null` refuses it; the checks of `non_null!`.
+pub(crate) fn first_null(func: &str, args: &[(bool, &str)]) -> Result<(), dgen_status> {
+    match args.iter().find(|&&(is_null, _)| is_null) {
+        Some(&(_, arg)) => Err(null(func, arg)),
+        None => Ok(()),
+    }
 }
 
 /// A slice may not be larger than `isize::MAX` bytes; a longer `len` cannot
 /// describe a real buffer.
 pub(crate) fn check_len(func: &str, len: usize) -> Result<(), dgen_status> {
     if len > isize::MAX as usize {
-        set_error(format!("{func}: len {len} is larger than any buffer can be"));
-        return Err(dgen_status::OutOfRange);
+        return Err(refuse(dgen_status::OutOfRange, format!("{func}: len {len} is larger than any buffer can be")));
     }
     Ok(())
 }

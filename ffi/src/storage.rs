@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{dgen_generator, dgen_status, guard, null, set_error, Message};
+use super::{dgen_generator, dgen_status, guard_status, refuse, write_defaults};
 use libdgen::storage::{
     self, Control, Fault, IoEngine, IoOptions, Operation, Report, StorageError, StorageErrorKind, TargetKind, Value,
 };
@@ -198,31 +198,28 @@ pub struct dgen_io_report {
 /// `opts` is NULL or points to writable memory for one `dgen_io_options`.
 #[no_mangle]
 pub unsafe extern "C" fn dgen_io_options_init(opts: *mut dgen_io_options) {
-    guard("dgen_io_options_init", Message::Reset, (), || {
-        if opts.is_null() {
-            null("dgen_io_options_init", "opts");
-            return;
-        }
-        let d = IoOptions::default();
-        let value = dgen_io_options {
-            offset: d.offset,
-            length: 0,
-            has_length: false,
-            jobs: d.jobs as u32,
-            block_size: d.block_size as u64,
-            iodepth: d.iodepth as u32,
-            direct: d.direct,
-            engine: dgen_io_engine::Auto as u32,
-            sync: d.sync,
-            truncate: d.truncate,
-            progress: None,
-            progress_user: std::ptr::null_mut(),
-            progress_interval_ms: 200,
-        };
-        // SAFETY: the caller guarantees `opts` is writable; `write` neither
-        // reads nor drops the old, possibly uninitialized, contents.
-        unsafe { opts.write(value) };
-    })
+    // SAFETY: the caller guarantees what `write_defaults` needs.
+    unsafe { write_defaults("dgen_io_options_init", "opts", opts, default_options) }
+}
+
+/// The defaults of `dgen_io_options_init`, which NULL options also stand for.
+fn default_options() -> dgen_io_options {
+    let d = IoOptions::default();
+    dgen_io_options {
+        offset: d.offset,
+        length: 0,
+        has_length: false,
+        jobs: d.jobs as u32,
+        block_size: d.block_size as u64,
+        iodepth: d.iodepth as u32,
+        direct: d.direct,
+        engine: dgen_io_engine::Auto as u32,
+        sync: d.sync,
+        truncate: d.truncate,
+        progress: None,
+        progress_user: std::ptr::null_mut(),
+        progress_interval_ms: 200,
+    }
 }
 
 /// The options C passed, read field by field so that no invalid `bool` (any
@@ -417,6 +414,15 @@ fn latency(value: &Value) -> dgen_io_latency {
     l
 }
 
+/// A path C passed: its bytes as they are, whatever the encoding.
+///
+/// # Safety
+/// `path` is a NUL-terminated string, valid and unchanged during `'a`.
+pub(super) unsafe fn path_arg<'a>(path: *const c_char) -> &'a Path {
+    // SAFETY: guaranteed by the caller.
+    Path::new(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes()))
+}
+
 /// The body of `dgen_write_file` and `dgen_verify_file`.
 ///
 /// # Safety
@@ -428,33 +434,16 @@ unsafe fn io_call(
     path: *const c_char,
     opts: *const dgen_io_options,
     report: *mut dgen_io_report,
-) -> dgen_status {
-    if gen.is_null() {
-        return null(func, "gen");
-    }
-    if path.is_null() {
-        return null(func, "path");
-    }
-    let call = if opts.is_null() {
-        Ok(CallOptions {
-            opts: IoOptions::default(),
-            progress: None,
-            user: std::ptr::null_mut(),
-            interval: Duration::from_millis(200),
-        })
-    } else {
-        // SAFETY: not NULL, and the caller guarantees it is readable.
-        unsafe { read_options(opts) }
-    };
-    let call = match call {
-        Ok(c) => c,
-        Err(e) => {
-            set_error(format!("{func}: {}", e.message));
-            return status_of(e.kind);
-        }
-    };
+) -> Result<(), dgen_status> {
+    non_null!(func; gen, path)?;
+    let defaults = default_options();
+    let opts: *const dgen_io_options = if opts.is_null() { &defaults } else { opts };
+    // SAFETY: `opts` is the defaults or, not NULL, readable as the caller
+    // guarantees.
+    let call =
+        unsafe { read_options(opts) }.map_err(|e| refuse(status_of(e.kind), format!("{func}: {}", e.message)))?;
     // SAFETY: `path` is not NULL and the caller guarantees a NUL-terminated string.
-    let path = Path::new(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes()));
+    let path = unsafe { path_arg(path) };
     // SAFETY: `gen` is a live generator; only shared access is made.
     let gen = unsafe { &(*gen).inner };
     let user = call.user;
@@ -474,22 +463,19 @@ unsafe fn io_call(
         Operation::Write => storage::write_file_with(gen, path, &call.opts, control),
         Operation::Verify => storage::verify_file_with(gen, path, &call.opts, control),
     };
-    let (r, status) = match &result {
-        Ok(r) if r.passed() => (r, dgen_status::Ok),
+    let (r, outcome) = match &result {
+        Ok(r) if r.passed() => (r, Ok(())),
         Ok(r) => {
-            set_error(format!("{}: {}", r.path, r.problem().unwrap_or_default()));
-            (r, dgen_status::Mismatch)
+            let message = format!("{}: {}", r.path, r.problem().unwrap_or_default());
+            (r, Err(refuse(dgen_status::Mismatch, message)))
         }
-        Err(e) => {
-            set_error(e.message.clone());
-            (e.report.as_ref(), status_of(e.kind))
-        }
+        Err(e) => (e.report.as_ref(), Err(refuse(status_of(e.kind), e.message.clone()))),
     };
     if !report.is_null() {
         // SAFETY: not NULL, and the caller guarantees it is writable.
         unsafe { report.write(to_c(r)) };
     }
-    status
+    outcome
 }
 
 /// Writes the generator's bytes `[offset, offset + length)` to `path`: a
@@ -521,9 +507,9 @@ pub unsafe extern "C" fn dgen_write_file(
     opts: *const dgen_io_options,
     report: *mut dgen_io_report,
 ) -> dgen_status {
-    guard("dgen_write_file", Message::Reset, dgen_status::Panic, || {
+    guard_status("dgen_write_file", |func| {
         // SAFETY: the caller's guarantees are those of io_call.
-        unsafe { io_call("dgen_write_file", Operation::Write, gen, path, opts, report) }
+        unsafe { io_call(func, Operation::Write, gen, path, opts, report) }
     })
 }
 
@@ -549,9 +535,9 @@ pub unsafe extern "C" fn dgen_verify_file(
     opts: *const dgen_io_options,
     report: *mut dgen_io_report,
 ) -> dgen_status {
-    guard("dgen_verify_file", Message::Reset, dgen_status::Panic, || {
+    guard_status("dgen_verify_file", |func| {
         // SAFETY: the caller's guarantees are those of io_call.
-        unsafe { io_call("dgen_verify_file", Operation::Verify, gen, path, opts, report) }
+        unsafe { io_call(func, Operation::Verify, gen, path, opts, report) }
     })
 }
 
@@ -633,18 +619,11 @@ mod tests {
 #[cfg(test)]
 mod layout {
     use super::*;
-    use std::mem::{offset_of, size_of};
 
-    /// tests/c/test_storage.c checks the same numbers from the C side, so
-    /// the header and this file cannot drift apart unnoticed.
+    /// tests/c/test_storage.c checks the same numbers from the C side.
     #[test]
     fn the_structs_have_the_layout_the_c_test_checks() {
-        assert_eq!(size_of::<dgen_io_options>(), 72);
-        assert_eq!(offset_of!(dgen_io_options, block_size), 24);
-        assert_eq!(offset_of!(dgen_io_options, progress), 48);
-        assert_eq!(offset_of!(dgen_io_options, progress_interval_ms), 64);
-        assert_eq!(size_of::<dgen_io_report>(), 536);
-        assert_eq!(offset_of!(dgen_io_report, latency_us), 216);
-        assert_eq!(offset_of!(dgen_io_report, extra_data), 528);
+        assert_layout!(dgen_io_options, 72, { block_size: 24, progress: 48, progress_interval_ms: 64 });
+        assert_layout!(dgen_io_report, 536, { latency_us: 216, extra_data: 528 });
     }
 }

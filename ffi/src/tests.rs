@@ -181,85 +181,46 @@ fn each_null_pointer_is_refused_by_name() {
 #[test]
 fn each_bad_config_value_gets_its_status_and_message() {
     let base = config();
-    let ratio = "must be a number from 1.0 to 1024.0";
-    let cratio = "must be a number from 1.0 to 32.0";
-    let unit = "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)";
-    let cases: Vec<(dgen_config, dgen_status, String)> = vec![
+    // Per field: its status, what the message says it must be, and bad
+    // values, each shown after "got" as Rust shows an f64 (33.0 is "33").
+    let cases: [(dgen_field, dgen_status, &str, &[f64]); 5] = [
         (
-            dgen_config { compressor: 7, ..base },
+            dgen_field::Compressor,
             dgen_status::InvalidCompressor,
-            "compressor must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6), got 7"
-                .to_string(),
+            "must be a dgen_compressor: DGEN_COMPRESSOR_AUTO (0) to DGEN_COMPRESSOR_LZJB (6)",
+            &[7.0],
         ),
         (
-            dgen_config { dedup_ratio: 0.5, ..base },
+            dgen_field::DedupRatio,
             dgen_status::InvalidDedupRatio,
-            format!("dedup_ratio {ratio}, got 0.5"),
+            "must be a number from 1.0 to 1024.0",
+            &[0.5, f64::NAN, f64::INFINITY, 1024.5],
         ),
         (
-            dgen_config { dedup_ratio: f64::NAN, ..base },
-            dgen_status::InvalidDedupRatio,
-            format!("dedup_ratio {ratio}, got NaN"),
-        ),
-        (
-            dgen_config { dedup_ratio: f64::INFINITY, ..base },
-            dgen_status::InvalidDedupRatio,
-            format!("dedup_ratio {ratio}, got inf"),
-        ),
-        (
-            dgen_config { dedup_ratio: 1024.5, ..base },
-            dgen_status::InvalidDedupRatio,
-            format!("dedup_ratio {ratio}, got 1024.5"),
-        ),
-        (
-            dgen_config { compress_ratio: 0.5, ..base },
+            dgen_field::CompressRatio,
             dgen_status::InvalidCompressRatio,
-            format!("compress_ratio {cratio}, got 0.5"),
+            "must be a number from 1.0 to 32.0",
+            &[0.5, f64::NAN, f64::NEG_INFINITY, 33.0],
         ),
         (
-            dgen_config { compress_ratio: f64::NAN, ..base },
-            dgen_status::InvalidCompressRatio,
-            format!("compress_ratio {cratio}, got NaN"),
-        ),
-        (
-            dgen_config { compress_ratio: f64::NEG_INFINITY, ..base },
-            dgen_status::InvalidCompressRatio,
-            format!("compress_ratio {cratio}, got -inf"),
-        ),
-        (
-            dgen_config { compress_ratio: 33.0, ..base },
-            dgen_status::InvalidCompressRatio,
-            format!("compress_ratio {cratio}, got 33"),
-        ),
-        (dgen_config { dedup_unit: 0, ..base }, dgen_status::InvalidDedupUnit, format!("dedup_unit {unit}, got 0")),
-        (
-            dgen_config { dedup_unit: 1000, ..base },
+            dgen_field::DedupUnit,
             dgen_status::InvalidDedupUnit,
-            format!("dedup_unit {unit}, got 1000"),
+            "must be a multiple of 4096 from 4096 to 67108864 (64 MiB)",
+            &[0.0, 1000.0, 4097.0, ((64 << 20) + 4096) as f64],
         ),
         (
-            dgen_config { dedup_unit: 4097, ..base },
-            dgen_status::InvalidDedupUnit,
-            format!("dedup_unit {unit}, got 4097"),
-        ),
-        (
-            dgen_config { dedup_unit: (64 << 20) + 4096, ..base },
-            dgen_status::InvalidDedupUnit,
-            format!("dedup_unit {unit}, got 67112960"),
-        ),
-        (
-            dgen_config { threads: 4097, ..base },
+            dgen_field::Threads,
             dgen_status::InvalidThreads,
-            "threads must be from 0 (all CPUs) to 4096, got 4097".into(),
-        ),
-        (
-            dgen_config { threads: u32::MAX, ..base },
-            dgen_status::InvalidThreads,
-            "threads must be from 0 (all CPUs) to 4096, got 4294967295".into(),
+            "must be from 0 (all CPUs) to 4096",
+            &[4097.0, u32::MAX as f64],
         ),
     ];
-    for (cfg, status, message) in cases {
-        assert_eq!(create_err(&cfg), (status, message), "{cfg:?}");
+    for (field, status, expected, values) in cases {
+        let name = libdgen::Field::ALL[field as usize].name();
+        for &v in values {
+            let cfg = with_field(field, v);
+            assert_eq!(create_err(&cfg), (status, format!("{name} {expected}, got {v}")), "{cfg:?}");
+        }
     }
     // The edges themselves are accepted.
     for cfg in [
@@ -498,20 +459,20 @@ fn golden_sha256_through_dgen_fill() {
 #[test]
 fn config_layout_is_the_one_c_sees() {
     // tests/c/header_c99.c asserts the same numbers from the C side.
-    use std::mem::{offset_of, size_of};
-    assert_eq!(size_of::<dgen_config>(), 64);
-    assert_eq!(offset_of!(dgen_config, size), 0);
-    assert_eq!(offset_of!(dgen_config, dedup_ratio), 8);
-    assert_eq!(offset_of!(dgen_config, compress_ratio), 16);
-    assert_eq!(offset_of!(dgen_config, dedup_unit), 24);
-    assert_eq!(offset_of!(dgen_config, seed), 32);
-    assert_eq!(offset_of!(dgen_config, has_seed), 40);
-    assert_eq!(offset_of!(dgen_config, threads), 44);
-    assert_eq!(offset_of!(dgen_config, numa_mode), 48);
-    assert_eq!(offset_of!(dgen_config, numa_node), 52);
-    assert_eq!(offset_of!(dgen_config, compressor), 56);
-    assert_eq!(size_of::<dgen_status>(), 4);
-    assert_eq!(size_of::<dgen_status_arg>(), size_of::<dgen_status>());
+    assert_layout!(dgen_config, 64, {
+        size: 0,
+        dedup_ratio: 8,
+        compress_ratio: 16,
+        dedup_unit: 24,
+        seed: 32,
+        has_seed: 40,
+        threads: 44,
+        numa_mode: 48,
+        numa_node: 52,
+        compressor: 56,
+    });
+    assert_eq!(std::mem::size_of::<dgen_status>(), 4);
+    assert_eq!(std::mem::size_of::<dgen_status_arg>(), std::mem::size_of::<dgen_status>());
 }
 
 #[test]

@@ -25,33 +25,21 @@ pub unsafe extern "C" fn dgen_topology(
     len: usize,
     needed: *mut usize,
 ) -> dgen_status {
-    guard("dgen_topology", Message::Reset, dgen_status::Panic, || {
-        if cfg.is_null() {
-            return null("dgen_topology", "cfg");
-        }
-        if needed.is_null() {
-            return null("dgen_topology", "needed");
-        }
-        if buf.is_null() && len != 0 {
-            return null("dgen_topology", "buf");
-        }
+    guard_status("dgen_topology", |func| {
+        non_null!(func; cfg, needed, buf if len != 0)?;
         // SAFETY: `cfg` is not NULL and the caller guarantees it is readable.
-        let config = match unsafe { read_config(cfg) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
+        let config = unsafe { read_config(cfg) }?;
         let topology = Topology::current();
-        let placement = match topology.plan(config.threads, config.numa_mode, config.numa_node) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
+        let placement = topology.plan(config.threads, config.numa_mode, config.numa_node).map_err(fail)?;
         let text = topology.to_json(&placement);
         let need = text.len() + 1;
         // SAFETY: `needed` is not NULL and the caller guarantees it is writable.
         unsafe { needed.write(need) };
         if len < need {
-            set_error(format!("dgen_topology: buf holds {len} bytes, the text needs {need}"));
-            return dgen_status::OutOfRange;
+            return Err(refuse(
+                dgen_status::OutOfRange,
+                format!("{func}: buf holds {len} bytes, the text needs {need}"),
+            ));
         }
         // SAFETY: `buf` is writable for `len >= need` bytes (checked above);
         // the text and its NUL fill exactly `need` of them.
@@ -59,6 +47,6 @@ pub unsafe extern "C" fn dgen_topology(
             std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
             buf.add(text.len()).write(0);
         }
-        dgen_status::Ok
+        Ok(())
     })
 }

@@ -1,7 +1,7 @@
 //! The C face of `dgen::vectors`: seeded float32 values for vector-database
 //! benchmarks, a pure function of the seed and the element index.
 
-use super::{dgen_status, fail, guard, null, set_error, Message};
+use super::{dgen_status, fail, guard_status, refuse};
 use libdgen::vectors;
 use libdgen::Error;
 
@@ -38,27 +38,19 @@ pub unsafe extern "C" fn dgen_fill_f32_at(
     out: *mut f32,
     count: usize,
 ) -> dgen_status {
-    guard("dgen_fill_f32_at", Message::Reset, dgen_status::Panic, || {
-        if out.is_null() && count != 0 {
-            return null("dgen_fill_f32_at", "out");
-        }
+    guard_status("dgen_fill_f32_at", |func| {
+        non_null!(func; out if count != 0)?;
         if count > isize::MAX as usize / std::mem::size_of::<f32>() {
-            set_error(format!("dgen_fill_f32_at: count {count} is more floats than any buffer can hold"));
-            return dgen_status::OutOfRange;
+            let message = format!("{func}: count {count} is more floats than any buffer can hold");
+            return Err(refuse(dgen_status::OutOfRange, message));
         }
         if count != 0 && !out.is_aligned() {
-            set_error(format!("dgen_fill_f32_at: out ({out:p}) is not aligned for float"));
-            return dgen_status::OutOfRange;
+            return Err(refuse(dgen_status::OutOfRange, format!("{func}: out ({out:p}) is not aligned for float")));
         }
-        if let Err(e) = vectors::check_f32_args(index, count, low, high) {
-            return match e {
-                Error::InvalidConfig { field: libdgen::Field::Index, .. } => {
-                    set_error(e.to_string());
-                    dgen_status::OutOfRange
-                }
-                e => fail(e),
-            };
-        }
+        vectors::check_f32_args(index, count, low, high).map_err(|e| match e {
+            Error::InvalidConfig { field: libdgen::Field::Index, .. } => refuse(dgen_status::OutOfRange, e.to_string()),
+            e => fail(e),
+        })?;
         let out: &mut [f32] = if count == 0 {
             &mut []
         } else {
@@ -68,9 +60,6 @@ pub unsafe extern "C" fn dgen_fill_f32_at(
             // memory during the call.
             unsafe { std::slice::from_raw_parts_mut(out, count) }
         };
-        match vectors::fill_f32_at(seed, index, low, high, out) {
-            Ok(()) => dgen_status::Ok,
-            Err(e) => fail(e),
-        }
+        vectors::fill_f32_at(seed, index, low, high, out).map_err(fail)
     })
 }

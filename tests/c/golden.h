@@ -5,6 +5,8 @@
 #ifndef DGEN_TEST_GOLDEN_H
 #define DGEN_TEST_GOLDEN_H
 
+#include "dgen.h"
+
 #define DGEN_GOLDEN_SIZE 1073741824ull
 #define DGEN_GOLDEN_DEDUP_RATIO 2.5
 #define DGEN_GOLDEN_COMPRESS_RATIO 3.0
@@ -17,6 +19,20 @@
  * written twice through a new write state in 1 MiB writes; the second pass
  * (version 1 of every unit) hashes to this. */
 #define DGEN_GOLDEN_V1_SHA256 "61b0950af30ff2d40541b8df17aaa04d8d3ccac1589d3005b0bd75a8a0a788a4"
+
+/* The golden config with the given size: DGEN_GOLDEN_SIZE for the golden
+ * stream, DGEN_GOLDEN_PREFIX_BYTES for the write versions. */
+static inline dgen_config dgen_golden_config(uint64_t size) {
+    dgen_config cfg;
+    dgen_config_init(&cfg);
+    cfg.size = size;
+    cfg.dedup_ratio = DGEN_GOLDEN_DEDUP_RATIO;
+    cfg.compress_ratio = DGEN_GOLDEN_COMPRESS_RATIO;
+    cfg.dedup_unit = DGEN_GOLDEN_DEDUP_UNIT;
+    cfg.seed = DGEN_GOLDEN_SEED;
+    cfg.has_seed = true;
+    return cfg;
+}
 
 /* The float32 golden value, asserted by the Rust, C, Go and Python tests
  * alike: dgen_fill_f32_at(seed 42, index 1000001, low -1, high 1) of 65536

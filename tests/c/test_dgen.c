@@ -91,19 +91,13 @@ static void test_sha256_vectors(void) {
 
 static void test_golden(void) {
     /* The cross-language golden stream: 16 MiB of a 1 GiB stream. */
-    dgen_config cfg = base_config();
+    dgen_config cfg = dgen_golden_config(DGEN_GOLDEN_SIZE);
     dgen_generator *gen = NULL;
     sha256_ctx c;
     char hex[65];
     size_t chunk = 1000003; /* odd on purpose: the bytes do not depend on call sizes */
     size_t left = DGEN_GOLDEN_PREFIX_BYTES;
     unsigned char *buf = xmalloc(chunk);
-    cfg.size = DGEN_GOLDEN_SIZE;
-    cfg.dedup_ratio = DGEN_GOLDEN_DEDUP_RATIO;
-    cfg.compress_ratio = DGEN_GOLDEN_COMPRESS_RATIO;
-    cfg.dedup_unit = DGEN_GOLDEN_DEDUP_UNIT;
-    cfg.seed = DGEN_GOLDEN_SEED;
-    cfg.has_seed = true;
     CHECK_STATUS(dgen_create(&cfg, &gen), DGEN_STATUS_OK);
     sha256_init(&c);
     while (left > 0) {

@@ -358,7 +358,7 @@ out:
 /* Version 1 of every unit of the golden config, as the Rust, Go and Python
  * tests check it. */
 static void test_state_golden(void) {
-    dgen_config cfg;
+    dgen_config cfg = dgen_golden_config(DGEN_GOLDEN_PREFIX_BYTES);
     dgen_generator *gen = NULL;
     dgen_state *st = NULL;
     unsigned char *buf = malloc(1 << 20);
@@ -366,13 +366,6 @@ static void test_state_golden(void) {
     sha256_ctx c;
     uint64_t off;
     int pass;
-    dgen_config_init(&cfg);
-    cfg.size = DGEN_GOLDEN_PREFIX_BYTES;
-    cfg.dedup_ratio = DGEN_GOLDEN_DEDUP_RATIO;
-    cfg.compress_ratio = DGEN_GOLDEN_COMPRESS_RATIO;
-    cfg.dedup_unit = DGEN_GOLDEN_DEDUP_UNIT;
-    cfg.seed = DGEN_GOLDEN_SEED;
-    cfg.has_seed = true;
     path_of(path, sizeof path, "golden_state");
     unlink(path);
     CHECK(buf != NULL);

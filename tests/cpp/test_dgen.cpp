@@ -15,6 +15,7 @@ extern "C" {
 #include <limits>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -41,20 +42,15 @@ dgen::Error caught(F &&f) {
 TEST(Config, StartsFromTheLibraryDefaults) {
     dgen::Config cfg;
     const dgen_config &c = cfg;
-    EXPECT_EQ(c.size, 0u);
-    EXPECT_EQ(c.dedup_ratio, 1.0);
-    EXPECT_EQ(c.compress_ratio, 1.0);
-    EXPECT_EQ(c.dedup_unit, 4096u);
-    EXPECT_FALSE(c.has_seed);
-    EXPECT_EQ(c.threads, 0u);
+    // The fields the builder sets, as one value, so that a failure shows
+    // them all.
+    auto fields = [&c] {
+        return std::make_tuple(c.size, c.dedup_ratio, c.compress_ratio, c.dedup_unit, c.has_seed, c.seed, c.threads);
+    };
+    using Fields = decltype(fields());
+    EXPECT_EQ(fields(), Fields(0, 1.0, 1.0, 4096, false, 0, 0));
     cfg.size(10).dedup_ratio(2).compress_ratio(3).dedup_unit(8192).seed(5).threads(2);
-    EXPECT_EQ(c.size, 10u);
-    EXPECT_EQ(c.dedup_ratio, 2.0);
-    EXPECT_EQ(c.compress_ratio, 3.0);
-    EXPECT_EQ(c.dedup_unit, 8192u);
-    EXPECT_TRUE(c.has_seed);
-    EXPECT_EQ(c.seed, 5u);
-    EXPECT_EQ(c.threads, 2u);
+    EXPECT_EQ(fields(), Fields(10, 2.0, 3.0, 8192, true, 5, 2));
     cfg.random_seed();
     EXPECT_FALSE(c.has_seed);
 }
