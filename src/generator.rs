@@ -28,7 +28,6 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::{Kernel, Model, GRANULE};
-use crate::store_choice::{StoreChoice, Stores};
 use crate::topology::{Placement, Topology};
 
 /// Fills at least this large are split across the worker threads. Waking
@@ -36,28 +35,29 @@ use crate::topology::{Placement, Topology};
 /// generating a few hundred KiB, so smaller fills gain nothing from a second
 /// thread (`cargo bench --bench throughput` has the rows by size).
 pub const PARALLEL_MIN: usize = 2 << 20;
-/// Fills at least this large may be written with non-temporal stores (see
+/// Fills at least this large, and larger than the L3 cache (see
+/// [`streaming_threshold`]), are written with non-temporal stores (see
 /// `Model::fill_streaming`), on one thread or split over the pool: ordinary
-/// stores read each destination line first, which non-temporal ones skip,
-/// but leave the lines in cache for the caller. Which is faster depends on
-/// whether the buffer is still in cache when the fill starts, so each
-/// generator times its own large fills both ways and keeps the faster
-/// ([`Generator::large_fill_stores`]; the rounds are described in the
-/// README's Speed section).
+/// stores read each destination line first, and a granule with copies writes
+/// its lines in many pieces, so that memory serves every line twice; on
+/// hosts whose L3 is smaller than the buffer, streaming stores win at every
+/// compress ratio, while a host whose L3 holds the whole buffer takes
+/// ordinary stores faster (the README's speed tables, from `cargo bench
+/// --bench throughput`, say where each was measured).
 pub const STREAM_MIN: usize = 16 << 20;
 /// [`Generator::fill_uninit_at`] zeroes and fills never-initialised memory
 /// in steps of this many bytes (a whole number of granules), small enough
 /// to stay in a core's L2 cache between the two.
 pub const UNINIT_STEP: usize = 64 << 10;
 
-/// The size from which a large fill uses non-temporal stores before its
-/// generator has timed both kinds (see [`STREAM_MIN`]): the larger of
+/// Fills of at least this many bytes use non-temporal stores: the larger of
 /// [`STREAM_MIN`] and the L3 cache of the CPUs this process may use (summed
-/// over distinct caches, as Linux sysfs gives them; read once). A fill the
-/// cache can hold may stay there, where ordinary stores write it faster and
-/// the caller reads it back at once; a larger one goes to memory anyway.
-/// `cargo bench --bench split` compares one large fill with the same bytes
-/// in 8 MiB calls.
+/// over distinct caches, as Linux sysfs gives them; read once). A fill that
+/// fits in L3 stays there, where ordinary stores write it faster and the
+/// caller reads it back at once; only a fill larger than the cache goes to
+/// memory anyway, and there streaming stores save the read of every line
+/// before it is written. `cargo bench --bench split` compares one large
+/// fill with the same bytes in 8 MiB calls.
 pub fn streaming_threshold() -> usize {
     static THRESHOLD: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *THRESHOLD.get_or_init(|| {
@@ -152,8 +152,6 @@ pub struct Generator {
     pool_failed: AtomicU64,
     /// The clock `pool_failed` counts from.
     created: Instant,
-    /// Ordinary or non-temporal stores for fills of [`STREAM_MIN`] and more.
-    stores: StoreChoice,
 }
 
 /// A worker pool and what it takes to stop it.
@@ -308,7 +306,6 @@ impl Generator {
             building: AtomicU32::new(0),
             pool_failed: AtomicU64::new(0),
             created: Instant::now(),
-            stores: StoreChoice::new(),
         })
     }
 
@@ -343,15 +340,6 @@ impl Generator {
     /// The vector kernel this CPU runs.
     pub fn kernel(&self) -> Kernel {
         self.model.kernel()
-    }
-
-    /// The stores [`fill_at`](Self::fill_at), [`fill`](Self::fill) and
-    /// [`fill_shared`](Self::fill_shared) use for fills of [`STREAM_MIN`]
-    /// bytes and more, as this generator's own timing of them chose; None
-    /// until its first round of trials (its first twelve large fills) has
-    /// decided. Reported for benchmarks: the bytes are the same either way.
-    pub fn large_fill_stores(&self) -> Option<Stores> {
-        self.stores.chosen()
     }
 
     /// The pure model behind this generator.
@@ -647,19 +635,19 @@ impl Generator {
     /// only when `streaming` allows them.
     fn fill_at_stores(&self, offset: u64, buf: &mut [u8], streaming: bool) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
+        let stream = streaming && buf.len() >= STREAM_MIN && buf.len() >= streaming_threshold();
         let model = &self.model;
-        if !streaming || buf.len() < STREAM_MIN {
-            self.split(offset, buf, |at, chunk| model.fill(at, chunk));
-            return Ok(());
-        }
-        let rule = if buf.len() >= streaming_threshold() { Stores::Streaming } else { Stores::Ordinary };
-        let turn = self.stores.turn(rule);
-        let stores = turn.stores;
-        self.split(offset, buf, |at, chunk| match stores {
-            Stores::Streaming => model.fill_streaming(at, chunk),
-            Stores::Ordinary => model.fill(at, chunk),
-        });
-        self.stores.done(turn, buf.len());
+        self.split(
+            offset,
+            buf,
+            |at, chunk| {
+                if stream {
+                    model.fill_streaming(at, chunk)
+                } else {
+                    model.fill(at, chunk)
+                }
+            },
+        );
         Ok(())
     }
 

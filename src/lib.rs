@@ -66,7 +66,6 @@ pub mod bench;
 mod config;
 mod error;
 mod generator;
-mod store_choice;
 // The content model: public for the crate's own tests and benches (kernel
 // parity, per-granule cost); not part of the library's API, and it changes
 // without notice.
@@ -92,7 +91,6 @@ pub use model::GRANULE;
 pub use storage::{
     verify_file, write_file, Control as IoControl, IoOptions, Report as IoReport, StorageError, StorageErrorKind,
 };
-pub use store_choice::Stores;
 pub use topology::{NumaMode, Placement, Topology};
 
 /// The library's version, as in Cargo.toml.

@@ -298,25 +298,3 @@ fn fill_uninit_at_gives_the_bytes_of_fill_at_and_writes_every_byte() {
     let mut raw = vec![MaybeUninit::<u8>::uninit(); 101];
     assert!(matches!(g.fill_uninit_at(0, &mut raw), Err(dgen::Error::OutOfRange { offset: 0, len: 101, size: 100 })));
 }
-
-#[test]
-fn large_fills_choose_their_stores_by_timing_and_keep_the_bytes() {
-    let g = dgen::Generator::new(dgen::Config {
-        compress_ratio: 2.0,
-        seed: Some(3),
-        threads: 2,
-        ..dgen::Config::default()
-    })
-    .unwrap();
-    let len = dgen::STREAM_MIN;
-    let (mut buf, mut want) = (vec![0u8; len], vec![0u8; len]);
-    assert_eq!(g.large_fill_stores(), None);
-    // A round of trials (twelve fills, both kinds of stores) and one more
-    // with the choice: every fill holds the stream's bytes.
-    for i in 0..13u64 {
-        g.fill_at(i * len as u64 + 1, &mut buf).unwrap();
-        g.fill_new_at(i * len as u64 + 1, &mut want).unwrap();
-        assert!(buf == want, "fill {i}");
-    }
-    assert!(g.large_fill_stores().is_some());
-}
