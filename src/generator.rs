@@ -48,7 +48,7 @@ pub const STREAM_MIN: usize = 16 << 20;
 /// [`Generator::fill_uninit_at`] zeroes and fills never-initialised memory
 /// in steps of this many bytes (a whole number of granules), small enough
 /// to stay in a core's L2 cache between the two.
-pub const UNINIT_STEP: usize = 64 << 10;
+pub(crate) const UNINIT_STEP: usize = 64 << 10;
 
 /// Fills of at least this many bytes use non-temporal stores: the larger of
 /// [`STREAM_MIN`] and the L3 cache of the CPUs this process may use (summed
@@ -605,7 +605,7 @@ impl Generator {
     /// offset + buf.len())` and returns it as initialised bytes.
     ///
     /// No pass over the whole buffer comes before the fill: each thread
-    /// zeroes a piece of [`UNINIT_STEP`] bytes while it is in cache and
+    /// zeroes a piece of 64 KiB while it is in cache and
     /// fills it at once, so that a large fill of fresh pages takes their
     /// first-touch faults on every worker instead of zeroing them all on
     /// the calling thread first.

@@ -2,6 +2,7 @@
 //! eight-lane word). Every function needs AVX2, which the caller checks
 //! through [`Kernel::runs_here`](super::Kernel::runs_here).
 
+use super::blocks::*;
 use crate::model::lanes::{LaneState, LANES, STEP_BYTES};
 use crate::model::skew::Skew;
 use crate::model::*;

@@ -3,6 +3,7 @@
 //! shuffles. Every function needs AVX-512 F/VL/DQ/BW, which the caller
 //! checks through [`Kernel::runs_here`](super::Kernel::runs_here).
 
+use super::blocks::*;
 use crate::model::lanes::{LaneState, LANES, STEP_BYTES};
 use crate::model::skew::Skew;
 use crate::model::*;

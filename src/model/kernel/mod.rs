@@ -6,16 +6,19 @@
 //! from eight xoshiro256++ lanes ([`lanes`](super::lanes)), skewed in byte
 //! value when the stream is compressible ([`skew`](super::skew)), and its
 //! layout of random runs and copies comes from a plan
-//! ([`compress`](super::compress)). The portable writer in `super` (the
-//! model's own methods) is the definition; `avx2` and `avx512` write the
-//! same bytes with intrinsics, because the compiler does not vectorize the
-//! portable loops once they are inlined into larger functions. Tests check
-//! that every kernel gives every granule the same bytes.
+//! ([`compress`](super::compress)). The portable writer (`portable`) is
+//! the definition; `avx2` and `avx512` write the same bytes with
+//! intrinsics, because the compiler does not vectorize the portable loops
+//! once they are inlined into larger functions. All three run the model's
+//! granule body with their own lanes, and share the moves of `blocks`.
+//! Tests check that every kernel gives every granule the same bytes.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+pub(crate) mod blocks;
+pub(crate) mod portable;
 
 /// Which build of the granule writer runs; chosen once from the CPU's features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
