@@ -7,7 +7,7 @@ use crate::model::lanes::{LaneState, LANES, STEP_BYTES};
 use crate::model::skew::Skew;
 use crate::model::*;
 
-/// [`generate`] with AVX2: two registers hold word `w` of lanes 0-3 and 4-7.
+/// [`lanes::generate`](crate::model::lanes::generate) with AVX2: two registers hold word `w` of lanes 0-3 and 4-7.
 ///
 /// # Safety
 /// The CPU must support AVX2.

@@ -11,7 +11,7 @@ use crate::model::*;
 /// `a | (b & c)` as `vpternlog`'s truth table (a: 0xF0, b: 0xCC, c: 0xAA).
 const A_OR_B_AND_C: i32 = 0xF8;
 
-/// [`generate`] with AVX-512F: one register holds word `w` of all eight lanes.
+/// [`lanes::generate`](crate::model::lanes::generate) with AVX-512F: one register holds word `w` of all eight lanes.
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
