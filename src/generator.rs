@@ -35,7 +35,8 @@ use crate::topology::{Placement, Topology};
 /// generating a few hundred KiB, so smaller fills gain nothing from a second
 /// thread (`cargo bench --bench throughput` has the rows by size).
 pub const PARALLEL_MIN: usize = 2 << 20;
-/// Fills at least this large, and larger than the L3 cache (see
+/// Fills at least this large from a generator of one thread, and from one
+/// of more threads fills larger than the L3 cache too (see
 /// [`streaming_threshold`]), are written with non-temporal stores (see
 /// `Model::fill_streaming`), on one thread or split over the pool: ordinary
 /// stores read each destination line first, and a granule with copies writes
@@ -50,7 +51,8 @@ pub const STREAM_MIN: usize = 16 << 20;
 /// to stay in a core's L2 cache between the two.
 pub(crate) const UNINIT_STEP: usize = 64 << 10;
 
-/// Fills of at least this many bytes use non-temporal stores: the larger of
+/// Fills of at least this many bytes use non-temporal stores on a generator
+/// of more than one thread (one thread streams from [`STREAM_MIN`]): the larger of
 /// [`STREAM_MIN`] and the L3 cache of the CPUs this process may use (summed
 /// over distinct caches, as Linux sysfs gives them; read once). A fill that
 /// fits in L3 stays there, where ordinary stores write it faster and the
@@ -635,7 +637,12 @@ impl Generator {
     /// only when `streaming` allows them.
     fn fill_at_stores(&self, offset: u64, buf: &mut [u8], streaming: bool) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
-        let stream = streaming && buf.len() >= STREAM_MIN && buf.len() >= streaming_threshold();
+        // One thread streams from STREAM_MIN on: its fill is bound by the
+        // stores of one core, and the cache a VM reports (the host's L3)
+        // is shared with its neighbours, so that a buffer the size says
+        // fits is often gone by the next fill. Two threads and more keep a
+        // buffer the L3 holds in the cache (README, Speed: the A/B rows).
+        let stream = streaming && buf.len() >= STREAM_MIN && (self.threads == 1 || buf.len() >= streaming_threshold());
         let model = &self.model;
         self.split(
             offset,
