@@ -348,12 +348,13 @@ fn storage_error(py: Python<'_>, e: StorageError, path_obj: &Bound<'_, PyAny>) -
 
 /// `MismatchError` for a verification that found the data wrong, short or
 /// too long: `offset` is the first wrong byte, or where the data ends early,
-/// or the end of the dataset where it goes on past it; `expected` and `found`
-/// are the bytes at a wrong byte (None otherwise).
+/// or the end of the dataset where it goes on past it; `expected` and `actual`
+/// (also `found`, its first name) are the bytes at a wrong byte (None
+/// otherwise).
 fn mismatch_error(py: Python<'_>, report: &Report) -> PyErr {
     let problem = report.problem().unwrap_or_else(|| "the data differs from the stream".into());
     let err = MismatchError::new_err(format!("{}: {problem}", report.path));
-    let (offset, expected, found) = match report.first_mismatch {
+    let (offset, expected, actual) = match report.first_mismatch {
         Some(m) => (m.offset, Some(m.expected), Some(m.actual)),
         None => (report.data_end.unwrap_or_else(|| report.end()), None, None),
     };
@@ -361,8 +362,8 @@ fn mismatch_error(py: Python<'_>, report: &Report) -> PyErr {
     let set = value
         .setattr("offset", offset)
         .and_then(|_| value.setattr("expected", expected))
-        .and_then(|_| value.setattr("actual", found))
-        .and_then(|_| value.setattr("found", found))
+        .and_then(|_| value.setattr("actual", actual))
+        .and_then(|_| value.setattr("found", actual))
         .and_then(|_| value.setattr("wrong_blocks", report.wrong_blocks))
         .and_then(|_| value.setattr("missing_blocks", report.missing_blocks));
     match set {

@@ -12,7 +12,7 @@ GIL released::
         out.write(memoryview(buf)[:n])
 
     g.fill_at(4096 * 1000, buf)       # any range, from any thread
-    g.verify_at(4096 * 1000, buf)     # raises dgen.MismatchError(offset, expected, found)
+    g.verify_at(4096 * 1000, buf)     # raises dgen.MismatchError(offset, expected, actual)
 
     report = g.write_file("/mnt/test/data.bin", jobs=4, direct=True)   # parallel, GIL released
     g.verify_file("/mnt/test/data.bin")                                # or MismatchError
