@@ -3,6 +3,11 @@
 //! `throughput` measures on top of it). Prints ns per granule and GB/s.
 //! Run: `cargo bench --bench granule` (`-- --compressor NAME` for the layout
 //! of a named compressor).
+//!
+//! `-- --stream` instead times each kernel's one-thread streaming fill
+//! (`Model::fill_streaming`, non-temporal stores of whole cache lines) over
+//! a 64 MiB buffer that starts 16 bytes past a cache line, as a large
+//! `malloc`'d buffer does, beside memset on the same buffer.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,6 +25,9 @@ fn main() {
         None => dgen::Compressor::Auto,
     };
     println!("compressor {compressor}");
+    if args.iter().any(|a| a == "--stream") {
+        return stream(compressor);
+    }
     println!("{:>9} {:>9} {:>8} {:>10} {:>8}  layout", "kernel", "compress", "copies", "ns/granule", "GB/s");
     for kernel in Kernel::available() {
         for ratio in [1.0, 1.5, 2.0, 3.0, 4.0, 8.0] {
@@ -54,6 +62,49 @@ fn main() {
                 l.copies,
                 l.max_len
             );
+        }
+    }
+}
+
+/// Best rate of five rounds of 0.25 s of `f`, which writes `len` bytes each
+/// call and is given the call's number.
+fn best_rate(len: usize, mut f: impl FnMut(u64)) -> f64 {
+    let mut best = 0f64;
+    let mut call = 0u64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut n = 0usize;
+        while start.elapsed() < Duration::from_millis(250) {
+            f(call);
+            call += 1;
+            n += 1;
+        }
+        best = best.max((n * len) as f64 / start.elapsed().as_secs_f64() / 1e9);
+    }
+    best
+}
+
+/// One thread's streaming fill of 64 MiB per kernel and compress ratio.
+fn stream(compressor: dgen::Compressor) {
+    const LEN: usize = 64 << 20;
+    let mut backing = vec![0u8; LEN + 128];
+    let at = backing.as_ptr().align_offset(64) + 16;
+    let buf = &mut backing[at..at + LEN];
+    let memset = best_rate(LEN, |call| {
+        buf.fill(call as u8);
+        black_box(&buf);
+    });
+    println!("one thread, 64 MiB buffer 16 bytes past a cache line; memset {memset:.1} GB/s");
+    println!("{:>9} {:>9} {:>8} {:>9}", "kernel", "compress", "GB/s", "memset");
+    for kernel in Kernel::available() {
+        for ratio in [1.0, 2.0, 4.0] {
+            let cfg = dgen::Config { compress_ratio: ratio, compressor, ..dgen::Config::default() };
+            let model = Model::new(&cfg, 7).with_kernel(kernel);
+            let rate = best_rate(LEN, |call| {
+                model.fill_streaming(call * LEN as u64, buf);
+                black_box(&buf);
+            });
+            println!("{:>9} {:>9} {:>8.1} {:>8.0}%", format!("{kernel:?}"), ratio, rate, 100.0 * rate / memset);
         }
     }
 }

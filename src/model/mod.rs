@@ -20,9 +20,9 @@ use compress::BLOCK;
 use compress::{Layout, Plan};
 use dedup::DedupMap;
 use hash::{mix64, SplitMix};
-#[cfg(target_arch = "x86_64")]
-use kernel::blocks::stream_granule;
 use kernel::blocks::{copy_short, uniform_blocks, ScratchGranule};
+#[cfg(target_arch = "x86_64")]
+use kernel::blocks::{stream_lines, StreamScratch, LINE};
 use lanes::{LaneState, LANES};
 use skew::Skew;
 
@@ -384,33 +384,81 @@ impl Model {
 
     /// Like [`Model::fill`], for buffers larger than the caches: each whole
     /// granule is generated in a scratch granule that stays in L1 and then
-    /// written out with non-temporal stores, which do not read the
-    /// destination's cache lines first, so one thread writes nearer memset's
-    /// rate (the README's speed tables have the figures). The bytes are
-    /// the same as `fill`'s; only where they sit afterwards (in memory, not
-    /// in cache) differs.
+    /// written out a cache line at a time with non-temporal stores, which do
+    /// not read the destination's lines first, so one thread writes nearer
+    /// memset's rate (the README's speed tables have the figures). The
+    /// bytes are the same as `fill`'s; only where they sit afterwards (in
+    /// memory, not in cache) differs.
+    ///
+    /// Whole granules lie `m` bytes past a line boundary, the same `m` for
+    /// all of them. Each one's last `m` bytes wait for the next granule's
+    /// first line, which the scratch's carry joins to them; they are stored
+    /// plainly when the next piece is not a whole granule, as are the head
+    /// of the first whole granule and every part of a granule.
     pub fn fill_streaming(&self, offset: u64, buf: &mut [u8]) {
         #[cfg(target_arch = "x86_64")]
-        if (buf.as_ptr() as usize).is_multiple_of(16) {
-            let mut tmp = ScratchGranule([0u8; GRANULE]);
+        {
+            let mut s = StreamScratch::new();
+            let base = buf.as_mut_ptr() as usize;
+            // Where in `buf` the whole granule whose tail is unwritten starts.
+            let mut pending: Option<usize> = None;
+            let flush = |buf: &mut [u8], s: &StreamScratch, at: usize| {
+                let m = (base + at) % LINE;
+                buf[at + GRANULE - m..at + GRANULE].copy_from_slice(&s.0[LINE + GRANULE - m..]);
+            };
             let cid_of = |unit| self.dedup.content_id(unit);
             self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
-                self.granule(cid, g, &mut tmp.0);
-                let dst = &mut buf[pos..pos + n];
-                if n == GRANULE && (dst.as_ptr() as usize).is_multiple_of(16) {
-                    stream_granule(dst, &tmp.0);
+                let m = (base + pos) % LINE;
+                if n < GRANULE {
+                    if let Some(at) = pending.take() {
+                        flush(buf, &s, at);
+                    }
+                    self.granule(cid, g, s.granule());
+                    buf[pos..pos + n].copy_from_slice(&s.0[LINE + skip..LINE + skip + n]);
+                    return true;
+                }
+                // The granule just before this one was whole: its tail
+                // (`m` bytes before `pos`) joins this one's first line.
+                let joined = pending.take().is_some();
+                if joined {
+                    s.carry();
+                }
+                self.granule(cid, g, s.granule());
+                let start = if joined || m == 0 {
+                    pos - m
                 } else {
-                    dst.copy_from_slice(&tmp.0[skip..skip + n]);
+                    buf[pos..pos + LINE - m].copy_from_slice(&s.0[LINE..2 * LINE - m]);
+                    pos + LINE - m
+                };
+                let lines = (pos + GRANULE - m - start) / LINE;
+                // SAFETY: `start` is a line boundary of memory (`base + start`
+                // is `base + pos - m` or a line past it), and the `lines`
+                // lines from it end at `pos + GRANULE - m`, inside `buf`;
+                // they begin at `pos - m` only when `m` is 0 or the granule
+                // before this one, at `pos - GRANULE`, is in `buf` too. Their
+                // bytes are the scratch's from `LINE + start - pos`, which is
+                // at least `LINE - m > 0`, through `LINE + GRANULE - m`,
+                // inside its `LINE + GRANULE` bytes. The model's kernel runs
+                // on this CPU (`Model::with_kernel`, `Kernel::detect`).
+                unsafe {
+                    let dst = buf.as_mut_ptr().add(start);
+                    stream_lines(self.kernel, dst, s.0.as_ptr().add(LINE + start - pos), lines);
+                }
+                if m > 0 {
+                    pending = Some(pos);
                 }
                 true
             });
+            if let Some(at) = pending {
+                flush(buf, &s, at);
+            }
             // SAFETY: `_mm_sfence` is SSE, part of every x86_64 CPU. It makes
             // the non-temporal stores above visible before any later store of
             // this thread, such as the one that tells a waiting thread this
             // piece is done.
             unsafe { std::arch::x86_64::_mm_sfence() };
-            return;
         }
+        #[cfg(not(target_arch = "x86_64"))]
         self.fill(offset, buf);
     }
 
@@ -508,23 +556,32 @@ mod tests {
     #[test]
     fn streaming_fill_gives_the_same_bytes_as_fill() {
         let cfg = crate::Config { dedup_ratio: 2.5, compress_ratio: 3.0, dedup_unit: 8192, ..crate::Config::default() };
-        let model = Model::new(&cfg, 42);
-        let len = 5 * GRANULE + 123;
-        // A backing store aligned to 64, so `shift` sets the buffer's
-        // alignment: 16-byte aligned (streamed), or not (plain fill).
+        // A backing store aligned to 64, so `shift` sets the buffer's place
+        // in a cache line; the bytes around the buffer must stay as they were.
         let mut backing = vec![ScratchGranule([0u8; GRANULE]); 8];
         // SAFETY: `ScratchGranule` wraps a 4096-byte array with alignment 64,
         // so it has no padding: the vector holds 8 * 4096 initialized,
         // contiguous bytes, borrowed mutably while `bytes` lives.
         let bytes = unsafe { std::slice::from_raw_parts_mut(backing.as_mut_ptr().cast::<u8>(), 8 * GRANULE) };
-        for shift in [0usize, 1, 8, 16, 48] {
-            for offset in [0u64, 1, 4095, 4096 * 3 + 17, (1 << 40) + 9] {
-                let mut want = vec![0u8; len];
-                model.fill(offset, &mut want);
-                let got = &mut bytes[shift..shift + len];
-                got.fill(0xAA);
-                model.fill_streaming(offset, got);
-                assert!(got == &want[..], "shift {shift}, offset {offset}");
+        for kernel in Kernel::available() {
+            let model = Model::new(&cfg, 42).with_kernel(kernel);
+            for len in [5 * GRANULE + 123, 4 * GRANULE, GRANULE, 100] {
+                for shift in [0usize, 1, 8, 16, 17, 32, 48, 63, 64] {
+                    for offset in [0u64, 1, 4095, 4096 * 3 + 17, (1 << 40) + 9] {
+                        let mut want = vec![0u8; len];
+                        model.fill(offset, &mut want);
+                        bytes.fill(0xAA);
+                        model.fill_streaming(offset, &mut bytes[shift..shift + len]);
+                        let at = format!("{kernel:?}, len {len}, shift {shift}, offset {offset}");
+                        assert!(
+                            bytes[shift..shift + len] == want[..],
+                            "{at}: first differs at {:?}",
+                            (0..len).find(|&i| bytes[shift + i] != want[i])
+                        );
+                        assert!(bytes[..shift].iter().all(|&b| b == 0xAA), "{at}: a byte before the buffer");
+                        assert!(bytes[shift + len..].iter().all(|&b| b == 0xAA), "{at}: a byte after the buffer");
+                    }
+                }
             }
         }
     }

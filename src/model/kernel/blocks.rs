@@ -17,21 +17,84 @@ pub(crate) struct StepBytes(pub(crate) [u8; STEP_BYTES]);
 #[derive(Clone)]
 pub(crate) struct ScratchGranule(pub(crate) Granule);
 
-/// Copies a granule to `dst` with non-temporal stores.
+/// Bytes in a cache line: the unit of a non-temporal store.
+pub(crate) const LINE: usize = 64;
+
+/// The scratch of a streaming fill: a granule with one line before it, both
+/// aligned to a cache line. The line before holds the end of the granule
+/// written before, so that a destination that is not aligned to a line is
+/// still written a whole line at a time (`Model::fill_streaming`).
+#[repr(align(64))]
+pub(crate) struct StreamScratch(pub(crate) [u8; LINE + GRANULE]);
+
+impl StreamScratch {
+    pub(crate) fn new() -> StreamScratch {
+        StreamScratch([0u8; LINE + GRANULE])
+    }
+
+    /// The granule, after the line before it.
+    pub(crate) fn granule(&mut self) -> &mut Granule {
+        let (_, granule) = self.0.split_at_mut(LINE);
+        granule.try_into().expect("the scratch holds a line and a granule")
+    }
+
+    /// Moves the granule's last line into the line before it, where the
+    /// next granule's first line (when the destination is not aligned)
+    /// takes its head from.
+    pub(crate) fn carry(&mut self) {
+        self.0.copy_within(GRANULE..GRANULE + LINE, 0);
+    }
+}
+
+/// Writes `lines` cache lines from `src` to `dst` with non-temporal stores,
+/// which do not read the destination's lines first: one 64-byte store a line
+/// with AVX-512, two 32-byte stores with AVX2, four 16-byte stores otherwise
+/// (SSE2, part of every x86-64 CPU). Fewer stores a line leave more of the
+/// store buffer to the granule writer running beside them.
+///
+/// # Safety
+/// `dst` is aligned to 64 bytes and `lines * 64` bytes from it are writable,
+/// `lines * 64` bytes from `src` are readable, and the CPU runs `kernel`
+/// ([`Kernel::runs_here`](super::Kernel::runs_here)).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) fn stream_granule(dst: &mut [u8], src: &Granule) {
-    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-    assert!(dst.len() == GRANULE && (dst.as_ptr() as usize).is_multiple_of(16));
-    let d = dst.as_mut_ptr().cast::<__m128i>();
-    let s = src.as_ptr().cast::<__m128i>();
-    for k in 0..GRANULE / 16 {
-        // SAFETY: SSE2 is part of every x86_64 CPU. `k * 16 + 16 <= GRANULE`,
-        // the length of both `src` and `dst` (asserted above), so both
-        // accesses are in bounds; the store needs 16-byte alignment, asserted
-        // above for `dst` (a multiple of 16 bytes further stays aligned); the
-        // load takes any alignment.
-        unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) }
+pub(crate) unsafe fn stream_lines(kernel: super::Kernel, dst: *mut u8, src: *const u8, lines: usize) {
+    use std::arch::x86_64::*;
+    #[target_feature(enable = "avx512f")]
+    unsafe fn by_512(dst: *mut u8, src: *const u8, lines: usize) {
+        for k in 0..lines {
+            // SAFETY: AVX-512F is the caller's contract; line `k` lies inside
+            // both ranges the caller vouches for, the store's 64-byte
+            // alignment holds (dst aligned, k * 64 further), and the load
+            // takes any alignment.
+            unsafe { _mm512_stream_si512(dst.add(k * LINE).cast(), _mm512_loadu_si512(src.add(k * LINE).cast())) }
+        }
+    }
+    #[target_feature(enable = "avx")]
+    unsafe fn by_256(dst: *mut u8, src: *const u8, lines: usize) {
+        for k in 0..lines * 2 {
+            // SAFETY: AVX is the caller's contract (AVX2 implies it); half
+            // line `k` lies inside both ranges, the store's 32-byte alignment
+            // holds, and the load takes any alignment.
+            unsafe { _mm256_stream_si256(dst.add(k * 32).cast(), _mm256_loadu_si256(src.add(k * 32).cast())) }
+        }
+    }
+    fn by_128(dst: *mut u8, src: *const u8, lines: usize) {
+        for k in 0..lines * 4 {
+            // SAFETY: SSE2 is part of every x86-64 CPU; quarter line `k` lies
+            // inside both ranges, the store's 16-byte alignment holds, and
+            // the load takes any alignment.
+            unsafe { _mm_stream_si128(dst.add(k * 16).cast(), _mm_loadu_si128(src.add(k * 16).cast())) }
+        }
+    }
+    debug_assert!((dst as usize).is_multiple_of(LINE));
+    match kernel {
+        // SAFETY: the caller's contract: the CPU runs the kernel, whose
+        // features include those of the store, and the ranges hold.
+        super::Kernel::Avx512 => unsafe { by_512(dst, src, lines) },
+        // SAFETY: as above.
+        super::Kernel::Avx2 => unsafe { by_256(dst, src, lines) },
+        super::Kernel::Portable => by_128(dst, src, lines),
     }
 }
 
