@@ -400,18 +400,21 @@ impl Model {
         {
             let mut s = StreamScratch::new();
             let base = buf.as_mut_ptr() as usize;
-            // Where in `buf` the whole granule whose tail is unwritten starts.
-            let mut pending: Option<usize> = None;
-            let flush = |buf: &mut [u8], s: &StreamScratch, at: usize| {
-                let m = (base + at) % LINE;
-                buf[at + GRANULE - m..at + GRANULE].copy_from_slice(&s.0[LINE + GRANULE - m..]);
+            // Whether the whole granule just written has its tail (its last
+            // `m` bytes) still to write.
+            let mut tail_due = false;
+            // Writes, from the scratch, the tail of the whole granule that
+            // ends at `end`.
+            let write_tail = |buf: &mut [u8], s: &StreamScratch, end: usize| {
+                let m = (base + end) % LINE;
+                buf[end - m..end].copy_from_slice(&s.0[LINE + GRANULE - m..]);
             };
             let cid_of = |unit| self.dedup.content_id(unit);
             self.for_each_granule(offset, buf.len(), cid_of, |cid, g, skip, pos, n| {
                 let m = (base + pos) % LINE;
                 if n < GRANULE {
-                    if let Some(at) = pending.take() {
-                        flush(buf, &s, at);
+                    if std::mem::take(&mut tail_due) {
+                        write_tail(buf, &s, pos);
                     }
                     self.granule(cid, g, s.granule());
                     buf[pos..pos + n].copy_from_slice(&s.0[LINE + skip..LINE + skip + n]);
@@ -419,7 +422,7 @@ impl Model {
                 }
                 // The granule just before this one was whole: its tail
                 // (`m` bytes before `pos`) joins this one's first line.
-                let joined = pending.take().is_some();
+                let joined = std::mem::take(&mut tail_due);
                 if joined {
                     s.carry();
                 }
@@ -444,13 +447,12 @@ impl Model {
                     let dst = buf.as_mut_ptr().add(start);
                     stream_lines(self.kernel, dst, s.0.as_ptr().add(LINE + start - pos), lines);
                 }
-                if m > 0 {
-                    pending = Some(pos);
-                }
+                tail_due = m > 0;
                 true
             });
-            if let Some(at) = pending {
-                flush(buf, &s, at);
+            // A tail still due is the last granule's, which ends the buffer.
+            if tail_due {
+                write_tail(buf, &s, buf.len());
             }
             // SAFETY: `_mm_sfence` is SSE, part of every x86_64 CPU. It makes
             // the non-temporal stores above visible before any later store of
