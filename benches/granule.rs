@@ -66,45 +66,50 @@ fn main() {
     }
 }
 
-/// Best rate of five rounds of 0.25 s of `f`, which writes `len` bytes each
-/// call and is given the call's number.
-fn best_rate(len: usize, mut f: impl FnMut(u64)) -> f64 {
-    let mut best = 0f64;
-    let mut call = 0u64;
-    for _ in 0..5 {
-        let start = Instant::now();
-        let mut n = 0usize;
-        while start.elapsed() < Duration::from_millis(250) {
-            f(call);
-            call += 1;
-            n += 1;
-        }
-        best = best.max((n * len) as f64 / start.elapsed().as_secs_f64() / 1e9);
-    }
-    best
-}
-
-/// One thread's streaming fill of 64 MiB per kernel and compress ratio.
+/// One thread's streaming fill of 64 MiB per kernel and compress ratio,
+/// with memset on the same buffer, their rounds taken in turn
+/// (`dgen::bench::best_rates`, as `throughput` measures).
 fn stream(compressor: dgen::Compressor) {
     const LEN: usize = 64 << 20;
     let mut backing = vec![0u8; LEN + 128];
     let at = backing.as_ptr().align_offset(64) + 16;
-    let buf = &mut backing[at..at + LEN];
-    let memset = best_rate(LEN, |call| {
-        buf.fill(call as u8);
-        black_box(&buf);
-    });
-    println!("one thread, 64 MiB buffer 16 bytes past a cache line; memset {memset:.1} GB/s");
-    println!("{:>9} {:>9} {:>8} {:>9}", "kernel", "compress", "GB/s", "memset");
+    let buf = std::cell::RefCell::new(&mut backing[at..at + LEN]);
+    println!("one thread, 64 MiB buffer 16 bytes past a cache line");
+    println!("{:>9} {:>9} {:>8} {:>8} {:>7}", "kernel", "compress", "GB/s", "memset", "share");
+    let ratios = [1.0, 2.0, 4.0];
     for kernel in Kernel::available() {
-        for ratio in [1.0, 2.0, 4.0] {
-            let cfg = dgen::Config { compress_ratio: ratio, compressor, ..dgen::Config::default() };
-            let model = Model::new(&cfg, 7).with_kernel(kernel);
-            let rate = best_rate(LEN, |call| {
-                model.fill_streaming(call * LEN as u64, buf);
-                black_box(&buf);
-            });
-            println!("{:>9} {:>9} {:>8.1} {:>8.0}%", format!("{kernel:?}"), ratio, rate, 100.0 * rate / memset);
+        let models: Vec<Model> = ratios
+            .iter()
+            .map(|&ratio| {
+                let cfg = dgen::Config { compress_ratio: ratio, compressor, ..dgen::Config::default() };
+                Model::new(&cfg, 7).with_kernel(kernel)
+            })
+            .collect();
+        let mut value = 0u8;
+        let mut memset = || {
+            value = value.wrapping_add(1);
+            let mut b = buf.borrow_mut();
+            b.fill(black_box(value));
+            black_box(&**b);
+        };
+        let mut fills: Vec<_> = models
+            .iter()
+            .map(|model| {
+                let (buf, mut offset) = (&buf, 0u64);
+                move || {
+                    let mut b = buf.borrow_mut();
+                    model.fill_streaming(offset, &mut b);
+                    black_box(&**b);
+                    offset += LEN as u64;
+                }
+            })
+            .collect();
+        let mut cases: Vec<&mut dyn FnMut()> = vec![&mut memset];
+        cases.extend(fills.iter_mut().map(|f| f as &mut dyn FnMut()));
+        let rates = dgen::bench::best_rates(LEN, Duration::from_millis(1250), &mut cases);
+        for (ratio, rate) in ratios.iter().zip(&rates[1..]) {
+            let share = 100.0 * rate / rates[0];
+            println!("{:>9} {:>9} {:>8.1} {:>8.1} {:>6.0}%", format!("{kernel:?}"), ratio, rate, rates[0], share);
         }
     }
 }

@@ -37,8 +37,9 @@ const ROUNDS: u32 = 25;
 /// their rounds in turn. Busy spells of a few seconds on a shared virtual
 /// machine (which slowed the load- and store-bound compressible granules
 /// more than the all-random ones) then fall on every case alike, and each
-/// case's best round is one they spared.
-fn best_rates(bytes: usize, budget: Duration, cases: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+/// case's best round is one they spared. Each case is called once first,
+/// untimed, so that a fresh buffer's page faults fall outside the rounds.
+pub fn best_rates(bytes: usize, budget: Duration, cases: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     for f in cases.iter_mut() {
         f();
     }
